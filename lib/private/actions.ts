@@ -1,0 +1,71 @@
+/**
+ * IAM action lists, kept in one place so that every grant, key policy and test agrees on them.
+ */
+
+/** What a reader needs: the value, and the metadata an SDK or a cache asks for first. */
+export const SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+
+/** What a writer needs to put a new value and move its stages. */
+export const SECRET_WRITE_ACTIONS = [
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:UpdateSecretVersionStage',
+];
+
+/** KMS side of a read: decryption only, and only through Secrets Manager. */
+export const KEY_DECRYPT_ACTIONS = ['kms:Decrypt'];
+
+/** KMS side of a write: Secrets Manager encrypts each new version under a fresh data key. */
+export const KEY_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+
+/** Every cryptographic use the key allows, all of it through Secrets Manager. */
+export const KEY_USE_VIA_SECRETS_MANAGER_ACTIONS = [...KEY_DECRYPT_ACTIONS, ...KEY_ENCRYPT_ACTIONS, 'kms:DescribeKey'];
+
+/**
+ * Key administration for the account. Listed one by one on purpose: the usual `kms:Create*`
+ * wildcard includes `kms:CreateGrant`, and a grant would let its holder decrypt outside
+ * Secrets Manager, defeating the `kms:ViaService` condition on every other statement.
+ */
+export const KEY_ADMIN_ACTIONS = [
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:UpdateAlias',
+  'kms:DescribeKey',
+  'kms:EnableKey',
+  'kms:DisableKey',
+  'kms:EnableKeyRotation',
+  'kms:DisableKeyRotation',
+  'kms:RotateKeyOnDemand',
+  'kms:GetKeyPolicy',
+  'kms:PutKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:ListAliases',
+  'kms:ListGrants',
+  'kms:ListKeyPolicies',
+  'kms:ListKeyRotations',
+  'kms:ListResourceTags',
+  'kms:RevokeGrant',
+  'kms:RetireGrant',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateKeyDescription',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+];
+
+/** Secrets Manager may create grants on the key for its own resources (it does for some operations). */
+export const KEY_GRANT_ACTIONS = ['kms:CreateGrant'];
+
+/** What the rotation function does to the secrets it rotates (shared/ROTATION.md, Permissions). */
+export const ROTATION_SECRET_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+];
+
+/** GetRandomPassword has no resource: IAM accepts it only with `"Resource": "*"`. */
+export const RANDOM_PASSWORD_ACTIONS = ['secretsmanager:GetRandomPassword'];
+
+/** The KMS side of rotation: read the current value, encrypt the new one, through Secrets Manager only. */
+export const ROTATION_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];

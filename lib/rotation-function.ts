@@ -1,0 +1,340 @@
+import { createHash } from 'node:crypto';
+import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, IDependable } from 'constructs';
+import { RANDOM_PASSWORD_ACTIONS, ROTATION_KEY_ACTIONS, ROTATION_SECRET_ACTIONS } from './private/actions';
+import { bundledAssetPath } from './private/assets';
+import { grantViaSecretsManager } from './private/grants';
+import { ManagedPolicyRole } from './private/managed-policy-role';
+import { acknowledgeWildcardResource } from './private/nag';
+import { invalid, validateSecretName } from './private/validation';
+import { SecretRotationSchedule } from './rotation-schedule';
+import { PasswordOptions, resolvePasswordOptions, ResolvedPasswordOptions } from './secret-content';
+
+/** The tag through which a secret picks its rotation profile (defined in the function's environment). */
+export const ROTATION_PROFILE_TAG = 'secrets-vault:rotation-profile';
+
+/** Lambda's reserved concurrency must leave the account's unreserved pool intact; we cap ours. */
+export const MAX_RESERVED_CONCURRENCY = 100;
+
+/**
+ * How the function makes a secret's new value. An enum-like class: each kind of target is a factory.
+ */
+export class RotationStrategy {
+  /** A new random string replaces the whole value. */
+  public static generatedString(options: PasswordOptions = {}): RotationStrategy {
+    return new RotationStrategy('generated', undefined, options);
+  }
+
+  /** A new random string replaces one field of a JSON value; every other field is kept. */
+  public static generatedJsonField(field: string, options: PasswordOptions = {}): RotationStrategy {
+    if (field.length === 0) {
+      invalid('RotationStrategy.generatedJsonField', 'field', field, 'allowed: the name of the JSON field to rotate');
+    }
+    return new RotationStrategy('generated', field, options);
+  }
+
+  private constructor(
+    /** The strategy's name in the function's profiles. */
+    public readonly kind: string,
+    /** The JSON field that is rotated, for JSON secrets. */
+    public readonly jsonField: string | undefined,
+    /** How new values are generated. */
+    public readonly passwordOptions: PasswordOptions,
+  ) {}
+
+  /** The profile the function's environment carries for this strategy. */
+  public renderProfile(owner: string): RotationProfile {
+    const password: ResolvedPasswordOptions = resolvePasswordOptions(owner, this.passwordOptions);
+    return { kind: this.kind, ...(this.jsonField ? { jsonField: this.jsonField } : {}), password };
+  }
+}
+
+/** One entry of the function's `ROTATION_PROFILES`. */
+export interface RotationProfile {
+  readonly kind: string;
+  readonly jsonField?: string;
+  readonly password: ResolvedPasswordOptions;
+}
+
+/**
+ * Properties of a RotationFunction.
+ */
+export interface RotationFunctionProps {
+  /**
+   * Serve every secret whose name starts with `<secretNamePrefix>/`: the role, the invoke
+   * permission and the function's own allow list are scoped by the prefix, so they do not grow
+   * with the number of secrets. Without it the function serves exactly the secrets added to it.
+   *
+   * @default - only the secrets passed to `addSecret`
+   */
+  readonly secretNamePrefix?: string;
+
+  /**
+   * The keys that encrypt the secrets it rotates. Keys of secrets passed to `addSecret` are added
+   * on their own.
+   *
+   * @default - the keys of the added secrets
+   */
+  readonly encryptionKeys?: kms.IKey[];
+
+  /**
+   * Reserved concurrency: the most rotations of these secrets that run at once, so that a burst of
+   * rotations cannot take the account's whole Lambda concurrency (1 to 100). Accounts still at
+   * Lambda's starting limit of 10 cannot reserve any: pass `0` there to reserve none.
+   *
+   * @default 2
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * How long the function's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * How long one step may run. Database strategies wait for the target; 30 s covers generated values.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * What happens to the function's log group when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Options of `RotationFunction.addSecret`.
+ */
+export interface AddRotatedSecretOptions {
+  /** When the secret rotates. */
+  readonly schedule: SecretRotationSchedule;
+
+  /** How the function makes the new value. */
+  readonly strategy: RotationStrategy;
+}
+
+/**
+ * The bundled rotation Lambda (TypeScript, Node.js 24, ARM64): the four-step Secrets Manager
+ * rotation protocol with one strategy per kind of secret. One function serves every secret of a
+ * vault; it can also rotate secrets made elsewhere.
+ */
+export class RotationFunction extends Construct {
+  /** The Lambda function. */
+  public readonly function: lambda.Function;
+
+  /** The function's execution role. */
+  public readonly role: ManagedPolicyRole;
+
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  private readonly secretNamePrefix?: string;
+  private readonly profiles = new Map<string, RotationProfile>();
+  private readonly secretArns: string[] = [];
+  private readonly keys = new Set<kms.IKey>();
+  private readonly invokePermissions: IDependable[] = [];
+  private readonly secretPolicy: iam.PolicyStatement;
+
+  constructor(scope: Construct, id: string, props: RotationFunctionProps = {}) {
+    super(scope, id);
+    const owner = `RotationFunction ${this.node.path}`;
+    validateSecretName(owner, 'secretNamePrefix', props.secretNamePrefix);
+    const reserved = props.reservedConcurrentExecutions ?? 2;
+    if (!Number.isInteger(reserved) || reserved < 0 || reserved > MAX_RESERVED_CONCURRENCY) {
+      invalid(owner, 'reservedConcurrentExecutions', reserved, `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`);
+    }
+    const timeout = props.timeout ?? Duration.seconds(30);
+    if (!Token.isUnresolved(timeout.toSeconds()) && (timeout.toSeconds() < 5 || timeout.toSeconds() > 900)) {
+      invalid(owner, 'timeout', timeout, 'allowed: 5 seconds to 15 minutes');
+    }
+    this.secretNamePrefix = props.secretNamePrefix;
+    const stack = Stack.of(this);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.role = new ManagedPolicyRole(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Rotation function of cdk-secrets-vault',
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.secretPolicy = new iam.PolicyStatement({
+      sid: 'RotateTheseSecrets',
+      actions: ROTATION_SECRET_ACTIONS,
+      resources: props.secretNamePrefix
+        ? [prefixPattern(stack, props.secretNamePrefix)]
+        : Lazy.list({ produce: () => this.secretArns }),
+    });
+    this.role.addToPrincipalPolicy(this.secretPolicy);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'GenerateRandomPasswords',
+        actions: RANDOM_PASSWORD_ACTIONS,
+        // GetRandomPassword acts on no resource: IAM accepts only "*" for it.
+        resources: ['*'],
+      }),
+    );
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'Rotates secrets of cdk-secrets-vault (four-step Secrets Manager protocol)',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(bundledAssetPath('rotation')),
+      memorySize: 256,
+      timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      reservedConcurrentExecutions: reserved === 0 ? undefined : reserved,
+      environment: {
+        ...(props.secretNamePrefix ? { VAULT_SECRET_NAME_PREFIX: `${props.secretNamePrefix}/` } : {}),
+        VAULT_SECRET_ARNS: Lazy.string({ produce: () => (this.secretArns.length ? this.secretArns.join(',') : undefined) }),
+        ROTATION_PROFILES: Lazy.string({ produce: () => JSON.stringify(Object.fromEntries(this.profiles)) }),
+        ROTATION_DEFAULT_PROFILE: Lazy.string({
+          produce: () => (this.profiles.size === 1 ? [...this.profiles.keys()][0] : undefined),
+        }),
+        POWERTOOLS_SERVICE_NAME: 'secrets-vault-rotation',
+        POWERTOOLS_METRICS_NAMESPACE: 'SecretsVault',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+    });
+
+    if (props.secretNamePrefix) {
+      this.invokePermissions.push(this.allowInvokeFrom(stack, 'InvokedBySecretsManager', prefixPattern(stack, props.secretNamePrefix)));
+    }
+    for (const key of props.encryptionKeys ?? []) {
+      this.addKey(key);
+    }
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'secretsmanager:GetRandomPassword has no resource; IAM accepts only "*" for it.',
+    });
+    acknowledgeWildcardResource(
+      this.role,
+      `${this.logGroup.logGroupArn}:*`,
+      'Writing to its own log group needs the log-stream wildcard of that group.',
+    );
+    if (props.secretNamePrefix) {
+      acknowledgeWildcardResource(
+        this.role,
+        prefixPattern(stack, props.secretNamePrefix),
+        'Scoped to the vault’s own name prefix so that the policy does not grow with the number of secrets.',
+      );
+    }
+    Validations.of(this.logGroup).acknowledge({
+      id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+      reason: 'The function never logs secret values or tokens; CloudWatch Logs encrypts these logs at rest with its own keys.',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'NIST.800.53.R5-LambdaDLQ',
+      reason: 'Secrets Manager invokes the function synchronously and retries a failed rotation itself; there is no async event to dead-letter.',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'NIST.800.53.R5-LambdaInsideVPC',
+      reason: 'Generated-value rotation calls only the Secrets Manager API; database strategies place the function in the database VPC.',
+    });
+    if (reserved === 0) {
+      Validations.of(this.function).acknowledge({
+        id: 'NIST.800.53.R5-LambdaConcurrency',
+        reason: 'reservedConcurrentExecutions was set to 0 by the user: the account cannot reserve concurrency.',
+      });
+    }
+  }
+
+  /**
+   * Rotates `secret` on `schedule` with `strategy`. The secret gets a rotation schedule (one
+   * resource) and a tag that picks the strategy's profile. In prefix mode the secret's name must be
+   * under the prefix, and nothing else grows; otherwise its ARN joins the function's allow list, its
+   * role policy and an invoke permission of its own.
+   */
+  public addSecret(secret: secretsmanager.ISecret, options: AddRotatedSecretOptions): secretsmanager.CfnRotationSchedule {
+    const owner = `RotationFunction ${this.node.path}`;
+    if (!options.schedule.enabled) {
+      invalid(owner, 'schedule', 'SecretRotationSchedule.never()', 'a secret added to a rotation function needs a schedule');
+    }
+    const profile = options.strategy.renderProfile(`${owner}: secret ${secret.node.path}`);
+    const profileId = profileIdOf(profile);
+    this.profiles.set(profileId, profile);
+    Tags.of(secret).add(ROTATION_PROFILE_TAG, profileId);
+
+    if (this.secretNamePrefix) {
+      const name = secret.secretName;
+      if (!Token.isUnresolved(name) && !name.startsWith(`${this.secretNamePrefix}/`)) {
+        invalid(owner, 'secret', name, `this function serves only secrets named under "${this.secretNamePrefix}/"`);
+      }
+    } else {
+      const arn = secret.secretFullArn;
+      if (arn === undefined) {
+        invalid(
+          owner,
+          'secret',
+          secret.secretArn,
+          'the function needs the complete ARN (with its 6-character suffix): import it with Secret.fromSecretCompleteArn',
+        );
+      }
+      this.secretArns.push(arn);
+      this.invokePermissions.push(
+        this.allowInvokeFrom(Stack.of(this), `InvokedBySecretsManager${this.secretArns.length}`, arn),
+      );
+    }
+    if (secret.encryptionKey) this.addKey(secret.encryptionKey);
+
+    const schedule = new secretsmanager.CfnRotationSchedule(secret, 'RotationSchedule', {
+      secretId: secret.secretArn,
+      rotationLambdaArn: this.function.functionArn,
+      rotationRules: { scheduleExpression: options.schedule.expression, duration: options.schedule.window },
+      rotateImmediatelyOnUpdate: options.schedule.rotateImmediately,
+    });
+    // Secrets Manager checks that it may invoke the function, and the function that it may use the
+    // secret, when the schedule is created: both must exist first.
+    schedule.node.addDependency(...this.invokePermissions, this.role);
+    return schedule;
+  }
+
+  /** Lets the function use `key` for the secrets it rotates, through Secrets Manager only. */
+  public addKey(key: kms.IKey): void {
+    if (this.keys.has(key)) return;
+    this.keys.add(key);
+    grantViaSecretsManager(key, this.role, ROTATION_KEY_ACTIONS);
+  }
+
+  private allowInvokeFrom(stack: Stack, id: string, sourceArn: string): IDependable {
+    // aws:SourceAccount as well as the source ARN: the confused-deputy guard AWS recommends and
+    // Control Tower's CT.LAMBDA.PR.2 checks for.
+    return new lambda.CfnPermission(this, id, {
+      action: 'lambda:InvokeFunction',
+      functionName: this.function.functionArn,
+      principal: 'secretsmanager.amazonaws.com',
+      sourceAccount: stack.account,
+      sourceArn,
+    });
+  }
+}
+
+function prefixPattern(stack: Stack, prefix: string): string {
+  return stack.formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${prefix}/*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** A short id that depends only on the profile's content, so equal strategies share one profile. */
+function profileIdOf(profile: RotationProfile): string {
+  return 'p' + createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 10);
+}

@@ -1,0 +1,262 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { SECRET_READ_ACTIONS } from './private/actions';
+import { grantDecryptViaSecretsManager } from './private/grants';
+import { invalid, SECRET_NAME_MAX_LENGTH, validateSecretName } from './private/validation';
+import { RotationFunction } from './rotation-function';
+import { SecretRotationSchedule } from './rotation-schedule';
+import { SecretContentKind } from './secret-content';
+import { SecretReaderRole, SecretReaderRoleOptions } from './secret-reader-role';
+import { VaultKey } from './vault-key';
+import { DEFAULT_ROTATION_DAYS, VaultSecret, VaultSecretOptions } from './vault-secret';
+
+/** The tag every secret of a vault carries, with the vault's name prefix as its value. */
+export const VAULT_TAG = 'secrets-vault:vault';
+
+/**
+ * Properties of a SecretsVault.
+ */
+export interface SecretsVaultProps {
+  /**
+   * The prefix of every secret name in the vault; secrets are named `<namePrefix>/<id>`. Policies
+   * that cover the whole vault are scoped by it, so they do not grow with the number of secrets.
+   * Letters, digits and `/ _ + = . @ -`, without a trailing `/`.
+   *
+   * @default `<stack name>/<vault id>`
+   */
+  readonly namePrefix?: string;
+
+  /**
+   * Bring your own key instead of the vault creating a VaultKey. Its policy must let Secrets
+   * Manager use it on behalf of the account (a VaultKey's does).
+   *
+   * @default - a new VaultKey
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * How often the vault's own key rotates its material (90 to 2560 days). Only for the key the
+   * vault creates.
+   *
+   * @default Duration.days(90)
+   */
+  readonly keyRotationPeriod?: Duration;
+
+  /**
+   * Principals allowed to read every secret of the vault through the secrets' resource policies
+   * (the resource-based route), in this account or another.
+   *
+   * @default - none; readers use the identity-based route (`grantRead`, `addReaderRole`)
+   */
+  readonly readers?: iam.IPrincipal[];
+
+  /**
+   * An AWS Organizations id (`o-...`) whose accounts are not denied by the secrets' account boundary.
+   *
+   * @default - only this account and the accounts of listed readers
+   */
+  readonly allowedOrganizationId?: string;
+
+  /**
+   * What happens to the key and the secrets when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * When the vault's generated secrets rotate, unless a secret says otherwise. Supplied values do
+   * not rotate unless their own `rotation` says so.
+   *
+   * @default SecretRotationSchedule.rate(Duration.days(30))
+   */
+  readonly rotation?: SecretRotationSchedule;
+
+  /**
+   * Reserved concurrency of the vault's rotation function (0 reserves none, for accounts at Lambda's
+   * starting limit).
+   *
+   * @default 2
+   */
+  readonly rotationReservedConcurrentExecutions?: number;
+}
+
+/**
+ * A vault of secrets: one customer-managed key usable through Secrets Manager only, any number of
+ * hardened secrets named under one prefix, and the two access routes (identity-based roles and
+ * grants, resource-based readers). Everything that covers all the secrets of the vault is scoped by
+ * the name prefix, so its size does not grow with the number of secrets.
+ */
+export class SecretsVault extends Construct {
+  /** The key that encrypts the vault's secrets. */
+  public readonly encryptionKey: kms.IKey;
+
+  /** The prefix of every secret name in the vault (no trailing slash). */
+  public readonly namePrefix: string;
+
+  /** An ARN pattern that matches every secret of the vault, for IAM policies. */
+  public readonly secretArnPattern: string;
+
+  private readonly vaultReaders: iam.IPrincipal[] = [];
+  private readonly allowedOrganizationId?: string;
+  private readonly removalPolicy: RemovalPolicy;
+  private readonly vaultSecrets: VaultSecret[] = [];
+  private readonly rotation: SecretRotationSchedule;
+  private readonly rotationReservedConcurrentExecutions?: number;
+  private rotator?: RotationFunction;
+
+  constructor(scope: Construct, id: string, props: SecretsVaultProps = {}) {
+    super(scope, id);
+    const owner = `SecretsVault ${this.node.path}`;
+    const stack = Stack.of(this);
+
+    this.namePrefix = props.namePrefix ?? `${stack.stackName}/${id}`;
+    validateSecretName(owner, 'namePrefix', this.namePrefix);
+    if (!Token.isUnresolved(this.namePrefix) && (this.namePrefix.endsWith('/') || this.namePrefix.includes('*'))) {
+      invalid(owner, 'namePrefix', this.namePrefix, 'allowed: a prefix without a trailing `/`');
+    }
+    if (props.encryptionKey && props.keyRotationPeriod) {
+      invalid(
+        owner,
+        'keyRotationPeriod',
+        props.keyRotationPeriod,
+        'it applies only to the key the vault creates; set the rotation on your own `encryptionKey` instead',
+      );
+    }
+
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.rotation = props.rotation ?? SecretRotationSchedule.rate(Duration.days(DEFAULT_ROTATION_DAYS));
+    this.rotationReservedConcurrentExecutions = props.rotationReservedConcurrentExecutions;
+    this.allowedOrganizationId = props.allowedOrganizationId;
+    this.encryptionKey =
+      props.encryptionKey ??
+      new VaultKey(this, 'Key', {
+        alias: `alias/${aliasSafe(this.namePrefix)}`,
+        rotationPeriod: props.keyRotationPeriod,
+        removalPolicy: this.removalPolicy,
+      });
+    this.secretArnPattern = stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${this.namePrefix}/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    for (const reader of props.readers ?? []) {
+      this.addReader(reader);
+    }
+  }
+
+  /** The secrets added to the vault so far. */
+  public get secrets(): VaultSecret[] {
+    return [...this.vaultSecrets];
+  }
+
+  /**
+   * The one function that rotates every secret of the vault, created with the first rotating
+   * secret. Its role, invoke permission and allow list are scoped by the vault's name prefix.
+   */
+  public get rotationFunction(): RotationFunction {
+    this.rotator ??= new RotationFunction(this, 'Rotation', {
+      secretNamePrefix: this.namePrefix,
+      encryptionKeys: [this.encryptionKey],
+      reservedConcurrentExecutions: this.rotationReservedConcurrentExecutions,
+      logRemovalPolicy: this.removalPolicy,
+    });
+    return this.rotator;
+  }
+
+  /**
+   * Adds a secret named `<namePrefix>/<id>` (or `options.secretName`, which must start with
+   * `<namePrefix>/`), encrypted with the vault's key and carrying the vault's readers.
+   */
+  public addSecret(id: string, options: VaultSecretOptions = {}): VaultSecret {
+    const owner = `SecretsVault ${this.node.path}`;
+    const secretName = options.secretName ?? `${this.namePrefix}/${id}`;
+    if (!Token.isUnresolved(secretName) && !Token.isUnresolved(this.namePrefix)) {
+      if (!secretName.startsWith(`${this.namePrefix}/`)) {
+        invalid(
+          owner,
+          'secretName',
+          secretName,
+          `a secret of this vault must be named under "${this.namePrefix}/" so that vault-wide policies cover it`,
+        );
+      }
+      if (secretName.length > SECRET_NAME_MAX_LENGTH) {
+        invalid(owner, 'secretName', secretName, `allowed: at most ${SECRET_NAME_MAX_LENGTH} characters`);
+      }
+    }
+    const supplied = options.content?.kind === SecretContentKind.SUPPLIED;
+    const rotation = options.rotation ?? (supplied ? SecretRotationSchedule.never() : this.rotation);
+    const secret = new VaultSecret(this, id, {
+      removalPolicy: this.removalPolicy,
+      allowedOrganizationId: this.allowedOrganizationId,
+      ...options,
+      rotation,
+      rotationFunction: rotation.enabled ? this.rotationFunction : undefined,
+      secretName,
+      encryptionKey: this.encryptionKey,
+    });
+    Tags.of(secret).add(VAULT_TAG, this.namePrefix);
+    for (const reader of this.vaultReaders) {
+      secret.addReader(reader);
+    }
+    this.vaultSecrets.push(secret);
+    return secret;
+  }
+
+  /**
+   * Names a principal in the resource policy of every secret of the vault, present and future
+   * (the resource-based route), and lets it decrypt through Secrets Manager.
+   */
+  public addReader(principal: iam.IPrincipal): void {
+    this.vaultReaders.push(principal);
+    for (const secret of this.vaultSecrets) {
+      secret.addReader(principal);
+    }
+  }
+
+  /**
+   * Lets the grantee read every secret of the vault, present and future, through its identity
+   * policy: one statement scoped by the vault's name prefix, and decrypt through Secrets Manager.
+   * A principal of another account cannot be given an identity policy from here: name it with
+   * `addReader` instead.
+   *
+   * @param versionStages limit reads to these version stages (e.g. `['AWSCURRENT']`); a request
+   *   must then name its stage.
+   */
+  public grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: SECRET_READ_ACTIONS,
+      resourceArns: [this.secretArnPattern],
+      conditions: versionStages ? { 'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': versionStages } } : undefined,
+    });
+    if (!grant.success) {
+      invalid(
+        `SecretsVault ${this.node.path}`,
+        'grantee',
+        grantee.grantPrincipal.toString(),
+        'it has no identity policy in this account; use `addReader` for principals of other accounts or services',
+      );
+    }
+    return grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
+  }
+
+  /**
+   * Creates a SecretReaderRole that reads every secret of the vault (the identity-based route).
+   */
+  public addReaderRole(id: string, options: SecretReaderRoleOptions): SecretReaderRole {
+    const role = new SecretReaderRole(this, id, options);
+    this.grantRead(role);
+    return role;
+  }
+}
+
+/** KMS aliases allow letters, digits and `/ _ -`: other secret-name characters become `-`. */
+function aliasSafe(prefix: string): string {
+  if (Token.isUnresolved(prefix)) return 'secrets-vault';
+  return prefix.replace(/[^A-Za-z0-9/_-]/g, '-');
+}

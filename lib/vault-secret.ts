@@ -1,0 +1,341 @@
+import { Annotations, Duration, Fn, Lazy, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { SECRET_READ_ACTIONS } from './private/actions';
+import { grantDecryptViaSecretsManager } from './private/grants';
+import { invalid, validateSecretName } from './private/validation';
+import { RotationFunction, RotationStrategy } from './rotation-function';
+import { SecretRotationSchedule } from './rotation-schedule';
+import { ResolvedPasswordOptions, SecretContent, SecretContentKind, resolvePasswordOptions } from './secret-content';
+
+/** How often a secret rotates when nobody says otherwise. */
+export const DEFAULT_ROTATION_DAYS = 30;
+
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+
+/**
+ * Options for a secret, as `SecretsVault.addSecret` takes them.
+ */
+export interface VaultSecretOptions {
+  /**
+   * The secret's name. In a vault it must start with the vault's name prefix.
+   *
+   * @default - in a vault, `<namePrefix>/<id>`; alone, a name CloudFormation generates
+   */
+  readonly secretName?: string;
+
+  /**
+   * A description of the secret (not secret itself: it is visible to anyone who can describe it).
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * What the secret holds.
+   *
+   * @default SecretContent.generatedString()
+   */
+  readonly content?: SecretContent;
+
+  /**
+   * Principals allowed to read the secret through its resource policy (the resource-based route),
+   * in this account or another. A principal of another account also gets decrypt access in the key
+   * policy (through Secrets Manager only) and is exempt from the secret's account-boundary deny.
+   *
+   * @default - nobody is named in the resource policy; readers use the identity-based route
+   */
+  readonly readers?: iam.IPrincipal[];
+
+  /**
+   * An AWS Organizations id (`o-...`). Principals of accounts in this organization are not
+   * denied by the account boundary (they still need an allow from somewhere).
+   *
+   * @default - only this account and the accounts of listed readers
+   */
+  readonly allowedOrganizationId?: string;
+
+  /**
+   * What happens to the secret when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * When the secret rotates. `SecretRotationSchedule.never()` turns rotation off (an explicit
+   * loosening).
+   *
+   * @default - in a vault: the vault's schedule for generated content, never for supplied content;
+   *   alone: every 30 days when a `rotationFunction` is given, otherwise never
+   */
+  readonly rotation?: SecretRotationSchedule;
+
+  /**
+   * How the rotation function makes the new value.
+   *
+   * @default - from the content: a new generated string, or a new value of the generated JSON field,
+   *   with the content's generation options; a new generated string for supplied content
+   */
+  readonly rotationStrategy?: RotationStrategy;
+}
+
+/**
+ * Properties of a VaultSecret.
+ */
+export interface VaultSecretProps extends VaultSecretOptions {
+  /**
+   * The key that encrypts the secret: a VaultKey, or any customer-managed key whose policy lets
+   * Secrets Manager use it.
+   */
+  readonly encryptionKey: kms.IKey;
+
+  /**
+   * The function that rotates the secret.
+   *
+   * @default - the secret is not rotated
+   */
+  readonly rotationFunction?: RotationFunction;
+}
+
+/**
+ * A Secrets Manager secret encrypted with a customer-managed key, with a resource policy that is
+ * always present: an explicit allow list of readers, a deny of any request without TLS, a deny of
+ * principals outside this account (and outside an optional organization) unless they are listed,
+ * and `BlockPublicPolicy` on.
+ */
+export class VaultSecret extends secretsmanager.Secret {
+  /** The key that encrypts this secret. */
+  declare public readonly encryptionKey: kms.IKey;
+
+  /** What the secret holds. */
+  public readonly content: SecretContent;
+
+  /** The generation options with defaults applied, for generated content. */
+  public readonly passwordOptions?: ResolvedPasswordOptions;
+
+  /** The secret's resource policy document; `addToResourcePolicy` adds to it. */
+  public readonly resourcePolicy: iam.PolicyDocument;
+
+  /** The secret's rotation schedule, when it rotates. */
+  public readonly rotationSchedule?: secretsmanager.CfnRotationSchedule;
+
+  private readonly policyResource: secretsmanager.CfnResourcePolicy;
+  private readonly allowStatements: iam.PolicyStatement[] = [];
+  private readerStatement?: iam.PolicyStatement;
+
+  constructor(scope: Construct, id: string, props: VaultSecretProps) {
+    const owner = `VaultSecret ${scope.node.path}/${id}`;
+    validateSecretName(owner, 'secretName', props.secretName);
+    if (props.allowedOrganizationId !== undefined && !Token.isUnresolved(props.allowedOrganizationId)) {
+      if (!ORGANIZATION_ID.test(props.allowedOrganizationId)) {
+        invalid(owner, 'allowedOrganizationId', props.allowedOrganizationId, 'allowed: an id like `o-a1b2c3d4e5`');
+      }
+    }
+    const content = props.content ?? SecretContent.generatedString();
+    const passwordOptions =
+      content.kind === SecretContentKind.SUPPLIED ? undefined : resolvePasswordOptions(owner, content.passwordOptions);
+    if (content.kind === SecretContentKind.GENERATED_JSON) {
+      validateJsonTemplate(owner, content.template ?? {}, content.generateField ?? '');
+    }
+
+    super(scope, id, {
+      secretName: props.secretName,
+      description: props.description,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      generateSecretString: passwordOptions ? generateSecretString(content, passwordOptions) : undefined,
+      secretStringValue: content.value,
+      // The key is set on the resource below rather than passed here: aws-cdk-lib would otherwise add
+      // a second, looser "account may use the key via Secrets Manager" statement to the key policy for
+      // every secret, next to the one the VaultKey already has.
+    });
+    this.encryptionKey = props.encryptionKey;
+    (this.node.defaultChild as secretsmanager.CfnSecret).kmsKeyId = props.encryptionKey.keyArn;
+    this.content = content;
+    this.passwordOptions = passwordOptions;
+
+    if (content.kind === SecretContentKind.SUPPLIED && content.value && isPlaintext(this, content.value.unsafeUnwrap())) {
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:plaintext-secret-value',
+        'This secret is given a plaintext value: it is written into the synthesized template and cdk.out. ' +
+          'Use a generated content (SecretContent.generatedString / generatedJson) or a reference ' +
+          '(SecretValue.ssmSecure, SecretValue.cfnParameter with noEcho) instead.',
+      );
+    }
+
+    this.resourcePolicy = new iam.PolicyDocument();
+    this.resourcePolicy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'DenyRequestsWithoutTls',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:*'],
+        resources: ['*'],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyPrincipalsOutsideTrustedAccounts',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:*'],
+        resources: ['*'],
+        conditions: {
+          StringNotEquals: {
+            'aws:PrincipalAccount': Lazy.list({ produce: () => this.trustedAccounts() }),
+            ...(props.allowedOrganizationId ? { 'aws:PrincipalOrgID': props.allowedOrganizationId } : {}),
+          },
+          // AWS services acting with their own service principal carry no account of ours.
+          BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
+    );
+    this.policyResource = new secretsmanager.CfnResourcePolicy(this, 'Policy', {
+      secretId: this.secretArn,
+      resourcePolicy: this.resourcePolicy,
+      blockPublicPolicy: true,
+    });
+    this.node.addValidation({ validate: () => this.resourcePolicy.validateForResourcePolicy() });
+
+    for (const reader of props.readers ?? []) {
+      this.addReader(reader);
+    }
+
+    const schedule =
+      props.rotation ??
+      (props.rotationFunction ? SecretRotationSchedule.rate(Duration.days(DEFAULT_ROTATION_DAYS)) : SecretRotationSchedule.never());
+    if (schedule.enabled) {
+      if (!props.rotationFunction) {
+        invalid(owner, 'rotation', schedule.expression, 'a rotation schedule needs a `rotationFunction` (a SecretsVault provides one)');
+      }
+      this.rotationSchedule = props.rotationFunction.addSecret(this, {
+        schedule,
+        strategy: props.rotationStrategy ?? defaultStrategy(content),
+      });
+    } else {
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:secret-not-rotated',
+        'This secret is not rotated: its value lives until someone changes it by hand.',
+      );
+    }
+  }
+
+  /**
+   * Names a principal in the resource policy's allow list (GetSecretValue and DescribeSecret), and
+   * lets it decrypt through Secrets Manager. A principal of another account is exempt from the
+   * account-boundary deny and gets a key-policy statement.
+   */
+  public addReader(principal: iam.IPrincipal): void {
+    assertNotPublic(`VaultSecret ${this.node.path}`, principal);
+    if (!this.readerStatement) {
+      this.readerStatement = new iam.PolicyStatement({
+        sid: 'AllowListedReaders',
+        actions: SECRET_READ_ACTIONS,
+        resources: ['*'],
+      });
+      this.addToResourcePolicy(this.readerStatement);
+    }
+    this.readerStatement.addPrincipals(principal);
+    grantDecryptViaSecretsManager(this.encryptionKey, { grantPrincipal: principal });
+  }
+
+  /**
+   * Adds a statement to the secret's resource policy. Principals of an Allow statement are exempt
+   * from the account-boundary deny.
+   */
+  public addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    if (statement.effect === iam.Effect.ALLOW) {
+      for (const principal of statement.principals) {
+        assertNotPublic(`VaultSecret ${this.node.path}`, principal);
+      }
+      this.allowStatements.push(statement);
+    }
+    this.resourcePolicy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.policyResource };
+  }
+
+  /** This account, and the account of every principal an Allow statement names. */
+  private trustedAccounts(): string[] {
+    const stack = Stack.of(this);
+    const accounts: string[] = [stack.account];
+    for (const statement of this.allowStatements) {
+      for (const principal of statement.principals) {
+        const account = accountOf(principal);
+        if (account === undefined) continue;
+        if (accounts.some((a) => Token.compareStrings(a, account) === TokenComparison.SAME)) continue;
+        accounts.push(account);
+      }
+    }
+    return accounts;
+  }
+}
+
+function defaultStrategy(content: SecretContent): RotationStrategy {
+  return content.kind === SecretContentKind.GENERATED_JSON
+    ? RotationStrategy.generatedJsonField(content.generateField!, content.passwordOptions)
+    : RotationStrategy.generatedString(content.passwordOptions);
+}
+
+function generateSecretString(
+  content: SecretContent,
+  options: ResolvedPasswordOptions,
+): secretsmanager.SecretStringGenerator {
+  return {
+    passwordLength: options.length,
+    excludeCharacters: options.excludeCharacters,
+    excludePunctuation: options.excludePunctuation,
+    excludeNumbers: options.excludeNumbers,
+    excludeUppercase: options.excludeUppercase,
+    excludeLowercase: options.excludeLowercase,
+    includeSpace: options.includeSpace,
+    requireEachIncludedType: options.requireEachIncludedType,
+    ...(content.kind === SecretContentKind.GENERATED_JSON
+      ? { secretStringTemplate: JSON.stringify(content.template), generateStringKey: content.generateField }
+      : {}),
+  };
+}
+
+function validateJsonTemplate(owner: string, template: Record<string, unknown>, field: string) {
+  if (field.length === 0) {
+    invalid(owner, 'content.generateField', field, 'allowed: the name of the JSON field to generate, e.g. "password"');
+  }
+  if (Object.prototype.hasOwnProperty.call(template, field)) {
+    invalid(
+      owner,
+      'content.template',
+      `a template with field "${field}"`,
+      'the generated field must not be in the template (its value would land in the template)',
+    );
+  }
+  for (const [key, value] of Object.entries(template)) {
+    if (typeof value === 'string' && Token.isUnresolved(value)) {
+      invalid(owner, `content.template.${key}`, 'a token', 'allowed: literal, non-secret values only');
+    }
+  }
+}
+
+/** A supplied value is plaintext unless it resolves to a dynamic reference or a parameter. */
+function isPlaintext(scope: Construct, unwrapped: string): boolean {
+  const resolved = Stack.of(scope).resolve(unwrapped);
+  return typeof resolved === 'string' && !resolved.startsWith('{{resolve:');
+}
+
+function accountOf(principal: iam.IPrincipal): string | undefined {
+  if (principal.principalAccount !== undefined) return principal.principalAccount;
+  if (principal instanceof iam.ArnPrincipal) return Fn.select(4, Fn.split(':', principal.arn));
+  return undefined;
+}
+
+function assertNotPublic(owner: string, principal: iam.IPrincipal) {
+  const fragment = principal.policyFragment.principalJson;
+  const aws = fragment.AWS ?? [];
+  if (principal instanceof iam.StarPrincipal || aws.includes('*')) {
+    invalid(
+      owner,
+      'readers',
+      'a public principal (*)',
+      'name the principals that may read; Block Public Policy refuses a public resource policy',
+    );
+  }
+}
