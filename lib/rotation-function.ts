@@ -33,7 +33,12 @@ export class RotationStrategy {
   /** A new random string replaces one field of a JSON value; every other field is kept. */
   public static generatedJsonField(field: string, options: PasswordOptions = {}): RotationStrategy {
     if (field.length === 0) {
-      invalid('RotationStrategy.generatedJsonField', 'field', field, 'allowed: the name of the JSON field to rotate');
+      invalid(
+        'RotationStrategy.generatedJsonField',
+        'field',
+        field,
+        'allowed: the name of the JSON field to rotate',
+      );
     }
     return new RotationStrategy('generated', field, options);
   }
@@ -152,7 +157,12 @@ export class RotationFunction extends Construct {
     validateSecretName(owner, 'secretNamePrefix', props.secretNamePrefix);
     const reserved = props.reservedConcurrentExecutions ?? 2;
     if (!Number.isInteger(reserved) || reserved < 0 || reserved > MAX_RESERVED_CONCURRENCY) {
-      invalid(owner, 'reservedConcurrentExecutions', reserved, `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`);
+      invalid(
+        owner,
+        'reservedConcurrentExecutions',
+        reserved,
+        `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`,
+      );
     }
     const timeout = props.timeout ?? Duration.seconds(30);
     if (!Token.isUnresolved(timeout.toSeconds()) && (timeout.toSeconds() < 5 || timeout.toSeconds() > 900)) {
@@ -201,7 +211,9 @@ export class RotationFunction extends Construct {
       reservedConcurrentExecutions: reserved === 0 ? undefined : reserved,
       environment: {
         ...(props.secretNamePrefix ? { VAULT_SECRET_NAME_PREFIX: `${props.secretNamePrefix}/` } : {}),
-        VAULT_SECRET_ARNS: Lazy.string({ produce: () => (this.secretArns.length ? this.secretArns.join(',') : undefined) }),
+        VAULT_SECRET_ARNS: Lazy.string({
+          produce: () => (this.secretArns.length ? this.secretArns.join(',') : undefined),
+        }),
         ROTATION_PROFILES: Lazy.string({ produce: () => JSON.stringify(Object.fromEntries(this.profiles)) }),
         ROTATION_DEFAULT_PROFILE: Lazy.string({
           produce: () => (this.profiles.size === 1 ? [...this.profiles.keys()][0] : undefined),
@@ -213,7 +225,9 @@ export class RotationFunction extends Construct {
     });
 
     if (props.secretNamePrefix) {
-      this.invokePermissions.push(this.allowInvokeFrom(stack, 'InvokedBySecretsManager', prefixPattern(stack, props.secretNamePrefix)));
+      this.invokePermissions.push(
+        this.allowInvokeFrom(stack, 'InvokedBySecretsManager', prefixPattern(stack, props.secretNamePrefix)),
+      );
     }
     for (const key of props.encryptionKeys ?? []) {
       this.addKey(key);
@@ -223,11 +237,6 @@ export class RotationFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'secretsmanager:GetRandomPassword has no resource; IAM accepts only "*" for it.',
     });
-    acknowledgeWildcardResource(
-      this.role,
-      `${this.logGroup.logGroupArn}:*`,
-      'Writing to its own log group needs the log-stream wildcard of that group.',
-    );
     if (props.secretNamePrefix) {
       acknowledgeWildcardResource(
         this.role,
@@ -237,20 +246,24 @@ export class RotationFunction extends Construct {
     }
     Validations.of(this.logGroup).acknowledge({
       id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-      reason: 'The function never logs secret values or tokens; CloudWatch Logs encrypts these logs at rest with its own keys.',
+      reason:
+        'The function never logs secret values or tokens; CloudWatch Logs encrypts these logs at rest with its own keys.',
     });
     Validations.of(this.function).acknowledge({
       id: 'NIST.800.53.R5-LambdaDLQ',
-      reason: 'Secrets Manager invokes the function synchronously and retries a failed rotation itself; there is no async event to dead-letter.',
+      reason:
+        'Secrets Manager invokes the function synchronously and retries a failed rotation itself; there is no async event to dead-letter.',
     });
     Validations.of(this.function).acknowledge({
       id: 'NIST.800.53.R5-LambdaInsideVPC',
-      reason: 'Generated-value rotation calls only the Secrets Manager API; database strategies place the function in the database VPC.',
+      reason:
+        'Generated-value rotation calls only the Secrets Manager API; database strategies place the function in the database VPC.',
     });
     if (reserved === 0) {
       Validations.of(this.function).acknowledge({
         id: 'NIST.800.53.R5-LambdaConcurrency',
-        reason: 'reservedConcurrentExecutions was set to 0 by the user: the account cannot reserve concurrency.',
+        reason:
+          'reservedConcurrentExecutions was set to 0 by the user: the account cannot reserve concurrency.',
       });
     }
   }
@@ -261,10 +274,18 @@ export class RotationFunction extends Construct {
    * under the prefix, and nothing else grows; otherwise its ARN joins the function's allow list, its
    * role policy and an invoke permission of its own.
    */
-  public addSecret(secret: secretsmanager.ISecret, options: AddRotatedSecretOptions): secretsmanager.CfnRotationSchedule {
+  public addSecret(
+    secret: secretsmanager.ISecret,
+    options: AddRotatedSecretOptions,
+  ): secretsmanager.CfnRotationSchedule {
     const owner = `RotationFunction ${this.node.path}`;
     if (!options.schedule.enabled) {
-      invalid(owner, 'schedule', 'SecretRotationSchedule.never()', 'a secret added to a rotation function needs a schedule');
+      invalid(
+        owner,
+        'schedule',
+        'SecretRotationSchedule.never()',
+        'a secret added to a rotation function needs a schedule',
+      );
     }
     const profile = options.strategy.renderProfile(`${owner}: secret ${secret.node.path}`);
     const profileId = profileIdOf(profile);
@@ -272,9 +293,14 @@ export class RotationFunction extends Construct {
     Tags.of(secret).add(ROTATION_PROFILE_TAG, profileId);
 
     if (this.secretNamePrefix) {
-      const name = secret.secretName;
-      if (!Token.isUnresolved(name) && !name.startsWith(`${this.secretNamePrefix}/`)) {
-        invalid(owner, 'secret', name, `this function serves only secrets named under "${this.secretNamePrefix}/"`);
+      const name = literalNameOf(secret);
+      if (name !== undefined && !name.startsWith(`${this.secretNamePrefix}/`)) {
+        invalid(
+          owner,
+          'secret',
+          name,
+          `this function serves only secrets named under "${this.secretNamePrefix}/"`,
+        );
       }
     } else {
       const arn = secret.secretFullArn;
@@ -323,6 +349,16 @@ export class RotationFunction extends Construct {
       sourceArn,
     });
   }
+}
+
+/** The secret's name when synth knows it: aws-cdk-lib gives owned secrets a token name. */
+function literalNameOf(secret: secretsmanager.ISecret): string | undefined {
+  if (!Token.isUnresolved(secret.secretName)) return secret.secretName;
+  const resource = secret.node.defaultChild;
+  if (resource instanceof secretsmanager.CfnSecret && resource.name && !Token.isUnresolved(resource.name)) {
+    return resource.name;
+  }
+  return undefined;
 }
 
 function prefixPattern(stack: Stack, prefix: string): string {

@@ -42,13 +42,23 @@ export class SecretRotationSchedule {
     let expression: string;
     if (hours < 24) {
       if (!Number.isInteger(hours) || hours < MIN_ROTATION_HOURS) {
-        invalid(owner, 'interval', interval, `allowed: whole hours from ${MIN_ROTATION_HOURS} to 23, or whole days from 1 to ${MAX_ROTATION_DAYS}`);
+        invalid(
+          owner,
+          'interval',
+          interval,
+          `allowed: whole hours from ${MIN_ROTATION_HOURS} to 23, or whole days from 1 to ${MAX_ROTATION_DAYS}`,
+        );
       }
       expression = `rate(${hours} hours)`;
     } else {
       const days = hours / 24;
       if (!Number.isInteger(days) || days > MAX_ROTATION_DAYS) {
-        invalid(owner, 'interval', interval, `allowed: whole hours from ${MIN_ROTATION_HOURS} to 23, or whole days from 1 to ${MAX_ROTATION_DAYS}`);
+        invalid(
+          owner,
+          'interval',
+          interval,
+          `allowed: whole hours from ${MIN_ROTATION_HOURS} to 23, or whole days from 1 to ${MAX_ROTATION_DAYS}`,
+        );
       }
       expression = `rate(${days} ${days === 1 ? 'day' : 'days'})`;
     }
@@ -63,10 +73,18 @@ export class SecretRotationSchedule {
    */
   public static cron(expression: string, options: RotationScheduleOptions = {}): SecretRotationSchedule {
     const owner = 'SecretRotationSchedule.cron';
-    const inner = expression.trim().replace(/^cron\((.*)\)$/, '$1').trim();
+    const inner = expression
+      .trim()
+      .replace(/^cron\((.*)\)$/, '$1')
+      .trim();
     const fields = inner.split(/\s+/);
     if (fields.length !== 6) {
-      invalid(owner, 'expression', expression, 'allowed: six fields "minutes hours day-of-month month day-of-week year"');
+      invalid(
+        owner,
+        'expression',
+        expression,
+        'allowed: six fields "minutes hours day-of-month month day-of-week year"',
+      );
     }
     if (!fields.every((f) => /^[0-9A-Za-z*?,\-/#L]+$/.test(f))) {
       invalid(owner, 'expression', expression, 'allowed field characters: digits, letters, * ? , - / # L');
@@ -76,10 +94,24 @@ export class SecretRotationSchedule {
       invalid(owner, 'expression', expression, 'exactly one of day-of-month and day-of-week must be "?"');
     }
     if (year !== '*') {
-      invalid(owner, 'expression', expression, 'the year field must be "*": Secrets Manager rotates every year');
+      invalid(
+        owner,
+        'expression',
+        expression,
+        'the year field must be "*": Secrets Manager rotates every year',
+      );
     }
-    if (/[*,\-/]/.test(minutes) || (hours.includes('/') && Number(hours.split('/')[1]) < MIN_ROTATION_HOURS) || hours === '*') {
-      invalid(owner, 'expression', expression, `Secrets Manager rotates at most once every ${MIN_ROTATION_HOURS} hours: use a single minute and hours at least ${MIN_ROTATION_HOURS} apart`);
+    if (
+      /[*,\-/]/.test(minutes) ||
+      (hours.includes('/') && Number(hours.split('/')[1]) < MIN_ROTATION_HOURS) ||
+      hours === '*'
+    ) {
+      invalid(
+        owner,
+        'expression',
+        expression,
+        `Secrets Manager rotates at most once every ${MIN_ROTATION_HOURS} hours: use a single minute and hours at least ${MIN_ROTATION_HOURS} apart`,
+      );
     }
     validateWindow(owner, options.window, undefined);
     return new SecretRotationSchedule(`cron(${fields.join(' ')})`, options);

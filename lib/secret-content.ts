@@ -68,7 +68,10 @@ export interface ResolvedPasswordOptions {
 }
 
 /** Applies defaults and rejects impossible options with a message naming the option. */
-export function resolvePasswordOptions(owner: string, options: PasswordOptions = {}): ResolvedPasswordOptions {
+export function resolvePasswordOptions(
+  owner: string,
+  options: PasswordOptions = {},
+): ResolvedPasswordOptions {
   const resolved: ResolvedPasswordOptions = {
     length: options.length ?? DEFAULT_PASSWORD_LENGTH,
     excludeCharacters: options.excludeCharacters ?? DEFAULT_EXCLUDE_CHARACTERS,
@@ -80,7 +83,10 @@ export function resolvePasswordOptions(owner: string, options: PasswordOptions =
     requireEachIncludedType: options.requireEachIncludedType ?? true,
   };
   const { length } = resolved;
-  if (!Token.isUnresolved(length) && (!Number.isInteger(length) || length < 1 || length > MAX_PASSWORD_LENGTH)) {
+  if (
+    !Token.isUnresolved(length) &&
+    (!Number.isInteger(length) || length < 1 || length > MAX_PASSWORD_LENGTH)
+  ) {
     invalid(owner, 'length', length, `allowed: a whole number from 1 to ${MAX_PASSWORD_LENGTH}`);
   }
   if (!PRINTABLE_ASCII.test(resolved.excludeCharacters)) {
@@ -93,7 +99,12 @@ export function resolvePasswordOptions(owner: string, options: PasswordOptions =
     !resolved.excludeLowercase,
     resolved.includeSpace,
   ].filter(Boolean).length;
-  if (resolved.excludePunctuation && resolved.excludeNumbers && resolved.excludeUppercase && resolved.excludeLowercase) {
+  if (
+    resolved.excludePunctuation &&
+    resolved.excludeNumbers &&
+    resolved.excludeUppercase &&
+    resolved.excludeLowercase
+  ) {
     invalid(
       owner,
       'exclude*',

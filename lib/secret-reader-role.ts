@@ -93,10 +93,20 @@ export class SecretReaderRole extends ManagedPolicyRole {
       }
     }
     if (props.secrets !== undefined && props.secrets.length === 0) {
-      invalid(owner, 'secrets', props.secrets, 'name at least one secret, or leave it out and grant secrets afterwards');
+      invalid(
+        owner,
+        'secrets',
+        props.secrets,
+        'name at least one secret, or leave it out and grant secrets afterwards',
+      );
     }
     if (props.versionStages !== undefined && props.versionStages.length === 0) {
-      invalid(owner, 'versionStages', props.versionStages, 'name at least one stage, or leave it out for every stage');
+      invalid(
+        owner,
+        'versionStages',
+        props.versionStages,
+        'name at least one stage, or leave it out for every stage',
+      );
     }
     if (props.versionStages !== undefined && props.secrets === undefined) {
       invalid(owner, 'versionStages', props.versionStages, 'it limits `secrets`, which is not set');

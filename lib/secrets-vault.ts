@@ -114,7 +114,10 @@ export class SecretsVault extends Construct {
 
     this.namePrefix = props.namePrefix ?? `${stack.stackName}/${id}`;
     validateSecretName(owner, 'namePrefix', this.namePrefix);
-    if (!Token.isUnresolved(this.namePrefix) && (this.namePrefix.endsWith('/') || this.namePrefix.includes('*'))) {
+    if (
+      !Token.isUnresolved(this.namePrefix) &&
+      (this.namePrefix.endsWith('/') || this.namePrefix.includes('*'))
+    ) {
       invalid(owner, 'namePrefix', this.namePrefix, 'allowed: a prefix without a trailing `/`');
     }
     if (props.encryptionKey && props.keyRotationPeriod) {
@@ -232,7 +235,9 @@ export class SecretsVault extends Construct {
       grantee,
       actions: SECRET_READ_ACTIONS,
       resourceArns: [this.secretArnPattern],
-      conditions: versionStages ? { 'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': versionStages } } : undefined,
+      conditions: versionStages
+        ? { 'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': versionStages } }
+        : undefined,
     });
     if (!grant.success) {
       invalid(

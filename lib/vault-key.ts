@@ -3,7 +3,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { KEY_ADMIN_ACTIONS, KEY_GRANT_ACTIONS, KEY_USE_VIA_SECRETS_MANAGER_ACTIONS } from './private/actions';
-import { grantDecryptViaSecretsManager, grantEncryptViaSecretsManager, secretsManagerService } from './private/grants';
+import {
+  grantDecryptViaSecretsManager,
+  grantEncryptViaSecretsManager,
+  secretsManagerService,
+} from './private/grants';
 import { invalid, validateDays } from './private/validation';
 
 /** KMS allows automatic rotation periods from 90 to 2560 days. */
@@ -109,9 +113,12 @@ export class VaultKey extends kms.Key {
 
     const enableKeyRotation = props.enableKeyRotation ?? true;
     super(scope, id, {
-      description: props.description ?? 'Encrypts secrets of cdk-secrets-vault; usable through Secrets Manager only',
+      description:
+        props.description ?? 'Encrypts secrets of cdk-secrets-vault; usable through Secrets Manager only',
       enableKeyRotation,
-      rotationPeriod: enableKeyRotation ? (props.rotationPeriod ?? Duration.days(MIN_KEY_ROTATION_DAYS)) : undefined,
+      rotationPeriod: enableKeyRotation
+        ? (props.rotationPeriod ?? Duration.days(MIN_KEY_ROTATION_DAYS))
+        : undefined,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       pendingWindow: props.pendingWindow ?? Duration.days(MAX_PENDING_WINDOW_DAYS),
       // Passing our own document keeps aws-cdk-lib from adding its default `kms:*` for the account.

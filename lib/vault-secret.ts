@@ -3,12 +3,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { SECRET_READ_ACTIONS } from './private/actions';
-import { grantDecryptViaSecretsManager } from './private/grants';
+import { SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS } from './private/actions';
+import { grantDecryptViaSecretsManager, grantEncryptViaSecretsManager } from './private/grants';
 import { invalid, validateSecretName } from './private/validation';
 import { RotationFunction, RotationStrategy } from './rotation-function';
 import { SecretRotationSchedule } from './rotation-schedule';
-import { ResolvedPasswordOptions, SecretContent, SecretContentKind, resolvePasswordOptions } from './secret-content';
+import {
+  ResolvedPasswordOptions,
+  SecretContent,
+  SecretContentKind,
+  resolvePasswordOptions,
+} from './secret-content';
 
 /** How often a secret rotates when nobody says otherwise. */
 export const DEFAULT_ROTATION_DAYS = 30;
@@ -131,12 +136,19 @@ export class VaultSecret extends secretsmanager.Secret {
     validateSecretName(owner, 'secretName', props.secretName);
     if (props.allowedOrganizationId !== undefined && !Token.isUnresolved(props.allowedOrganizationId)) {
       if (!ORGANIZATION_ID.test(props.allowedOrganizationId)) {
-        invalid(owner, 'allowedOrganizationId', props.allowedOrganizationId, 'allowed: an id like `o-a1b2c3d4e5`');
+        invalid(
+          owner,
+          'allowedOrganizationId',
+          props.allowedOrganizationId,
+          'allowed: an id like `o-a1b2c3d4e5`',
+        );
       }
     }
     const content = props.content ?? SecretContent.generatedString();
     const passwordOptions =
-      content.kind === SecretContentKind.SUPPLIED ? undefined : resolvePasswordOptions(owner, content.passwordOptions);
+      content.kind === SecretContentKind.SUPPLIED
+        ? undefined
+        : resolvePasswordOptions(owner, content.passwordOptions);
     if (content.kind === SecretContentKind.GENERATED_JSON) {
       validateJsonTemplate(owner, content.template ?? {}, content.generateField ?? '');
     }
@@ -145,7 +157,9 @@ export class VaultSecret extends secretsmanager.Secret {
       secretName: props.secretName,
       description: props.description,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      generateSecretString: passwordOptions ? generateSecretString(content, passwordOptions) : undefined,
+      generateSecretString: passwordOptions
+        ? generateSecretString(scope, content, passwordOptions)
+        : undefined,
       secretStringValue: content.value,
       // The key is set on the resource below rather than passed here: aws-cdk-lib would otherwise add
       // a second, looser "account may use the key via Secrets Manager" statement to the key policy for
@@ -156,7 +170,11 @@ export class VaultSecret extends secretsmanager.Secret {
     this.content = content;
     this.passwordOptions = passwordOptions;
 
-    if (content.kind === SecretContentKind.SUPPLIED && content.value && isPlaintext(this, content.value.unsafeUnwrap())) {
+    if (
+      content.kind === SecretContentKind.SUPPLIED &&
+      content.value &&
+      isPlaintext(this, content.value.unsafeUnwrap())
+    ) {
       Annotations.of(this).addWarningV2(
         'cdk-secrets-vault:plaintext-secret-value',
         'This secret is given a plaintext value: it is written into the synthesized template and cdk.out. ' +
@@ -204,10 +222,17 @@ export class VaultSecret extends secretsmanager.Secret {
 
     const schedule =
       props.rotation ??
-      (props.rotationFunction ? SecretRotationSchedule.rate(Duration.days(DEFAULT_ROTATION_DAYS)) : SecretRotationSchedule.never());
+      (props.rotationFunction
+        ? SecretRotationSchedule.rate(Duration.days(DEFAULT_ROTATION_DAYS))
+        : SecretRotationSchedule.never());
     if (schedule.enabled) {
       if (!props.rotationFunction) {
-        invalid(owner, 'rotation', schedule.expression, 'a rotation schedule needs a `rotationFunction` (a SecretsVault provides one)');
+        invalid(
+          owner,
+          'rotation',
+          schedule.expression,
+          'a rotation schedule needs a `rotationFunction` (a SecretsVault provides one)',
+        );
       }
       this.rotationSchedule = props.rotationFunction.addSecret(this, {
         schedule,
@@ -238,6 +263,39 @@ export class VaultSecret extends secretsmanager.Secret {
     }
     this.readerStatement.addPrincipals(principal);
     grantDecryptViaSecretsManager(this.encryptionKey, { grantPrincipal: principal });
+  }
+
+  /**
+   * Lets the grantee read the secret (GetSecretValue, DescribeSecret), optionally only some version
+   * stages, and decrypt it through Secrets Manager only. A principal of this account gets an
+   * identity-policy statement; one of another account is named in the resource policy (and the key
+   * policy) and lifted over the account boundary.
+   */
+  public grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
+    const grant = iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: SECRET_READ_ACTIONS,
+      resourceArns: [this.arnForPolicies],
+      resource: this,
+    });
+    const statement = grant.principalStatement ?? grant.resourceStatement;
+    if (versionStages !== undefined && statement) {
+      statement.addCondition('ForAnyValue:StringEquals', { 'secretsmanager:VersionStage': versionStages });
+    }
+    return grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
+  }
+
+  /**
+   * Lets the grantee put new values and move version stages, and encrypt through Secrets Manager only.
+   */
+  public grantWrite(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: SECRET_WRITE_ACTIONS,
+      resourceArns: [this.arnForPolicies],
+      resource: this,
+    });
+    return grant.combine(grantEncryptViaSecretsManager(this.encryptionKey, grantee));
   }
 
   /**
@@ -278,6 +336,7 @@ function defaultStrategy(content: SecretContent): RotationStrategy {
 }
 
 function generateSecretString(
+  scope: Construct,
   content: SecretContent,
   options: ResolvedPasswordOptions,
 ): secretsmanager.SecretStringGenerator {
@@ -291,14 +350,23 @@ function generateSecretString(
     includeSpace: options.includeSpace,
     requireEachIncludedType: options.requireEachIncludedType,
     ...(content.kind === SecretContentKind.GENERATED_JSON
-      ? { secretStringTemplate: JSON.stringify(content.template), generateStringKey: content.generateField }
+      ? {
+          // toJsonString keeps the JSON valid when a field is a token (a database endpoint, say).
+          secretStringTemplate: Stack.of(scope).toJsonString(content.template),
+          generateStringKey: content.generateField,
+        }
       : {}),
   };
 }
 
 function validateJsonTemplate(owner: string, template: Record<string, unknown>, field: string) {
   if (field.length === 0) {
-    invalid(owner, 'content.generateField', field, 'allowed: the name of the JSON field to generate, e.g. "password"');
+    invalid(
+      owner,
+      'content.generateField',
+      field,
+      'allowed: the name of the JSON field to generate, e.g. "password"',
+    );
   }
   if (Object.prototype.hasOwnProperty.call(template, field)) {
     invalid(
@@ -307,11 +375,6 @@ function validateJsonTemplate(owner: string, template: Record<string, unknown>, 
       `a template with field "${field}"`,
       'the generated field must not be in the template (its value would land in the template)',
     );
-  }
-  for (const [key, value] of Object.entries(template)) {
-    if (typeof value === 'string' && Token.isUnresolved(value)) {
-      invalid(owner, `content.template.${key}`, 'a token', 'allowed: literal, non-secret values only');
-    }
   }
 }
 

@@ -29,7 +29,9 @@ let cached: CachedSecret | undefined;
 /** Reads AWSCURRENT, or returns the cached copy while it is fresh (or when `refresh` is false). */
 export async function readSecret(refresh = false): Promise<CachedSecret> {
   if (!refresh && cached && Date.now() - cached.readAt < cacheTtlMs) return cached;
-  const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: 'AWSCURRENT' }));
+  const out = await client.send(
+    new GetSecretValueCommand({ SecretId: secretArn, VersionStage: 'AWSCURRENT' }),
+  );
   if (out.SecretString === undefined || out.VersionId === undefined) {
     throw new Error(`secret ${secretArn} has no string value in AWSCURRENT`);
   }

@@ -19,7 +19,11 @@ export const KEY_DECRYPT_ACTIONS = ['kms:Decrypt'];
 export const KEY_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
 
 /** Every cryptographic use the key allows, all of it through Secrets Manager. */
-export const KEY_USE_VIA_SECRETS_MANAGER_ACTIONS = [...KEY_DECRYPT_ACTIONS, ...KEY_ENCRYPT_ACTIONS, 'kms:DescribeKey'];
+export const KEY_USE_VIA_SECRETS_MANAGER_ACTIONS = [
+  ...KEY_DECRYPT_ACTIONS,
+  ...KEY_ENCRYPT_ACTIONS,
+  'kms:DescribeKey',
+];
 
 /**
  * Key administration for the account. Listed one by one on purpose: the usual `kms:Create*`

@@ -7,7 +7,10 @@ import { join } from 'node:path';
  * published package (dist/lib/private).
  */
 export function bundledAssetPath(name: string): string {
-  const candidates = [join(__dirname, '..', '..', 'assets', name), join(__dirname, '..', '..', '..', 'assets', name)];
+  const candidates = [
+    join(__dirname, '..', '..', 'assets', name),
+    join(__dirname, '..', '..', '..', 'assets', name),
+  ];
   const found = candidates.find((dir) => existsSync(join(dir, 'index.js')));
   if (!found) {
     throw new Error(

@@ -18,7 +18,13 @@ function describe(value: unknown): string {
 }
 
 /** Validates a whole number of days of a Duration within [min, max]; tokens are left to CloudFormation. */
-export function validateDays(owner: string, prop: string, value: Duration | undefined, min: number, max: number) {
+export function validateDays(
+  owner: string,
+  prop: string,
+  value: Duration | undefined,
+  min: number,
+  max: number,
+) {
   if (value === undefined || Token.isUnresolved(value.toSeconds())) return;
   const seconds = value.toSeconds();
   const days = seconds / 86400;

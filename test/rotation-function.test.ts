@@ -1,0 +1,286 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  ROTATION_PROFILE_TAG,
+  RotationFunction,
+  RotationStrategy,
+  SecretContent,
+  SecretRotationSchedule,
+  SecretsVault,
+  VaultKey,
+  VaultSecret,
+} from '../lib';
+import { bundledAssetPath } from '../lib/private/assets';
+import { ACCOUNT, REGION, newStack, onlyResource, resourcesOf, template } from './support/stack';
+
+const monthly = SecretRotationSchedule.rate(Duration.days(30));
+
+function vaultStack() {
+  const { stack } = newStack();
+  const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+  vault.addSecret('ApiKey');
+  vault.addSecret('Db', {
+    content: SecretContent.generatedJson({ username: 'app' }, 'password', { length: 24 }),
+  });
+  return { stack, vault };
+}
+
+function profilesOf(stack: Stack): Record<string, any> {
+  return JSON.parse(
+    onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables.ROTATION_PROFILES,
+  );
+}
+
+describe('RotationFunction in a vault', () => {
+  let stack: Stack;
+  beforeAll(() => {
+    ({ stack } = vaultStack());
+  });
+
+  test('runs the bundled handler on the newest Node.js runtime, ARM64, with reserved concurrency', () => {
+    template(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Timeout: 30,
+      ReservedConcurrentExecutions: 2,
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^VaultRotationLogs') } },
+    });
+  });
+
+  test('keeps its logs a year, and keeps the log group', () => {
+    template(stack).hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 365 },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('is told its vault prefix, the profiles, and the Powertools settings', () => {
+    const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    expect(env.VAULT_SECRET_NAME_PREFIX).toBe('orders/');
+    expect(env.VAULT_SECRET_ARNS).toBeUndefined();
+    expect(env.ROTATION_DEFAULT_PROFILE).toBeUndefined();
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('SecretsVault');
+    expect(env.POWERTOOLS_SERVICE_NAME).toBe('secrets-vault-rotation');
+    expect(Object.values(profilesOf(stack))).toEqual([
+      {
+        kind: 'generated',
+        password: {
+          length: 32,
+          excludeCharacters: '/@"\'\\',
+          excludePunctuation: false,
+          excludeNumbers: false,
+          excludeUppercase: false,
+          excludeLowercase: false,
+          includeSpace: false,
+          requireEachIncludedType: true,
+        },
+      },
+      expect.objectContaining({
+        kind: 'generated',
+        jsonField: 'password',
+        password: expect.objectContaining({ length: 24 }),
+      }),
+    ]);
+  });
+
+  test('each secret picks its profile with a tag', () => {
+    const ids = Object.keys(profilesOf(stack));
+    const tags = Object.values(resourcesOf(stack, 'AWS::SecretsManager::Secret')).map(
+      (s) =>
+        (s.Properties.Tags as Array<{ Key: string; Value: string }>).find(
+          (t) => t.Key === ROTATION_PROFILE_TAG,
+        )?.Value,
+    );
+    expect(tags).toEqual(ids);
+  });
+
+  test('its role rotates only the vault’s secrets, through one prefix-scoped statement', () => {
+    const statements = Object.values(resourcesOf(stack, 'AWS::IAM::ManagedPolicy'))[0].Properties
+      .PolicyDocument.Statement;
+    expect(statements).toContainEqual({
+      Sid: 'RotateTheseSecrets',
+      Effect: 'Allow',
+      Action: [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+      Resource: {
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:${REGION}:${ACCOUNT}:secret:orders/*`],
+        ],
+      },
+    });
+    expect(statements).toContainEqual({
+      Sid: 'GenerateRandomPasswords',
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetRandomPassword',
+      Resource: '*',
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^VaultKey/), 'Arn'] },
+      Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } },
+    });
+    template(stack).resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test('only Secrets Manager of this account, for the vault’s secrets, may invoke it', () => {
+    expect(onlyResource(stack, 'AWS::Lambda::Permission').Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [expect.stringMatching(/^VaultRotationFunction/), 'Arn'] },
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: ACCOUNT,
+      SourceArn: {
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:${REGION}:${ACCOUNT}:secret:orders/*`],
+        ],
+      },
+    });
+  });
+
+  test('each schedule waits for the invoke permission and the role policy', () => {
+    for (const schedule of Object.values(
+      template(stack).findResources('AWS::SecretsManager::RotationSchedule'),
+    )) {
+      expect(schedule.DependsOn).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^VaultRotationInvokedBySecretsManager/),
+          expect.stringMatching(/^VaultRotationRolePolicy/),
+        ]),
+      );
+    }
+  });
+
+  test('the secrets’ resource-policy denies do not catch it: it is in the trusted account and uses TLS', () => {
+    for (const policy of Object.values(resourcesOf(stack, 'AWS::SecretsManager::ResourcePolicy'))) {
+      const denies = (policy.Properties.ResourcePolicy.Statement as any[]).filter((s) => s.Effect === 'Deny');
+      expect(denies.map((d) => d.Condition)).toEqual([
+        { Bool: { 'aws:SecureTransport': 'false' } },
+        expect.objectContaining({ StringNotEquals: { 'aws:PrincipalAccount': [ACCOUNT] } }),
+      ]);
+    }
+  });
+
+  test('refuses a secret outside its prefix', () => {
+    const { stack: other, vault } = vaultStack();
+    const stray = new secretsmanager.Secret(other, 'Stray', { secretName: 'billing/key' });
+    expect(() =>
+      vault.rotationFunction.addSecret(stray, {
+        schedule: monthly,
+        strategy: RotationStrategy.generatedString(),
+      }),
+    ).toThrow(
+      'RotationFunction Test/Vault/Rotation: invalid `secret`: received "billing/key"; this function serves only secrets named under "orders/".',
+    );
+  });
+});
+
+describe('RotationFunction alone', () => {
+  test('serves exactly the secrets added to it, each with its own invoke permission', () => {
+    const { stack } = newStack();
+    const key = new VaultKey(stack, 'Key');
+    const fn = new RotationFunction(stack, 'Rotation');
+    new VaultSecret(stack, 'A', { encryptionKey: key, rotationFunction: fn });
+    new VaultSecret(stack, 'B', { encryptionKey: key, rotationFunction: fn });
+    const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    expect(env.VAULT_SECRET_NAME_PREFIX).toBeUndefined();
+    expect(env.VAULT_SECRET_ARNS).toEqual({
+      'Fn::Join': ['', [{ Ref: expect.stringMatching(/^A/) }, ',', { Ref: expect.stringMatching(/^B/) }]],
+    });
+    expect(env.ROTATION_DEFAULT_PROFILE).toMatch(/^p[0-9a-f]{10}$/);
+    const permissions = Object.values(resourcesOf(stack, 'AWS::Lambda::Permission'));
+    expect(permissions.map((p) => p.Properties.SourceArn)).toEqual([
+      { Ref: expect.stringMatching(/^A/) },
+      { Ref: expect.stringMatching(/^B/) },
+    ]);
+    const rotate = (
+      Object.values(resourcesOf(stack, 'AWS::IAM::ManagedPolicy'))[0].Properties.PolicyDocument
+        .Statement as any[]
+    ).find((s) => s.Sid === 'RotateTheseSecrets');
+    expect(rotate.Resource).toEqual([
+      { Ref: expect.stringMatching(/^A/) },
+      { Ref: expect.stringMatching(/^B/) },
+    ]);
+  });
+
+  test('equal strategies share one profile', () => {
+    const { stack } = newStack();
+    const key = new VaultKey(stack, 'Key');
+    const fn = new RotationFunction(stack, 'Rotation');
+    new VaultSecret(stack, 'A', { encryptionKey: key, rotationFunction: fn });
+    new VaultSecret(stack, 'B', { encryptionKey: key, rotationFunction: fn });
+    expect(Object.keys(profilesOf(stack))).toHaveLength(1);
+  });
+
+  test('refuses a secret known only by a partial ARN', () => {
+    const { stack } = newStack();
+    const fn = new RotationFunction(stack, 'Rotation');
+    const partial = secretsmanager.Secret.fromSecretPartialArn(
+      stack,
+      'Imported',
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:legacy`,
+    );
+    expect(() =>
+      fn.addSecret(partial, { schedule: monthly, strategy: RotationStrategy.generatedString() }),
+    ).toThrow(
+      'the function needs the complete ARN (with its 6-character suffix): import it with Secret.fromSecretCompleteArn',
+    );
+  });
+
+  test('refuses SecretRotationSchedule.never()', () => {
+    const { stack } = newStack();
+    const fn = new RotationFunction(stack, 'Rotation');
+    const secret = new secretsmanager.Secret(stack, 'S');
+    expect(() =>
+      fn.addSecret(secret, {
+        schedule: SecretRotationSchedule.never(),
+        strategy: RotationStrategy.generatedString(),
+      }),
+    ).toThrow('a secret added to a rotation function needs a schedule');
+  });
+
+  test('can reserve no concurrency, for accounts at Lambda’s starting limit', () => {
+    const { stack } = newStack();
+    new RotationFunction(stack, 'Rotation', { reservedConcurrentExecutions: 0 });
+    template(stack).hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+
+  test.each([-1, 101, 1.5])('rejects reservedConcurrentExecutions %s', (reservedConcurrentExecutions) => {
+    const { stack } = newStack();
+    expect(() => new RotationFunction(stack, 'Rotation', { reservedConcurrentExecutions })).toThrow(
+      `RotationFunction Test/Rotation: invalid \`reservedConcurrentExecutions\`: received ${reservedConcurrentExecutions}; allowed: a whole number from 0 (reserve none) to 100.`,
+    );
+  });
+
+  test.each([
+    [Duration.seconds(2), '2 seconds'],
+    [Duration.minutes(16), '16 minutes'],
+  ])('rejects timeout %s', (timeout, shown) => {
+    const { stack } = newStack();
+    expect(() => new RotationFunction(stack, 'Rotation', { timeout })).toThrow(
+      `invalid \`timeout\`: received ${shown}; allowed: 5 seconds to 15 minutes.`,
+    );
+  });
+
+  test('rejects an empty JSON field to rotate', () => {
+    expect(() => RotationStrategy.generatedJsonField('')).toThrow(
+      'RotationStrategy.generatedJsonField: invalid `field`: received ""; allowed: the name of the JSON field to rotate.',
+    );
+  });
+
+  test('a missing bundle is an error naming the command that builds it', () => {
+    expect(() => bundledAssetPath('no-such-function')).toThrow(
+      'cdk-secrets-vault: the bundled Lambda "assets/no-such-function/index.js" is missing. In a checkout of cdk-secrets-vault run `npm run bundle` (or `npm run build`); an installed package ships it.',
+    );
+  });
+});

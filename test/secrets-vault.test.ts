@@ -1,0 +1,251 @@
+import { Duration, SecretValue } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { SecretContent, SecretRotationSchedule, SecretsVault, VAULT_TAG } from '../lib';
+import { OTHER_ACCOUNT, REGION, newStack, onlyResource, resourcesOf, template } from './support/stack';
+
+const PARTNER_ROLE = `arn:aws:iam::${OTHER_ACCOUNT}:role/partner`;
+const prefixArn = (prefix: string) => ({
+  'Fn::Join': [
+    '',
+    ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:${REGION}:123456789012:secret:${prefix}/*`],
+  ],
+});
+
+function countResources(secrets: number): Record<string, number> {
+  const { stack } = newStack();
+  const vault = new SecretsVault(stack, 'Vault', { readers: [new iam.ArnPrincipal(PARTNER_ROLE)] });
+  vault.addReaderRole('Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  for (let i = 0; i < secrets; i++) vault.addSecret(`S${i}`);
+  const resources = template(stack).toJSON().Resources as Record<string, { Type: string }>;
+  const counts: Record<string, number> = { total: Object.keys(resources).length };
+  for (const r of Object.values(resources)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+  counts.keyPolicyStatements = onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy.Statement.length;
+  counts.policyBytes = JSON.stringify(resourcesOf(stack, 'AWS::IAM::ManagedPolicy')).length;
+  counts.lambdaEnvBytes = JSON.stringify(
+    onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment,
+  ).length;
+  return counts;
+}
+
+describe('SecretsVault', () => {
+  test('names secrets <stack>/<vault id>/<secret id>, tags and encrypts them with its own key', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault');
+    const secret = vault.addSecret('ApiKey');
+    expect(vault.namePrefix).toBe('Test/Vault');
+    expect(secret.encryptionKey).toBe(vault.encryptionKey);
+    template(stack).hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'Test/Vault/ApiKey',
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VaultKey'), 'Arn'] },
+      Tags: Match.arrayWith([{ Key: VAULT_TAG, Value: 'Test/Vault' }]),
+    });
+    template(stack).hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/Test/Vault' });
+  });
+
+  test('takes a name prefix, and makes it alias-safe for the key', () => {
+    const { stack } = newStack();
+    new SecretsVault(stack, 'Vault', { namePrefix: 'team.orders/prod' }).addSecret('Db');
+    template(stack).hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'team.orders/prod/Db' });
+    template(stack).hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/team-orders/prod' });
+  });
+
+  test.each([
+    ['orders/', 'allowed: a prefix without a trailing `/`'],
+    ['orders prod', 'allowed characters: letters, digits and / _ + = . @ -'],
+  ])('rejects namePrefix %j', (namePrefix, allowed) => {
+    const { stack } = newStack();
+    expect(() => new SecretsVault(stack, 'Vault', { namePrefix })).toThrow(
+      `SecretsVault Test/Vault: invalid \`namePrefix\`: received "${namePrefix}"; ${allowed}.`,
+    );
+  });
+
+  test('rejects a secret name outside the vault prefix', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    expect(() => vault.addSecret('Db', { secretName: 'billing/Db' })).toThrow(
+      'SecretsVault Test/Vault: invalid `secretName`: received "billing/Db"; a secret of this vault must be named under "orders/" so that vault-wide policies cover it.',
+    );
+  });
+
+  test('accepts a custom name under the prefix', () => {
+    const { stack } = newStack();
+    new SecretsVault(stack, 'Vault', { namePrefix: 'orders' }).addSecret('Db', {
+      secretName: 'orders/db/main',
+    });
+    template(stack).hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'orders/db/main' });
+  });
+
+  test('uses a key you bring, and creates none', () => {
+    const { stack } = newStack();
+    const key = new kms.Key(stack, 'MyKey', { enableKeyRotation: true });
+    new SecretsVault(stack, 'Vault', { encryptionKey: key }).addSecret('S');
+    template(stack).resourceCountIs('AWS::KMS::Key', 1);
+    template(stack).hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MyKey'), 'Arn'] },
+    });
+  });
+
+  test('rejects a key rotation period for a key it does not create', () => {
+    const { stack } = newStack();
+    const key = new kms.Key(stack, 'MyKey');
+    expect(
+      () => new SecretsVault(stack, 'Vault', { encryptionKey: key, keyRotationPeriod: Duration.days(180) }),
+    ).toThrow(
+      'SecretsVault Test/Vault: invalid `keyRotationPeriod`: received 180 days; it applies only to the key the vault creates; set the rotation on your own `encryptionKey` instead.',
+    );
+  });
+
+  test('passes the key rotation period to its key', () => {
+    const { stack } = newStack();
+    new SecretsVault(stack, 'Vault', { keyRotationPeriod: Duration.days(180) });
+    template(stack).hasResourceProperties('AWS::KMS::Key', { RotationPeriodInDays: 180 });
+  });
+
+  describe('readers', () => {
+    test('a vault reader is listed on every secret, present and future', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault');
+      vault.addSecret('Before');
+      vault.addReader(new iam.ArnPrincipal(PARTNER_ROLE));
+      vault.addSecret('After');
+      const policies = Object.values(resourcesOf(stack, 'AWS::SecretsManager::ResourcePolicy'));
+      expect(policies).toHaveLength(2);
+      for (const p of policies) {
+        expect(p.Properties.ResourcePolicy.Statement).toContainEqual(
+          expect.objectContaining({ Sid: 'AllowListedReaders', Principal: { AWS: PARTNER_ROLE } }),
+        );
+      }
+    });
+
+    test('grantRead covers the whole vault with one statement scoped by the prefix', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+      vault.addSecret('A');
+      vault.addSecret('B');
+      const role = new iam.Role(stack, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
+      vault.grantRead(role, ['AWSCURRENT']);
+      template(stack).hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
+        PolicyDocument: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+              Resource: prefixArn('orders'),
+              Condition: { 'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
+            },
+            {
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VaultKey'), 'Arn'] },
+              Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } },
+            },
+          ],
+        },
+      });
+    });
+
+    test('grantRead refuses a principal with no identity policy here, and names the fix', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault');
+      expect(() => vault.grantRead(new iam.ArnPrincipal(PARTNER_ROLE))).toThrow(
+        `SecretsVault Test/Vault: invalid \`grantee\`: received "ArnPrincipal(${PARTNER_ROLE})"; it has no identity policy in this account; use \`addReader\` for principals of other accounts or services.`,
+      );
+    });
+
+    test('addReaderRole makes a role that reads every secret of the vault', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+      vault.addReaderRole('Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      const statements = onlyResource(stack, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument.Statement;
+      expect(statements[0]).toEqual({
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: prefixArn('orders'),
+      });
+    });
+  });
+
+  describe('rotation', () => {
+    test('generated secrets rotate every 30 days through one function for the whole vault', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault');
+      vault.addSecret('A');
+      vault.addSecret('B', { content: SecretContent.generatedJson({ username: 'app' }, 'password') });
+      template(stack).resourceCountIs('AWS::Lambda::Function', 1);
+      template(stack).resourceCountIs('AWS::Lambda::Permission', 1);
+      const schedules = Object.values(resourcesOf(stack, 'AWS::SecretsManager::RotationSchedule'));
+      expect(schedules.map((s) => s.Properties.RotationRules)).toEqual([
+        { ScheduleExpression: 'rate(30 days)' },
+        { ScheduleExpression: 'rate(30 days)' },
+      ]);
+    });
+
+    test('takes a vault-wide schedule and a per-secret one', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault', {
+        rotation: SecretRotationSchedule.rate(Duration.days(7), { window: Duration.hours(2) }),
+      });
+      vault.addSecret('Weekly');
+      vault.addSecret('Sunday', { rotation: SecretRotationSchedule.cron('0 4 ? * SUN *') });
+      const rules = Object.values(resourcesOf(stack, 'AWS::SecretsManager::RotationSchedule')).map(
+        (s) => s.Properties.RotationRules,
+      );
+      expect(rules).toEqual([
+        { ScheduleExpression: 'rate(7 days)', Duration: '2h' },
+        { ScheduleExpression: 'cron(0 4 ? * SUN *)' },
+      ]);
+    });
+
+    test('a supplied value is not rotated unless asked, and synth says so', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault');
+      vault.addSecret('Seeded', { content: SecretContent.fromSecretValue(SecretValue.ssmSecure('/seed')) });
+      template(stack).resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+      template(stack).resourceCountIs('AWS::Lambda::Function', 0);
+      Annotations.fromStack(stack).hasWarning('/Test/Vault/Seeded', Match.stringLikeRegexp('not rotated'));
+    });
+
+    test('turning rotation off is explicit', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault');
+      vault.addSecret('Static', { rotation: SecretRotationSchedule.never() });
+      template(stack).resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    });
+  });
+
+  describe('cost stays flat as secrets are added', () => {
+    let one: Record<string, number>;
+    let many: Record<string, number>;
+    beforeAll(() => {
+      one = countResources(1);
+      many = countResources(21);
+    });
+
+    test('three resources per extra secret: the secret, its resource policy, its rotation schedule', () => {
+      expect((many.total - one.total) / 20).toBe(3);
+      expect(many['AWS::SecretsManager::Secret'] - one['AWS::SecretsManager::Secret']).toBe(20);
+      expect(many['AWS::SecretsManager::ResourcePolicy'] - one['AWS::SecretsManager::ResourcePolicy']).toBe(
+        20,
+      );
+      expect(
+        many['AWS::SecretsManager::RotationSchedule'] - one['AWS::SecretsManager::RotationSchedule'],
+      ).toBe(20);
+    });
+
+    test('key policy, IAM policies, invoke permission and function environment do not grow', () => {
+      for (const measure of [
+        'keyPolicyStatements',
+        'policyBytes',
+        'lambdaEnvBytes',
+        'AWS::Lambda::Permission',
+      ]) {
+        expect([measure, many[measure]]).toEqual([measure, one[measure]]);
+      }
+    });
+  });
+});
