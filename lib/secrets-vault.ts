@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -150,6 +150,8 @@ export class SecretsVault extends Construct {
     for (const reader of props.readers ?? []) {
       this.addReader(reader);
     }
+
+    this.node.addValidation({ validate: () => this.checkStackLimits() });
   }
 
   /** The secrets added to the vault so far. */
@@ -250,6 +252,19 @@ export class SecretsVault extends Construct {
     return grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
   }
 
+  /** A vault adds three resources per secret: a stack that outgrows CloudFormation's limit fails here, not at deploy. */
+  private checkStackLimits(): string[] {
+    const stack = Stack.of(this);
+    const resources = stack.node.findAll().filter(CfnResource.isCfnResource).length;
+    if (resources <= MAX_RESOURCES_PER_STACK) return [];
+    return [
+      `SecretsVault ${this.node.path}: stack ${stack.stackName} has ${resources} resources, over CloudFormation's limit ` +
+        `of ${MAX_RESOURCES_PER_STACK} (this vault holds ${this.vaultSecrets.length} secrets at 3 resources each). ` +
+        'Split the secrets across stacks, one SecretsVault per stack with its own namePrefix ' +
+        '(e.g. "orders/part1" and "orders/part2").',
+    ];
+  }
+
   /**
    * Creates a SecretReaderRole that reads every secret of the vault (the identity-based route).
    */
@@ -259,6 +274,9 @@ export class SecretsVault extends Construct {
     return role;
   }
 }
+
+/** CloudFormation's limit on the resources of one stack. */
+export const MAX_RESOURCES_PER_STACK = 500;
 
 /** KMS aliases allow letters, digits and `/ _ -`: other secret-name characters become `-`. */
 function aliasSafe(prefix: string): string {

@@ -249,3 +249,24 @@ describe('SecretsVault', () => {
     });
   });
 });
+
+describe('SecretsVault at CloudFormation’s limits', () => {
+  function vaultWith(secrets: number) {
+    const { app, stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    for (let i = 0; i < secrets; i++) vault.addSecret(`S${i}`);
+    return { app, stack };
+  }
+
+  test('150 secrets with rotation fit in one stack', () => {
+    const { stack } = vaultWith(150);
+    expect(Object.keys(template(stack).toJSON().Resources).length).toBeLessThanOrEqual(500);
+  });
+
+  test('a stack over 500 resources fails synth, saying to split the vault', () => {
+    const { app } = vaultWith(170);
+    expect(() => app.synth()).toThrow(
+      /SecretsVault Test\/Vault: stack Test has 5\d\d resources, over CloudFormation's limit of 500 \(this vault holds 170 secrets at 3 resources each\)\. Split the secrets across stacks, one SecretsVault per stack with its own namePrefix/,
+    );
+  });
+});
