@@ -43,7 +43,9 @@ describe('assertInVault', () => {
   });
 
   test('does not treat a similar ARN as listed', () => {
-    expect(() => assertInVault(secret(), { secretArns: new Set([`${ARN}x`]) })).toThrow('is not in this rotation');
+    expect(() => assertInVault(secret(), { secretArns: new Set([`${ARN}x`]) })).toThrow(
+      'is not in this rotation',
+    );
   });
 });
 
@@ -59,7 +61,9 @@ describe('assertRotationEnabled', () => {
   });
 
   test('treats a missing RotationEnabled as disabled', () => {
-    expect(() => assertRotationEnabled(secret({ RotationEnabled: undefined }))).toThrow('is not enabled for rotation');
+    expect(() => assertRotationEnabled(secret({ RotationEnabled: undefined }))).toThrow(
+      'is not enabled for rotation',
+    );
   });
 });
 
@@ -69,7 +73,9 @@ describe('checkTokenStage', () => {
   });
 
   test('a token staged AWSCURRENT is already current, even if it still has AWSPENDING', () => {
-    const s = secret({ VersionIdsToStages: { [TOKEN]: ['AWSCURRENT', 'AWSPENDING'], [OLD_VERSION]: ['AWSPREVIOUS'] } });
+    const s = secret({
+      VersionIdsToStages: { [TOKEN]: ['AWSCURRENT', 'AWSPENDING'], [OLD_VERSION]: ['AWSPREVIOUS'] },
+    });
     expect(checkTokenStage(s, TOKEN)).toBe('already-current');
   });
 

@@ -21,7 +21,10 @@ function setEnv(values: Record<string, string>): void {
   Object.assign(process.env, values);
 }
 
-const PROFILES = JSON.stringify({ api: { kind: 'generated' }, json: { kind: 'generated', jsonField: 'password' } });
+const PROFILES = JSON.stringify({
+  api: { kind: 'generated' },
+  json: { kind: 'generated', jsonField: 'password' },
+});
 
 describe('getEnv', () => {
   test('returns a set variable', () => {
@@ -113,7 +116,11 @@ describe('loadConfig: profiles', () => {
     setEnv({ ROTATION_PROFILES: PROFILES });
     const config = loadConfig();
     expect([...config.profiles.keys()]).toEqual(['api', 'json']);
-    expect(config.profiles.get('json')).toMatchObject({ id: 'json', kind: 'generated', jsonField: 'password' });
+    expect(config.profiles.get('json')).toMatchObject({
+      id: 'json',
+      kind: 'generated',
+      jsonField: 'password',
+    });
     expect(config.defaultProfile).toBeUndefined();
   });
 
@@ -131,7 +138,8 @@ describe('loadConfig: profiles', () => {
 });
 
 describe('generated profile', () => {
-  const parse = (raw: Record<string, unknown>) => generatedStrategy.parseProfile('p', raw, 'ROTATION_PROFILES["p"]');
+  const parse = (raw: Record<string, unknown>) =>
+    generatedStrategy.parseProfile('p', raw, 'ROTATION_PROFILES["p"]');
 
   test('defaults the password options (length 32, ROTATION.md exclusions, each type required)', () => {
     expect(parse({ kind: 'generated' })).toEqual({
@@ -207,7 +215,9 @@ describe('parsePasswordOptions', () => {
   });
 
   test.each([0, -1, 1.5, 4097, '32'])('rejects length %p', (length) => {
-    expect(() => parsePasswordOptions({ length }, where)).toThrow(`${where}.length must be an integer from 1 to 4096`);
+    expect(() => parsePasswordOptions({ length }, where)).toThrow(
+      `${where}.length must be an integer from 1 to 4096`,
+    );
   });
 
   test('rejects a non-string excludeCharacters', () => {
@@ -224,7 +234,9 @@ describe('parsePasswordOptions', () => {
     'includeSpace',
     'requireEachIncludedType',
   ])('rejects a non-boolean %s', (name) => {
-    expect(() => parsePasswordOptions({ [name]: 'true' }, where)).toThrow(`${where}.${name} must be true or false`);
+    expect(() => parsePasswordOptions({ [name]: 'true' }, where)).toThrow(
+      `${where}.${name} must be true or false`,
+    );
   });
 
   test('rejects an unknown option, listing the allowed ones', () => {

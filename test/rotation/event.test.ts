@@ -29,7 +29,9 @@ describe('parseEvent', () => {
   });
 
   test('rejects a null field as missing', () => {
-    expect(() => parseEvent({ ...valid, SecretId: null })).toThrow('invalid rotation event: field SecretId is missing');
+    expect(() => parseEvent({ ...valid, SecretId: null })).toThrow(
+      'invalid rotation event: field SecretId is missing',
+    );
   });
 
   test.each([
@@ -96,6 +98,8 @@ describe('parseEvent', () => {
   });
 
   test('truncates a long unknown step in the message', () => {
-    expect(() => parseEvent({ ...valid, Step: 'x'.repeat(100) })).toThrow(`unknown Step "${'x'.repeat(64)}..."`);
+    expect(() => parseEvent({ ...valid, Step: 'x'.repeat(100) })).toThrow(
+      `unknown Step "${'x'.repeat(64)}..."`,
+    );
   });
 });

@@ -96,6 +96,10 @@ test('logs carry the service name secrets-vault-rotation by default', async () =
   const { handler } = load({ VAULT_SECRET_NAME_PREFIX: 'vault/', ROTATION_PROFILES: PROFILES });
   await handler(event);
   expect(out.records()).toContainEqual(
-    expect.objectContaining({ service: 'secrets-vault-rotation', outcome: 'already-current', step: 'setSecret' }),
+    expect.objectContaining({
+      service: 'secrets-vault-rotation',
+      outcome: 'already-current',
+      step: 'setSecret',
+    }),
   );
 });

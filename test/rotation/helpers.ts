@@ -29,7 +29,10 @@ export function describeResponse(overrides: Partial<DescribeSecretResponse> = {}
 
 export function profiles(raw: Record<string, Record<string, unknown>>): Map<string, ProfileBase> {
   return new Map(
-    Object.entries(raw).map(([id, entry]) => [id, generatedStrategy.parseProfile(id, entry, `ROTATION_PROFILES["${id}"]`)]),
+    Object.entries(raw).map(([id, entry]) => [
+      id,
+      generatedStrategy.parseProfile(id, entry, `ROTATION_PROFILES["${id}"]`),
+    ]),
   );
 }
 

@@ -50,7 +50,9 @@ function givenSecret(describe: Partial<DescribeSecretResponse> = {}, current = C
 }
 
 function givenPendingValue(value = PENDING_VALUE): void {
-  sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves({ SecretString: value });
+  sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN }).resolves({
+    SecretString: value,
+  });
 }
 
 function run(Step: string, extra: Record<string, unknown> = {}, config?: RotationConfig): Promise<void> {
@@ -66,7 +68,8 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected the step to fail');
 }
 
-const apiCalls = () => sm.calls().map((call) => (call.args[0] as object).constructor.name.replace(/Command$/, ''));
+const apiCalls = () =>
+  sm.calls().map((call) => (call.args[0] as object).constructor.name.replace(/Command$/, ''));
 
 beforeEach(() => {
   sm.reset();
@@ -119,7 +122,10 @@ describe('createSecret', () => {
     givenSecret();
     const config = makeConfig({
       profiles: profiles({
-        api: { kind: 'generated', password: { length: 48, excludeCharacters: ':', excludePunctuation: true } },
+        api: {
+          kind: 'generated',
+          password: { length: 48, excludeCharacters: ':', excludePunctuation: true },
+        },
       }),
     });
     await run('createSecret', {}, config);
@@ -174,13 +180,17 @@ describe('createSecret', () => {
 
   test('propagates a KMS error from the put', async () => {
     givenSecret();
-    sm.on(PutSecretValueCommand).rejects(Object.assign(new Error('Access to KMS is not allowed'), { name: 'KMSAccessDeniedException' }));
+    sm.on(PutSecretValueCommand).rejects(
+      Object.assign(new Error('Access to KMS is not allowed'), { name: 'KMSAccessDeniedException' }),
+    );
     await expect(run('createSecret')).rejects.toThrow('Access to KMS is not allowed');
   });
 
   test('fails when no version is AWSCURRENT', async () => {
     givenSecret({ VersionIdsToStages: { [TOKEN]: ['AWSPENDING'] } });
-    await expect(run('createSecret')).rejects.toThrow(`secret ${ARN} has no AWSCURRENT version to rotate from`);
+    await expect(run('createSecret')).rejects.toThrow(
+      `secret ${ARN} has no AWSCURRENT version to rotate from`,
+    );
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
@@ -198,7 +208,9 @@ describe('createSecret', () => {
     givenSecret({ Tags: JSON_TAGS }, CURRENT_JSON);
     await run('createSecret');
     const put = sm.commandCalls(PutSecretValueCommand)[0].args[0].input;
-    expect(put.SecretString).toBe(JSON.stringify({ username: 'svc', password: GENERATED, host: 'db.internal' }));
+    expect(put.SecretString).toBe(
+      JSON.stringify({ username: 'svc', password: GENERATED, host: 'db.internal' }),
+    );
   });
 
   test('JSON: reads AWSCURRENT by stage', async () => {
@@ -238,7 +250,9 @@ describe('createSecret', () => {
 
   test('JSON: a binary AWSCURRENT fails', async () => {
     givenSecret({ Tags: JSON_TAGS });
-    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretBinary: new Uint8Array([1]) });
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({
+      SecretBinary: new Uint8Array([1]),
+    });
     await expect(run('createSecret')).rejects.toThrow(
       `the AWSCURRENT version of secret ${ARN} has no SecretString (binary secrets are not supported)`,
     );
@@ -298,7 +312,9 @@ describe('testSecret', () => {
     givenSecret();
     const error = await failure(run('testSecret'));
     expect(error.name).toBe('ResourceNotFoundException');
-    expect(error.message).toBe("Secrets Manager can't find the specified secret value for VersionId: <redacted>");
+    expect(error.message).toBe(
+      "Secrets Manager can't find the specified secret value for VersionId: <redacted>",
+    );
   });
 
   test('fails on an empty pending value', async () => {
@@ -316,7 +332,9 @@ describe('testSecret', () => {
   test('JSON: fails when the pending value is not JSON', async () => {
     givenSecret({ Tags: JSON_TAGS });
     givenPendingValue(PENDING_VALUE);
-    await expect(run('testSecret')).rejects.toThrow(`the AWSPENDING value of secret ${ARN} is not a JSON object`);
+    await expect(run('testSecret')).rejects.toThrow(
+      `the AWSPENDING value of secret ${ARN} is not a JSON object`,
+    );
   });
 
   test.each([
@@ -353,10 +371,23 @@ describe('finishSecret', () => {
     expect(sm.commandCalls(UpdateSecretVersionStageCommand)[0].args[0].input.MoveToVersionId).toBe(TOKEN);
   });
 
+  test('after a manual PutSecretValue moved AWSCURRENT, finishSecret moves it from that version', async () => {
+    givenSecret({
+      VersionIdsToStages: { manual: ['AWSCURRENT'], [OLD_VERSION]: ['AWSPREVIOUS'], [TOKEN]: ['AWSPENDING'] },
+    });
+    await run('finishSecret');
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)[0].args[0].input).toMatchObject({
+      MoveToVersionId: TOKEN,
+      RemoveFromVersionId: 'manual',
+    });
+  });
+
   test('propagates a failed stage move (a concurrent finish moved it first)', async () => {
     givenSecret();
     sm.on(UpdateSecretVersionStageCommand).rejects(
-      Object.assign(new Error('The parameter RemoveFromVersionId does not match'), { name: 'InvalidParameterException' }),
+      Object.assign(new Error('The parameter RemoveFromVersionId does not match'), {
+        name: 'InvalidParameterException',
+      }),
     );
     await expect(run('finishSecret')).rejects.toThrow('RemoveFromVersionId does not match');
   });
@@ -403,15 +434,17 @@ describe('every step', () => {
         throw new Error('environment variable ROTATION_PROFILES is not valid JSON (3 characters)');
       },
     };
-    await expect(rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: TOKEN }, deps)).rejects.toThrow(
-      'ROTATION_PROFILES is not valid JSON',
-    );
+    await expect(
+      rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: TOKEN }, deps),
+    ).rejects.toThrow('ROTATION_PROFILES is not valid JSON');
     expect(sm.calls()).toHaveLength(0);
   });
 
   test('a secret outside the vault fails after DescribeSecret alone', async () => {
     givenSecret({ Name: 'elsewhere/api-key' });
-    await expect(run('createSecret')).rejects.toThrow(`secret ${ARN} is not in this rotation function's vault`);
+    await expect(run('createSecret')).rejects.toThrow(
+      `secret ${ARN} is not in this rotation function's vault`,
+    );
     expect(apiCalls()).toEqual(['DescribeSecret']);
   });
 
@@ -461,7 +494,12 @@ describe('logs and metrics', () => {
     await run('createSecret');
     const records = out.records();
     expect(records).toContainEqual(
-      expect.objectContaining({ message: 'rotation step succeeded', step: 'createSecret', secretArn: ARN, outcome: 'succeeded' }),
+      expect.objectContaining({
+        message: 'rotation step succeeded',
+        step: 'createSecret',
+        secretArn: ARN,
+        outcome: 'succeeded',
+      }),
     );
     const emf = records.find((r) => '_aws' in r) as Record<string, unknown>;
     expect(emf).toMatchObject({ Step: 'createSecret', RotationStepSucceeded: 1 });
@@ -484,7 +522,9 @@ describe('logs and metrics', () => {
     givenSecret({ RotationEnabled: false });
     await expect(run('setSecret')).rejects.toThrow('not enabled for rotation');
     const records = out.records();
-    expect(records).toContainEqual(expect.objectContaining({ message: 'rotation step failed', outcome: 'failed' }));
+    expect(records).toContainEqual(
+      expect.objectContaining({ message: 'rotation step failed', outcome: 'failed' }),
+    );
     expect(records.find((r) => '_aws' in r)).toMatchObject({ Step: 'setSecret', RotationStepFailed: 1 });
   });
 
@@ -501,7 +541,9 @@ describe('logs and metrics', () => {
     await run('finishSecret', { RotationToken: ROTATION_TOKEN });
     // A failing invocation: the error quotes the token and values this invocation read or made.
     givenSecret({ Tags: JSON_TAGS }, CURRENT_JSON);
-    sm.on(PutSecretValueCommand).rejects(notFound(`Version ${TOKEN} of ${CURRENT_VALUE} with ${GENERATED} failed`));
+    sm.on(PutSecretValueCommand).rejects(
+      notFound(`Version ${TOKEN} of ${CURRENT_VALUE} with ${GENERATED} failed`),
+    );
     const error = await failure(run('createSecret', { RotationToken: ROTATION_TOKEN }));
     expect(error.message).toBe('Version <redacted> of <redacted> with <redacted> failed');
     const text = out.text();

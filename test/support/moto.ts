@@ -69,6 +69,17 @@ function authFor(service: string): string {
   return `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`;
 }
 
+/**
+ * `python3 -m moto.server ARGS`, plus a watchdog: when our end of its stdin closes (this process
+ * exited, even by SIGKILL or a crashed jest worker), the server exits too, so no run leaves an orphan.
+ */
+const WATCHDOG = [
+  'import os, runpy, sys, threading',
+  'threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()',
+  "sys.argv = ['moto.server'] + sys.argv[1:]",
+  "runpy.run_module('moto.server', run_name='__main__')",
+].join('\n');
+
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 function installExitHook(): void {
@@ -84,7 +95,9 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`moto server exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`);
+      throw new Error(
+        `moto server exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`,
+      );
     }
     try {
       const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
@@ -116,10 +129,15 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = await freePort();
-    const child = spawn(options.python ?? 'python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...FAKE_AWS_ENV },
-    });
+    const child = spawn(
+      options.python ?? 'python3',
+      ['-c', WATCHDOG, '-H', '127.0.0.1', '-p', String(port)],
+      {
+        // stdin stays open as the watchdog's lifeline; moto's request log (stderr) is kept for errors.
+        stdio: ['pipe', 'ignore', 'pipe'],
+        env: { ...process.env, ...FAKE_AWS_ENV },
+      },
+    );
     running.add(child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {

@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import type { MotoServer } from '../support/moto';
+
+/** The exact asset a deploy uploads (built by `npm run bundle`, which `npm test` runs first). */
+export const BUNDLE = join(__dirname, '..', '..', 'assets', 'rotation', 'index.js');
+
+export const PROFILE_TAG = 'secrets-vault:rotation-profile';
+export const VAULT_PREFIX = 'vault/';
+
+export const BUNDLE_ENV: Readonly<Record<string, string>> = {
+  VAULT_SECRET_NAME_PREFIX: VAULT_PREFIX,
+  ROTATION_PROFILES: JSON.stringify({
+    api: { kind: 'generated' },
+    json: { kind: 'generated', jsonField: 'password', password: { length: 24, excludePunctuation: true } },
+  }),
+  ROTATION_DEFAULT_PROFILE: 'api',
+  POWERTOOLS_SERVICE_NAME: 'secrets-vault-rotation',
+};
+
+export type Handler = (event: unknown) => Promise<void>;
+
+/**
+ * Loads the built bundle afresh with `env` applied, so its module-scope client and configuration see
+ * it (AWS_ENDPOINT_URL points the SDK at moto: no test-only code path in the handler).
+ */
+export function loadBundle(env: Readonly<Record<string, string>> = BUNDLE_ENV): Handler {
+  if (!existsSync(BUNDLE)) {
+    throw new Error(
+      `${BUNDLE} is missing: build it with \`node scripts/bundle.mjs rotation\` (npm test does)`,
+    );
+  }
+  Object.assign(process.env, env);
+  let handler: Handler | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    handler = (require(BUNDLE) as { handler: Handler }).handler;
+  });
+  return handler as Handler;
+}
+
+export type Stages = Record<string, string[]>;
+
+/** Test-side access to moto's Secrets Manager, with the workarounds for moto's gaps in one place. */
+export class Vault {
+  public readonly client: SecretsManagerClient;
+  private counter = 0;
+
+  constructor(
+    moto: MotoServer,
+    public readonly rotationFunctionArn: string,
+  ) {
+    this.client = new SecretsManagerClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+  }
+
+  public static async create(moto: MotoServer): Promise<Vault> {
+    const arn = await moto.createDummyRotationFunction();
+    return new Vault(moto, arn);
+  }
+
+  public uniqueName(base: string): string {
+    this.counter += 1;
+    return `${base}-${this.counter}`;
+  }
+
+  public async createSecret(name: string, value: string, profile?: string): Promise<string> {
+    const response = await this.client.send(
+      new CreateSecretCommand({
+        Name: name,
+        SecretString: value,
+        Tags: profile ? [{ Key: PROFILE_TAG, Value: profile }] : undefined,
+      }),
+    );
+    return response.ARN as string;
+  }
+
+  /**
+   * What Secrets Manager does before invoking the function: a fresh, empty version labelled
+   * AWSPENDING, whose id is the token. moto keeps AWSPENDING on the version a finished rotation made
+   * current and then refuses RotateSecret ("Previous rotation request is still in progress"), where
+   * AWS has already dropped it; remove it first, as AWS would have. A caller that knows where it is
+   * passes `known` and saves the DescribeSecret.
+   */
+  public async startRotation(arn: string, known?: { pendingOnCurrent?: string }): Promise<string> {
+    const leftovers = known
+      ? [known.pendingOnCurrent].filter((id): id is string => id !== undefined)
+      : Object.entries(await this.stages(arn))
+          .filter(([, labels]) => labels.includes('AWSPENDING') && labels.includes('AWSCURRENT'))
+          .map(([id]) => id);
+    for (const id of leftovers) {
+      await this.removeStage(arn, 'AWSPENDING', id);
+    }
+    const response = await this.client.send(
+      new RotateSecretCommand({
+        SecretId: arn,
+        RotationLambdaARN: this.rotationFunctionArn,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
+    );
+    return response.VersionId as string;
+  }
+
+  public async removeStage(arn: string, stage: string, versionId: string): Promise<void> {
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: stage,
+        RemoveFromVersionId: versionId,
+      }),
+    );
+  }
+
+  public async stages(arn: string): Promise<Stages> {
+    const response = await this.client.send(new DescribeSecretCommand({ SecretId: arn }));
+    return (response.VersionIdsToStages ?? {}) as Stages;
+  }
+
+  /** Always by stage: moto's stage-less read can return the wrong version after a stage move. */
+  public async valueAt(
+    arn: string,
+    stage: 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING',
+  ): Promise<string | undefined> {
+    try {
+      const response = await this.client.send(
+        new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }),
+      );
+      return response.SecretString;
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') return undefined;
+      throw error;
+    }
+  }
+
+  public async valueOf(arn: string, versionId: string): Promise<string | undefined> {
+    try {
+      const response = await this.client.send(
+        new GetSecretValueCommand({ SecretId: arn, VersionId: versionId }),
+      );
+      return response.SecretString;
+    } catch (error) {
+      if (['ResourceNotFoundException', 'InvalidRequestException'].includes((error as Error).name))
+        return undefined;
+      throw error;
+    }
+  }
+
+  public async rotationEnabled(arn: string): Promise<boolean> {
+    const response = await this.client.send(new DescribeSecretCommand({ SecretId: arn }));
+    return response.RotationEnabled === true;
+  }
+}
+
+export function versionsWith(stages: Stages, stage: string): string[] {
+  return Object.entries(stages)
+    .filter(([, labels]) => labels.includes(stage))
+    .map(([id]) => id);
+}
+
+/** The one invariant every state must satisfy: exactly one AWSCURRENT. */
+export function expectOneCurrent(stages: Stages): string {
+  const current = versionsWith(stages, 'AWSCURRENT');
+  expect(current).toHaveLength(1);
+  return current[0];
+}
+
+export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
