@@ -5,3 +5,6 @@ export * from './secret-reader-role';
 export * from './secrets-vault';
 export * from './rotation-schedule';
 export * from './rotation-function';
+export * from './rotation-strategy';
+export * from './database-engine';
+export * from './database-secret';

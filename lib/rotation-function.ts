@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,58 +14,13 @@ import { ManagedPolicyRole } from './private/managed-policy-role';
 import { acknowledgeWildcardResource } from './private/nag';
 import { invalid, validateSecretName } from './private/validation';
 import { SecretRotationSchedule } from './rotation-schedule';
-import { PasswordOptions, resolvePasswordOptions, ResolvedPasswordOptions } from './secret-content';
+import { RotationProfile, RotationStrategy } from './rotation-strategy';
 
 /** The tag through which a secret picks its rotation profile (defined in the function's environment). */
 export const ROTATION_PROFILE_TAG = 'secrets-vault:rotation-profile';
 
 /** Lambda's reserved concurrency must leave the account's unreserved pool intact; we cap ours. */
 export const MAX_RESERVED_CONCURRENCY = 100;
-
-/**
- * How the function makes a secret's new value. An enum-like class: each kind of target is a factory.
- */
-export class RotationStrategy {
-  /** A new random string replaces the whole value. */
-  public static generatedString(options: PasswordOptions = {}): RotationStrategy {
-    return new RotationStrategy('generated', undefined, options);
-  }
-
-  /** A new random string replaces one field of a JSON value; every other field is kept. */
-  public static generatedJsonField(field: string, options: PasswordOptions = {}): RotationStrategy {
-    if (field.length === 0) {
-      invalid(
-        'RotationStrategy.generatedJsonField',
-        'field',
-        field,
-        'allowed: the name of the JSON field to rotate',
-      );
-    }
-    return new RotationStrategy('generated', field, options);
-  }
-
-  private constructor(
-    /** The strategy's name in the function's profiles. */
-    public readonly kind: string,
-    /** The JSON field that is rotated, for JSON secrets. */
-    public readonly jsonField: string | undefined,
-    /** How new values are generated. */
-    public readonly passwordOptions: PasswordOptions,
-  ) {}
-
-  /** The profile the function's environment carries for this strategy. */
-  public renderProfile(owner: string): RotationProfile {
-    const password: ResolvedPasswordOptions = resolvePasswordOptions(owner, this.passwordOptions);
-    return { kind: this.kind, ...(this.jsonField ? { jsonField: this.jsonField } : {}), password };
-  }
-}
-
-/** One entry of the function's `ROTATION_PROFILES`. */
-export interface RotationProfile {
-  readonly kind: string;
-  readonly jsonField?: string;
-  readonly password: ResolvedPasswordOptions;
-}
 
 /**
  * Properties of a RotationFunction.
@@ -111,6 +67,29 @@ export interface RotationFunctionProps {
   readonly timeout?: Duration;
 
   /**
+   * The VPC to run in, for strategies that reach a database in it. The function also needs a route
+   * to the Secrets Manager API from there: an interface VPC endpoint (`secretsmanager`) or a NAT.
+   *
+   * @default - not in a VPC (enough for generated values and publicly reachable databases)
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Where in the VPC to run.
+   *
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the function in the VPC. Let the database's group accept its port from them
+   * (`db.connections.allowDefaultPortFrom(rotationFunction)`).
+   *
+   * @default - a new security group with all outbound traffic allowed
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
    * What happens to the function's log group when it leaves the stack.
    *
    * @default RemovalPolicy.RETAIN
@@ -134,7 +113,7 @@ export interface AddRotatedSecretOptions {
  * rotation protocol with one strategy per kind of secret. One function serves every secret of a
  * vault; it can also rotate secrets made elsewhere.
  */
-export class RotationFunction extends Construct {
+export class RotationFunction extends Construct implements ec2.IConnectable {
   /** The Lambda function. */
   public readonly function: lambda.Function;
 
@@ -144,7 +123,9 @@ export class RotationFunction extends Construct {
   /** The function's log group. */
   public readonly logGroup: logs.LogGroup;
 
+  private readonly inVpc: boolean;
   private readonly secretNamePrefix?: string;
+  private readonly adminSecrets = new Set<secretsmanager.ISecret>();
   private readonly profiles = new Map<string, RotationProfile>();
   private readonly secretArns: string[] = [];
   private readonly keys = new Set<kms.IKey>();
@@ -209,6 +190,9 @@ export class RotationFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       reservedConcurrentExecutions: reserved === 0 ? undefined : reserved,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.vpc ? props.securityGroups : undefined,
       environment: {
         ...(props.secretNamePrefix ? { VAULT_SECRET_NAME_PREFIX: `${props.secretNamePrefix}/` } : {}),
         VAULT_SECRET_ARNS: Lazy.string({
@@ -224,6 +208,15 @@ export class RotationFunction extends Construct {
       },
     });
 
+    this.inVpc = props.vpc !== undefined;
+    if (props.vpc) {
+      // With a VPC, aws-cdk-lib attaches AWSLambdaVPCAccessExecutionRole for the function's ENIs.
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'The AWS-managed VPC access policy is what Lambda needs to manage the function’s network interfaces.',
+      });
+    }
     if (props.secretNamePrefix) {
       this.invokePermissions.push(
         this.allowInvokeFrom(stack, 'InvokedBySecretsManager', prefixPattern(stack, props.secretNamePrefix)),
@@ -254,11 +247,13 @@ export class RotationFunction extends Construct {
       reason:
         'Secrets Manager invokes the function synchronously and retries a failed rotation itself; there is no async event to dead-letter.',
     });
-    Validations.of(this.function).acknowledge({
-      id: 'NIST.800.53.R5-LambdaInsideVPC',
-      reason:
-        'Generated-value rotation calls only the Secrets Manager API; database strategies place the function in the database VPC.',
-    });
+    if (!props.vpc) {
+      Validations.of(this.function).acknowledge({
+        id: 'NIST.800.53.R5-LambdaInsideVPC',
+        reason:
+          'Without a database to reach, rotation calls only the Secrets Manager API over TLS; pass `vpc` to run it next to a database.',
+      });
+    }
     if (reserved === 0) {
       Validations.of(this.function).acknowledge({
         id: 'NIST.800.53.R5-LambdaConcurrency',
@@ -266,6 +261,19 @@ export class RotationFunction extends Construct {
           'reservedConcurrentExecutions was set to 0 by the user: the account cannot reserve concurrency.',
       });
     }
+  }
+
+  /** The function's network connections; it has them only in a VPC. */
+  public get connections(): ec2.Connections {
+    if (!this.inVpc) {
+      invalid(
+        `RotationFunction ${this.node.path}`,
+        'vpc',
+        undefined,
+        'the function has network connections only in a VPC: set `vpc` (in a SecretsVault, `rotationVpc`)',
+      );
+    }
+    return this.function.connections;
   }
 
   /**
@@ -318,6 +326,22 @@ export class RotationFunction extends Construct {
       );
     }
     if (secret.encryptionKey) this.addKey(secret.encryptionKey);
+    const admin = options.strategy.adminSecret;
+    if (admin) {
+      if (admin === secret) {
+        invalid(
+          owner,
+          'strategy.adminSecret',
+          secret.node.path,
+          'the admin secret must be another secret than the one it rotates',
+        );
+      }
+      if (!this.adminSecrets.has(admin)) {
+        this.adminSecrets.add(admin);
+        admin.grantRead(this.role, ['AWSCURRENT']);
+        if (admin.encryptionKey) this.addKey(admin.encryptionKey);
+      }
+    }
 
     const schedule = new secretsmanager.CfnRotationSchedule(secret, 'RotationSchedule', {
       secretId: secret.secretArn,

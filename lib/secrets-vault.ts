@@ -1,13 +1,24 @@
-import { ArnFormat, CfnResource, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  Token,
+} from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { SECRET_READ_ACTIONS } from './private/actions';
 import { grantDecryptViaSecretsManager } from './private/grants';
 import { invalid, SECRET_NAME_MAX_LENGTH, validateSecretName } from './private/validation';
-import { RotationFunction } from './rotation-function';
+import { DatabaseSecretOptions, DatabaseUserRotation } from './database-secret';
+import { RotationFunction, RotationFunctionProps } from './rotation-function';
 import { SecretRotationSchedule } from './rotation-schedule';
-import { SecretContentKind } from './secret-content';
+import { SecretContent, SecretContentKind } from './secret-content';
 import { SecretReaderRole, SecretReaderRoleOptions } from './secret-reader-role';
 import { VaultKey } from './vault-key';
 import { DEFAULT_ROTATION_DAYS, VaultSecret, VaultSecretOptions } from './vault-secret';
@@ -75,6 +86,28 @@ export interface SecretsVaultProps {
   readonly rotation?: SecretRotationSchedule;
 
   /**
+   * The VPC in which the rotation function runs, to reach databases of `addDatabaseSecret`. It
+   * needs a route to the Secrets Manager API there (an interface endpoint or a NAT).
+   *
+   * @default - not in a VPC
+   */
+  readonly rotationVpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `rotationVpc` for the rotation function.
+   *
+   * @default - the VPC's private subnets
+   */
+  readonly rotationVpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the rotation function in `rotationVpc`.
+   *
+   * @default - a new security group with all outbound traffic allowed
+   */
+  readonly rotationSecurityGroups?: ec2.ISecurityGroup[];
+
+  /**
    * Reserved concurrency of the vault's rotation function (0 reserves none, for accounts at Lambda's
    * starting limit).
    *
@@ -106,6 +139,7 @@ export class SecretsVault extends Construct {
   private readonly rotation: SecretRotationSchedule;
   private readonly rotationReservedConcurrentExecutions?: number;
   private rotator?: RotationFunction;
+  private readonly rotationNetwork: Pick<RotationFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 
   constructor(scope: Construct, id: string, props: SecretsVaultProps = {}) {
     super(scope, id);
@@ -132,6 +166,19 @@ export class SecretsVault extends Construct {
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.rotation = props.rotation ?? SecretRotationSchedule.rate(Duration.days(DEFAULT_ROTATION_DAYS));
     this.rotationReservedConcurrentExecutions = props.rotationReservedConcurrentExecutions;
+    this.rotationNetwork = {
+      vpc: props.rotationVpc,
+      vpcSubnets: props.rotationVpcSubnets,
+      securityGroups: props.rotationSecurityGroups,
+    };
+    if (!props.rotationVpc && (props.rotationVpcSubnets || props.rotationSecurityGroups)) {
+      invalid(
+        owner,
+        props.rotationVpcSubnets ? 'rotationVpcSubnets' : 'rotationSecurityGroups',
+        'a value without rotationVpc',
+        'set `rotationVpc` as well, or leave both out',
+      );
+    }
     this.allowedOrganizationId = props.allowedOrganizationId;
     this.encryptionKey =
       props.encryptionKey ??
@@ -168,6 +215,7 @@ export class SecretsVault extends Construct {
       secretNamePrefix: this.namePrefix,
       encryptionKeys: [this.encryptionKey],
       reservedConcurrentExecutions: this.rotationReservedConcurrentExecutions,
+      ...this.rotationNetwork,
       logRemovalPolicy: this.removalPolicy,
     });
     return this.rotator;
@@ -210,6 +258,57 @@ export class SecretsVault extends Construct {
     }
     this.vaultSecrets.push(secret);
     return secret;
+  }
+
+  /**
+   * Adds a database credential: a JSON secret (`engine`, `host`, `port`, `username`, `password`,
+   * `dbname`, `ssl`, and `masterarn` for alternating users) whose password the vault's rotation
+   * function rotates on the database itself.
+   */
+  public addDatabaseSecret(id: string, options: DatabaseSecretOptions): VaultSecret {
+    const owner = `SecretsVault ${this.node.path}`;
+    const { engine, host, username, dbname, passwordOptions, userRotation, ...secretOptions } = options;
+    const port = options.port ?? engine.defaultPort;
+    const rotation = userRotation ?? DatabaseUserRotation.singleUser();
+    if (!Token.isUnresolved(host) && host.trim().length === 0) {
+      invalid(owner, 'host', host, 'allowed: the database host name');
+    }
+    if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+      invalid(owner, 'port', port, 'allowed: a whole number from 1 to 65535');
+    }
+    if (!Token.isUnresolved(username)) {
+      const longest = rotation.adminSecret ? username.length + CLONE_SUFFIX.length : username.length;
+      if (username.length === 0 || longest > engine.maxUsernameLength) {
+        invalid(
+          owner,
+          'username',
+          username,
+          `allowed: 1 to ${engine.maxUsernameLength - (rotation.adminSecret ? CLONE_SUFFIX.length : 0)} characters for ${engine.name}` +
+            (rotation.adminSecret ? ` (alternating users add "${CLONE_SUFFIX}")` : ''),
+        );
+      }
+    }
+    if (!this.rotationNetwork.vpc) {
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:rotation-outside-vpc',
+        `Database secret ${id}: the vault's rotation function is not in a VPC, so it can reach only a publicly accessible database. Set \`rotationVpc\`.`,
+      );
+    }
+    const template: Record<string, string | number | boolean> = {
+      engine: engine.name,
+      host,
+      port,
+      username,
+      ...(dbname !== undefined ? { dbname } : {}),
+      ssl: options.ssl ?? true,
+      ...(rotation.adminSecret ? { masterarn: rotation.adminSecret.secretArn } : {}),
+    };
+    const strategy = rotation.strategyFor(engine, passwordOptions);
+    return this.addSecret(id, {
+      ...secretOptions,
+      content: SecretContent.generatedJson(template, 'password', strategy.passwordOptions),
+      rotationStrategy: strategy,
+    });
   }
 
   /**
@@ -274,6 +373,9 @@ export class SecretsVault extends Construct {
     return role;
   }
 }
+
+/** What alternating users append to the username for the second user, as AWS's templates do. */
+export const CLONE_SUFFIX = '_clone';
 
 /** CloudFormation's limit on the resources of one stack. */
 export const MAX_RESOURCES_PER_STACK = 500;

@@ -6,7 +6,8 @@ import { Construct } from 'constructs';
 import { SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS } from './private/actions';
 import { grantDecryptViaSecretsManager, grantEncryptViaSecretsManager } from './private/grants';
 import { invalid, validateSecretName } from './private/validation';
-import { RotationFunction, RotationStrategy } from './rotation-function';
+import { RotationFunction } from './rotation-function';
+import { RotationStrategy } from './rotation-strategy';
 import { SecretRotationSchedule } from './rotation-schedule';
 import {
   ResolvedPasswordOptions,
