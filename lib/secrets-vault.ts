@@ -78,6 +78,14 @@ export interface SecretsVaultProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
+   * Make every secret's allow list binding: `GetSecretValue` is denied to any principal this app did
+   * not declare as a reader (see `VaultSecretOptions.denyUnlistedReaders`).
+   *
+   * @default false
+   */
+  readonly denyUnlistedReaders?: boolean;
+
+  /**
    * When the vault's generated secrets rotate, unless a secret says otherwise. Supplied values do
    * not rotate unless their own `rotation` says so.
    *
@@ -133,6 +141,8 @@ export class SecretsVault extends Construct {
   public readonly secretArnPattern: string;
 
   private readonly vaultReaders: iam.IPrincipal[] = [];
+  private readonly vaultIdentityReaders: iam.IPrincipal[] = [];
+  private readonly denyUnlistedReaders: boolean;
   private readonly allowedOrganizationId?: string;
   private readonly removalPolicy: RemovalPolicy;
   private readonly vaultSecrets: VaultSecret[] = [];
@@ -180,6 +190,7 @@ export class SecretsVault extends Construct {
       );
     }
     this.allowedOrganizationId = props.allowedOrganizationId;
+    this.denyUnlistedReaders = props.denyUnlistedReaders ?? false;
     this.encryptionKey =
       props.encryptionKey ??
       new VaultKey(this, 'Key', {
@@ -246,6 +257,7 @@ export class SecretsVault extends Construct {
     const secret = new VaultSecret(this, id, {
       removalPolicy: this.removalPolicy,
       allowedOrganizationId: this.allowedOrganizationId,
+      denyUnlistedReaders: this.denyUnlistedReaders,
       ...options,
       rotation,
       rotationFunction: rotation.enabled ? this.rotationFunction : undefined,
@@ -255,6 +267,9 @@ export class SecretsVault extends Construct {
     Tags.of(secret).add(VAULT_TAG, this.namePrefix);
     for (const reader of this.vaultReaders) {
       secret.addReader(reader);
+    }
+    for (const reader of this.vaultIdentityReaders) {
+      secret.registerReader(reader);
     }
     this.vaultSecrets.push(secret);
     return secret;
@@ -347,6 +362,10 @@ export class SecretsVault extends Construct {
         grantee.grantPrincipal.toString(),
         'it has no identity policy in this account; use `addReader` for principals of other accounts or services',
       );
+    }
+    this.vaultIdentityReaders.push(grantee.grantPrincipal);
+    for (const secret of this.vaultSecrets) {
+      secret.registerReader(grantee.grantPrincipal);
     }
     return grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
   }

@@ -1,4 +1,14 @@
-import { Annotations, Duration, Fn, Lazy, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  Duration,
+  Fn,
+  Lazy,
+  RemovalPolicy,
+  Stack,
+  Token,
+  TokenComparison,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -71,6 +81,18 @@ export interface VaultSecretOptions {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
+   * Make the allow list binding: deny `GetSecretValue` to every principal that this app did not
+   * declare as a reader of the secret — through `readers`/`addReader`, `grantRead` (including a
+   * vault's `grantRead` and `SecretReaderRole`), or as its rotation function — however broad its own
+   * IAM policy (an administrator with `secretsmanager:*` included). AWS services acting as
+   * themselves are not denied. Anything else that must read the value (a CloudFormation dynamic
+   * reference resolved by your deployment role, a break-glass role) must then be declared too.
+   *
+   * @default false
+   */
+  readonly denyUnlistedReaders?: boolean;
+
+  /**
    * When the secret rotates. `SecretRotationSchedule.never()` turns rotation off (an explicit
    * loosening).
    *
@@ -131,6 +153,7 @@ export class VaultSecret extends secretsmanager.Secret {
   private readonly policyResource: secretsmanager.CfnResourcePolicy;
   private readonly allowStatements: iam.PolicyStatement[] = [];
   private readerStatement?: iam.PolicyStatement;
+  private readonly identityReaders: iam.IPrincipal[] = [];
 
   constructor(scope: Construct, id: string, props: VaultSecretProps) {
     const owner = `VaultSecret ${scope.node.path}/${id}`;
@@ -221,6 +244,40 @@ export class VaultSecret extends secretsmanager.Secret {
       this.addReader(reader);
     }
 
+    if (props.denyUnlistedReaders) {
+      const rotationRole = props.rotationFunction?.role;
+      const readerArns = () => [
+        ...new Set([
+          ...[...this.allowStatements.flatMap((s) => s.principals), ...this.identityReaders].flatMap((p) =>
+            readerArnPatterns(owner, p),
+          ),
+          ...(rotationRole ? [rotationRole.roleArn] : []),
+        ]),
+      ];
+      this.resourcePolicy.addStatements(
+        new iam.PolicyStatement({
+          sid: 'DenyReadsByUnlistedPrincipals',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: ['*'],
+          conditions: {
+            ArnNotLike: { 'aws:PrincipalArn': Lazy.list({ produce: readerArns }) },
+            BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+          },
+        }),
+      );
+      this.node.addValidation({
+        validate: () =>
+          readerArns().length > 0
+            ? []
+            : [
+                `${owner}: \`denyUnlistedReaders\` is on but no principal is declared as a reader, so nobody could read the secret: ` +
+                  'add a reader (readers, addReader, grantRead) or turn it off.',
+              ],
+      });
+    }
+
     const schedule =
       props.rotation ??
       (props.rotationFunction
@@ -279,11 +336,20 @@ export class VaultSecret extends secretsmanager.Secret {
       resourceArns: [this.arnForPolicies],
       resource: this,
     });
+    if (grant.principalStatement) this.registerReader(grantee.grantPrincipal);
     const statement = grant.principalStatement ?? grant.resourceStatement;
     if (versionStages !== undefined && statement) {
       statement.addCondition('ForAnyValue:StringEquals', { 'secretsmanager:VersionStage': versionStages });
     }
     return grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
+  }
+
+  /**
+   * Records a principal that reads this secret through its own identity policy (`grantRead` does it
+   * for you). With `denyUnlistedReaders` it is exempt from the deny; otherwise this changes nothing.
+   */
+  public registerReader(principal: iam.IPrincipal): void {
+    this.identityReaders.push(principal);
   }
 
   /**
@@ -383,6 +449,29 @@ function validateJsonTemplate(owner: string, template: Record<string, unknown>, 
 function isPlaintext(scope: Construct, unwrapped: string): boolean {
   const resolved = Stack.of(scope).resolve(unwrapped);
   return typeof resolved === 'string' && !resolved.startsWith('{{resolve:');
+}
+
+/**
+ * The `aws:PrincipalArn` patterns that stand for a principal. A role's sessions carry the role's ARN;
+ * an account principal delegates to every identity of that account; a service acts as itself and is
+ * exempt through `aws:PrincipalIsAWSService`.
+ */
+function readerArnPatterns(owner: string, principal: iam.IPrincipal): string[] {
+  if (principal instanceof iam.ServicePrincipal) return [];
+  const role = principal as Partial<iam.IRole>;
+  if (typeof role.roleArn === 'string') return [role.roleArn];
+  const user = principal as Partial<iam.IUser>;
+  if (typeof user.userArn === 'string') return [user.userArn];
+  if (principal instanceof iam.AccountPrincipal) {
+    return [`arn:${Aws.PARTITION}:iam::${principal.accountId}:*`];
+  }
+  if (principal instanceof iam.ArnPrincipal) return [principal.arn];
+  return invalid(
+    owner,
+    'denyUnlistedReaders',
+    principal.toString(),
+    'every reader must be a role, an ARN, an account or a service principal so that the deny can name it',
+  );
 }
 
 function accountOf(principal: iam.IPrincipal): string | undefined {

@@ -270,3 +270,72 @@ describe('SecretsVault at CloudFormation’s limits', () => {
     );
   });
 });
+
+describe('a binding allow list (denyUnlistedReaders)', () => {
+  test('denies GetSecretValue to everyone but the declared readers and the rotation function', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders', denyUnlistedReaders: true });
+    vault.addReader(new iam.ArnPrincipal(PARTNER_ROLE));
+    const reader = vault.addReaderRole('Reader', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    const secret = vault.addSecret('ApiKey');
+    const app = new iam.Role(stack, 'App', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+    });
+    secret.grantRead(app);
+    secret.addReader(new iam.AccountPrincipal(OTHER_ACCOUNT));
+    const statements = onlyResource(stack, 'AWS::SecretsManager::ResourcePolicy').Properties.ResourcePolicy
+      .Statement;
+    const deny = statements.find((s: any) => s.Sid === 'DenyReadsByUnlistedPrincipals');
+    const id = (construct: any) => stack.getLogicalId(construct.node.defaultChild);
+    expect(deny).toEqual({
+      Sid: 'DenyReadsByUnlistedPrincipals',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: '*',
+      Condition: {
+        ArnNotLike: {
+          'aws:PrincipalArn': [
+            PARTNER_ROLE,
+            { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${OTHER_ACCOUNT}:*`]] },
+            { 'Fn::GetAtt': [id(reader), 'Arn'] },
+            { 'Fn::GetAtt': [id(app), 'Arn'] },
+            { 'Fn::GetAtt': [id(vault.rotationFunction.role), 'Arn'] },
+          ],
+        },
+        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+      },
+    });
+  });
+
+  test('is off by default', () => {
+    const { stack } = newStack();
+    new SecretsVault(stack, 'Vault').addSecret('ApiKey');
+    const statements = onlyResource(stack, 'AWS::SecretsManager::ResourcePolicy').Properties.ResourcePolicy
+      .Statement;
+    expect(statements.map((s: any) => s.Sid)).toEqual([
+      'DenyRequestsWithoutTls',
+      'DenyPrincipalsOutsideTrustedAccounts',
+    ]);
+  });
+
+  test('a secret nobody may read fails synth', () => {
+    const { app, stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { denyUnlistedReaders: true });
+    vault.addSecret('Static', { rotation: SecretRotationSchedule.never() });
+    expect(() => app.synth()).toThrow(
+      /VaultSecret Test\/Vault\/Static: `denyUnlistedReaders` is on but no principal is declared as a reader, so nobody could read the secret/,
+    );
+  });
+
+  test('refuses a reader it cannot name in the deny', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { denyUnlistedReaders: true });
+    vault.addSecret('ApiKey').addReader(new iam.FederatedPrincipal('cognito-identity.amazonaws.com'));
+    expect(() => template(stack)).toThrow(
+      /invalid `denyUnlistedReaders`: received "FederatedPrincipal\(cognito-identity.amazonaws.com\)"; every reader must be a role, an ARN, an account or a service principal/,
+    );
+  });
+});
