@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { SecretContent, SecretReaderRole, SecretsVault } from '../lib';
+import { SecretContent, SecretReaderRole, SecretsAudit, SecretsVault } from '../lib';
 import { bundledAssetPath } from '../lib/private/assets';
 
 export interface ExampleStackProps extends StackProps {
@@ -22,6 +22,7 @@ export interface ExampleStackProps extends StackProps {
 export class ExampleStack extends Stack {
   public readonly vault: SecretsVault;
   public readonly app: lambda.Function;
+  public readonly audit: SecretsAudit;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
@@ -44,6 +45,12 @@ export class ExampleStack extends Stack {
         'password',
         { excludeCharacters: '/@"\'\\:' },
       ),
+    });
+
+    // Audit: a trail of its own, metric filters, alarms on an encrypted topic and a dashboard.
+    this.audit = new SecretsAudit(this, 'Audit', {
+      vaults: [this.vault],
+      alarmEmail: this.node.tryGetContext('auditEmail'),
     });
 
     // Resource-based route: the partner's role is named in the secret's resource policy, exempt from

@@ -8,3 +8,4 @@ export * from './rotation-function';
 export * from './rotation-strategy';
 export * from './database-engine';
 export * from './database-secret';
+export * from './secrets-audit';

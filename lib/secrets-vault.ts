@@ -232,6 +232,11 @@ export class SecretsVault extends Construct {
     return this.rotator;
   }
 
+  /** The vault's rotation function if a rotating secret created it; reading this never creates one. */
+  public get existingRotationFunction(): RotationFunction | undefined {
+    return this.rotator;
+  }
+
   /**
    * Adds a secret named `<namePrefix>/<id>` (or `options.secretName`, which must start with
    * `<namePrefix>/`), encrypted with the vault's key and carrying the vault's readers.

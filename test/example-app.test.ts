@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ExampleStack } from '../bin/example-stack';
 
@@ -109,6 +109,14 @@ describe('the example app', () => {
     expect(withPartner).toHaveLength(1);
     const db = template.toJSON().Resources[withPartner[0].Properties.SecretId.Ref];
     expect(db.Properties.Name).toBe('example/orders/OrdersDb');
+  });
+
+  test('audits the vault: a trail, metric filters, alarms on an encrypted topic and a dashboard', () => {
+    template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    expect(Object.keys(template.findResources('AWS::Logs::MetricFilter')).length).toBeGreaterThan(0);
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm')).length).toBeGreaterThan(0);
   });
 
   test('no secret value is in the template', () => {

@@ -1,0 +1,221 @@
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ManagedPolicyRole } from '../private/managed-policy-role';
+import { acknowledgeWildcardResource } from '../private/nag';
+import { validateDays } from '../private/validation';
+import { AuditKey } from './audit-key';
+import { AuditTrailOptions, MAX_OBJECT_EXPIRATION_DAYS } from './audit-trail';
+
+/** How long a replaced or deleted object version is kept. */
+export const NONCURRENT_VERSION_DAYS = 90;
+
+/** The prefix under which the trail bucket's access logs land in the access-log bucket. */
+export const TRAIL_BUCKET_ACCESS_LOG_PREFIX = 'trail-bucket/';
+
+/**
+ * Properties of an AuditCloudTrail.
+ */
+export interface AuditCloudTrailProps extends AuditTrailOptions {
+  /** The key that encrypts the log files, the log group and the bucket. */
+  readonly encryptionKey: AuditKey;
+
+  /**
+   * What happens to the buckets and the log group when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A multi-region CloudTrail trail of all management events (reads included), with log file
+ * validation, encrypted with the audit's key, delivered to a versioned, KMS-encrypted S3 bucket
+ * (whose access is logged to a second hardened bucket) and to an encrypted CloudWatch Logs group.
+ */
+export class AuditCloudTrail extends Construct {
+  /** The trail. */
+  public readonly trail: cloudtrail.CfnTrail;
+
+  /** The trail's name. */
+  public readonly trailName: string;
+
+  /** The trail's ARN. */
+  public readonly trailArn: string;
+
+  /** The bucket that receives the trail's log files. */
+  public readonly bucket: s3.Bucket;
+
+  /** The bucket that receives the trail bucket's server access logs. */
+  public readonly accessLogBucket: s3.Bucket;
+
+  /** The CloudWatch Logs group the trail delivers to. */
+  public readonly logGroup: logs.LogGroup;
+
+  /** The role CloudTrail assumes to write to the log group. */
+  public readonly logsRole: ManagedPolicyRole;
+
+  constructor(scope: Construct, id: string, props: AuditCloudTrailProps) {
+    super(scope, id);
+    const owner = `AuditTrail ${this.node.path}`;
+    validateDays(owner, 'objectExpiration', props.objectExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
+    validateDays(owner, 'accessLogExpiration', props.accessLogExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
+    const stack = Stack.of(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const key = props.encryptionKey;
+
+    // Physical names known at synth let the key policy and the role name the trail and the group
+    // without a reference cycle between them.
+    this.trailName = Names.uniqueResourceName(this, { maxLength: 128, separator: '-' });
+    this.trailArn = stack.formatArn({
+      service: 'cloudtrail',
+      resource: 'trail',
+      resourceName: this.trailName,
+    });
+    const logGroupName = `/secrets-audit/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
+    const logGroupArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    key.allowTrail(this.trailArn);
+    key.allowLogGroup(logGroupArn);
+
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+      // S3 server access logging delivers only to buckets encrypted with S3-managed keys.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      ...hardened(removalPolicy),
+      lifecycleRules: [expire(props.accessLogExpiration)],
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
+      reason:
+        'S3 server access logging delivers only to buckets encrypted with S3-managed keys (SSE-S3), not SSE-KMS.',
+    });
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      ...hardened(removalPolicy),
+      lifecycleRules: [expire(props.objectExpiration)],
+    });
+    for (const bucket of [this.bucket, this.accessLogBucket]) {
+      Validations.of(bucket).acknowledge({
+        id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
+        reason:
+          'Replication needs a destination bucket in another region or account that this stack does not own; ' +
+          'objects are versioned and log files integrity-validated. Replicate to your log-archive account there.',
+      });
+    }
+    // Set on the resource rather than through `serverAccessLogsBucket`, which would grant delivery
+    // with an ACL unless a feature flag is set; a bucket policy works the same with every flag.
+    (this.bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: this.accessLogBucket.bucketName,
+      logFilePrefix: TRAIL_BUCKET_ACCESS_LOG_PREFIX,
+    };
+    this.accessLogBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'S3DeliversTrailBucketAccessLogs',
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogBucket.arnForObjects(`${TRAIL_BUCKET_ACCESS_LOG_PREFIX}*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.bucket.bucketArn },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+
+    const cloudTrailPrincipal = new iam.ServicePrincipal('cloudtrail.amazonaws.com');
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailChecksBucketAcl',
+        principals: [cloudTrailPrincipal],
+        actions: ['s3:GetBucketAcl'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringEquals: { 'aws:SourceArn': this.trailArn } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailWritesLogFiles',
+        principals: [cloudTrailPrincipal],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`AWSLogs/${stack.account}/*`)],
+        conditions: {
+          StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceArn': this.trailArn },
+        },
+      }),
+    );
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: key,
+      removalPolicy,
+    });
+
+    this.logsRole = new ManagedPolicyRole(this, 'LogsRole', {
+      assumedBy: new iam.PrincipalWithConditions(cloudTrailPrincipal, {
+        StringEquals: { 'aws:SourceArn': this.trailArn },
+      }),
+      description: 'CloudTrail delivers the secrets audit trail to its CloudWatch Logs group',
+    });
+    // A multi-region trail writes one stream per region, named `<account>_CloudTrail_<region>`.
+    const streams = `${logGroupArn}:log-stream:${stack.account}_CloudTrail_*`;
+    this.logsRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeliverTrailEvents',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [streams],
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.logsRole,
+      streams,
+      'CloudTrail creates one stream per region in the trail’s own log group; the wildcard is the region.',
+    );
+
+    this.trail = new cloudtrail.CfnTrail(this, 'Resource', {
+      trailName: this.trailName,
+      isLogging: true,
+      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: true,
+      enableLogFileValidation: true,
+      kmsKeyId: key.keyArn,
+      s3BucketName: this.bucket.bucketName,
+      cloudWatchLogsLogGroupArn: this.logGroup.logGroupArn,
+      cloudWatchLogsRoleArn: this.logsRole.roleArn,
+      // GetSecretValue is a read-only management event: reads must be recorded.
+      eventSelectors: [{ includeManagementEvents: true, readWriteType: 'All' }],
+    });
+    // CloudTrail checks the bucket policy and the role's permissions when the trail is created (the
+    // key policy is part of the key, which the trail references already).
+    this.trail.node.addDependency(this.bucket.policy!, this.logsRole.policy);
+  }
+}
+
+function hardened(removalPolicy: RemovalPolicy): s3.BucketProps {
+  return {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    versioned: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy,
+  };
+}
+
+function expire(after: Duration | undefined): s3.LifecycleRule {
+  return {
+    id: 'Expire',
+    expiration: after ?? Duration.days(365),
+    // A replaced or deleted log file is what an investigation looks for: keep it a quarter more.
+    noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS),
+    abortIncompleteMultipartUploadAfter: Duration.days(1),
+  };
+}

@@ -1,0 +1,268 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { RotationFunction } from '../rotation-function';
+import { AuditQueries } from './audit-queries';
+import { LazyGraphWidget } from './lazy-graph-widget';
+import { AUDIT_METRICS, SECRET_ID_DIMENSION } from './audit-scope';
+
+/**
+ * The namespace and names of the rotation function's own EMF metrics (Powertools Metrics): the
+ * function is configured with this namespace, and every metric has one dimension, `Step`.
+ */
+export const ROTATION_METRICS_NAMESPACE = 'SecretsVault';
+export const ROTATION_STEP_METRICS = {
+  succeeded: 'RotationStepSucceeded',
+  failed: 'RotationStepFailed',
+  duration: 'RotationStepDuration',
+} as const;
+export const ROTATION_STEP_DIMENSION = 'Step';
+/** The values the function gives the `Step` dimension (`invalid` for an event it refused). */
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret', 'invalid'];
+
+/** The alarms the dashboard shows the state of. */
+export interface AuditDashboardAlarms {
+  readonly rotationFailed: cloudwatch.IAlarm;
+  readonly accessDenied: cloudwatch.IAlarm;
+  readonly destructiveChange: cloudwatch.IAlarm;
+  readonly rotationStepFailed: cloudwatch.IAlarm;
+}
+
+/**
+ * Properties of an AuditDashboard.
+ */
+export interface AuditDashboardProps {
+  /** The namespace of the audit's metric filters. */
+  readonly namespace: string;
+
+  /** The log group the queries run on. */
+  readonly logGroup: logs.ILogGroup;
+
+  /** The audit's saved queries. */
+  readonly queries: AuditQueries;
+
+  /** The audit's alarms. */
+  readonly alarms: AuditDashboardAlarms;
+
+  /** The period of the graphs. */
+  readonly period: Duration;
+
+  /** The rotation functions of the watched vaults, as they are at synth. */
+  readonly rotationFunctions: () => RotationFunction[];
+
+  /**
+   * The dashboard's name.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly dashboardName?: string;
+}
+
+/**
+ * One dashboard per audit. Its size does not depend on the number of secrets: reads are one
+ * SEARCH expression over the secret dimension, readers and last rotations are Logs Insights tables.
+ * Each row starts with a text panel saying what the row means and what to do when it turns red.
+ */
+export class AuditDashboard extends Construct {
+  /** The dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: AuditDashboardProps) {
+    super(scope, id);
+    const { namespace, period, queries, alarms } = props;
+    const logGroupNames = [props.logGroup.logGroupName];
+    const metric = (metricName: string, label: string) =>
+      new cloudwatch.Metric({ namespace, metricName, statistic: 'Sum', period, label });
+    const search = (ns: string, dimension: string, metricName: string, statistic: string, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{"${ns}",${dimension}} MetricName="${metricName}"', '${statistic}', ${period.toSeconds()})`,
+        label,
+        period,
+      });
+    const table = (title: string, query: logs.QueryString, width = 9) =>
+      new cloudwatch.LogQueryWidget({
+        title,
+        logGroupNames,
+        queryString: query.toString(),
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        width,
+        height: 6,
+      });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Resource', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.days(7),
+    });
+    this.dashboard.addWidgets(
+      text(
+        24,
+        3,
+        '# Secrets audit\n' +
+          'When the watched vaults’ keys and secrets rotate, when rotation fails, and who reads what. ' +
+          'Counts come from CloudTrail through metric filters (a few minutes behind); tables are Logs Insights ' +
+          'queries over the trail’s log group (also saved under Logs Insights › Queries). ' +
+          'Red alarms below also notify the audit’s SNS topic.',
+      ),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: [
+          alarms.rotationFailed,
+          alarms.rotationStepFailed,
+          alarms.accessDenied,
+          alarms.destructiveChange,
+        ],
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      text(
+        6,
+        6,
+        '## Secret reads\nSuccessful GetSecretValue calls per secret, as the caller named it (name or ARN). ' +
+          '**A jump** for one secret: a caller without a cache, or someone copying values; see who in the table below.',
+      ),
+      new cloudwatch.GraphWidget({
+        title: 'Secret reads by secret',
+        left: [search(namespace, SECRET_ID_DIMENSION, AUDIT_METRICS.secretRead, 'Sum', '')],
+        width: 18,
+        height: 6,
+      }),
+    );
+    this.dashboard.addWidgets(
+      text(
+        6,
+        6,
+        '## Who reads\nEach principal (role, not session) that read each secret. ' +
+          '**An unknown principal**: check the secret’s resource policy and the roles granted `grantRead`; ' +
+          'revoke, then rotate the secret.',
+      ),
+      table('Who reads which secret', queries.readers, 18),
+    );
+    this.dashboard.addWidgets(
+      text(
+        6,
+        6,
+        '## Rotations\nRotationSucceeded / Failed / Abandoned from Secrets Manager, and the last outcome per ' +
+          'secret. **Failed or abandoned**: read the rotation function’s log for the failing step; the old value ' +
+          'still works. Fix, then `aws secretsmanager rotate-secret`. **A secret missing or old** in the table: ' +
+          'its rotation is off or stuck (a stale AWSPENDING: cancel-rotate-secret).',
+      ),
+      new cloudwatch.GraphWidget({
+        title: 'Rotations',
+        left: [
+          metric(AUDIT_METRICS.rotationSucceeded, 'Succeeded'),
+          metric(AUDIT_METRICS.rotationFailed, 'Failed'),
+          metric(AUDIT_METRICS.rotationAbandoned, 'Abandoned'),
+        ],
+        width: 9,
+        height: 6,
+      }),
+      table('Last rotation per secret', queries.lastRotation),
+    );
+    this.dashboard.addWidgets(
+      text(
+        6,
+        6,
+        '## Keys and policies\nKey material rotations of the vault keys (expected every rotation period), and ' +
+          'changes that weaken a key or a secret. **Any change you did not plan**: DisableKey or ' +
+          'ScheduleKeyDeletion makes every secret unreadable (CancelKeyDeletion / EnableKey now); a new key or ' +
+          'resource policy may widen access — compare it with the template.',
+      ),
+      new cloudwatch.GraphWidget({
+        title: 'Key rotations and changes',
+        left: [
+          metric(AUDIT_METRICS.keyRotated, 'Key material rotated'),
+          metric(AUDIT_METRICS.keyChanged, 'Key disabled / deletion / policy'),
+          metric(AUDIT_METRICS.secretChanged, 'Secret policy / deletion / rotation cancelled'),
+        ],
+        width: 9,
+        height: 6,
+      }),
+      table('Key events', queries.keyEvents),
+    );
+    this.dashboard.addWidgets(
+      text(
+        6,
+        6,
+        '## Rotation function\nInvocations, errors and duration of the vaults’ rotation functions, and their ' +
+          'per-step metrics. **Errors or failed steps**: the function’s log names the step and the reason; ' +
+          '**duration near the timeout**: the target is slow, raise the timeout.',
+      ),
+      new LazyGraphWidget(6, 6, () => ({
+        title: 'Rotation function invocations and errors',
+        left: props
+          .rotationFunctions()
+          .flatMap((f) => [
+            f.function.metricInvocations({ period, label: `Invocations ${f.node.path}` }),
+            f.function.metricErrors({ period, label: `Errors ${f.node.path}` }),
+            f.function.metricThrottles({ period, label: `Throttles ${f.node.path}` }),
+          ]),
+      })),
+      new LazyGraphWidget(6, 6, () => ({
+        title: 'Rotation function duration (p99)',
+        left: props
+          .rotationFunctions()
+          .map((f) => f.function.metricDuration({ period, statistic: 'p99', label: f.node.path })),
+      })),
+      new cloudwatch.GraphWidget({
+        title: 'Rotation steps',
+        left: [
+          search(
+            ROTATION_METRICS_NAMESPACE,
+            ROTATION_STEP_DIMENSION,
+            ROTATION_STEP_METRICS.succeeded,
+            'Sum',
+            'ok',
+          ),
+          search(
+            ROTATION_METRICS_NAMESPACE,
+            ROTATION_STEP_DIMENSION,
+            ROTATION_STEP_METRICS.failed,
+            'Sum',
+            'failed',
+          ),
+        ],
+        right: [
+          search(
+            ROTATION_METRICS_NAMESPACE,
+            ROTATION_STEP_DIMENSION,
+            ROTATION_STEP_METRICS.duration,
+            'Maximum',
+            'max ms',
+          ),
+        ],
+        width: 6,
+        height: 6,
+      }),
+    );
+    this.dashboard.addWidgets(
+      text(
+        6,
+        6,
+        '## Access denied\nRequests on the watched secrets and keys refused by IAM, a resource policy or the key ' +
+          'policy. **A burst**: a misconfigured client after a policy change, or someone probing; the table ' +
+          'names the principal and the call.',
+      ),
+      new cloudwatch.GraphWidget({
+        title: 'Access denied',
+        left: [metric(AUDIT_METRICS.accessDenied, 'Access denied')],
+        width: 9,
+        height: 6,
+      }),
+      table('Access denied by principal', queries.accessDenied),
+    );
+  }
+}
+
+function text(width: number, height: number, markdown: string): cloudwatch.TextWidget {
+  return new cloudwatch.TextWidget({
+    markdown,
+    width,
+    height,
+    background: cloudwatch.TextWidgetBackground.TRANSPARENT,
+  });
+}

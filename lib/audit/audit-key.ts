@@ -1,0 +1,124 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { KEY_ADMIN_ACTIONS } from '../private/actions';
+
+/** What a service needs to put encrypted data into (and read it back from) an SNS topic or a log group. */
+const PUBLISH_ENCRYPTED_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'];
+
+/**
+ * Properties of an AuditKey.
+ */
+export interface AuditKeyProps {
+  /**
+   * What happens to the key when it leaves the stack. Deleting it makes the trail's log files and
+   * logs unreadable, so the default keeps it.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The audit's own customer-managed key (rotation on) for its trail, log group, buckets and alarm
+ * topic. Its policy names each service that uses it, scoped by the service's own conditions; the
+ * account administers it but has no `kms:*`, and decrypts only CloudTrail log files.
+ */
+export class AuditKey extends kms.Key {
+  constructor(scope: Construct, id: string, props: AuditKeyProps = {}) {
+    super(scope, id, {
+      description: 'Encrypts the audit trail, its logs and the alarm topic of cdk-secrets-vault',
+      enableKeyRotation: true,
+      rotationPeriod: Duration.days(90),
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+      // Our own document keeps aws-cdk-lib from adding its default `kms:*` for the account.
+      policy: new iam.PolicyDocument(),
+    });
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AccountAdministersKey',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: KEY_ADMIN_ACTIONS,
+        resources: ['*'],
+      }),
+    );
+  }
+
+  /**
+   * Lets one trail encrypt its log files (and describe the key), and lets principals of this
+   * account, whose IAM policies allow it, decrypt CloudTrail log files and nothing else.
+   */
+  public allowTrail(trailArn: string): void {
+    const stack = Stack.of(this);
+    const cloudtrail = new iam.ServicePrincipal('cloudtrail.amazonaws.com');
+    const anyTrailOfAccount = `arn:${stack.partition}:cloudtrail:*:${stack.account}:trail/*`;
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailEncryptsLogFiles',
+        principals: [cloudtrail],
+        actions: ['kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceArn': trailArn },
+          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': anyTrailOfAccount },
+        },
+      }),
+    );
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailDescribesKey',
+        principals: [cloudtrail],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceArn': trailArn } },
+      }),
+    );
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AccountDecryptsLogFiles',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: ['kms:Decrypt', 'kms:ReEncryptFrom'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'kms:CallerAccount': stack.account },
+          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': anyTrailOfAccount },
+        },
+      }),
+    );
+  }
+
+  /** Lets CloudWatch Logs encrypt and decrypt one log group with the key. */
+  public allowLogGroup(logGroupArn: string): void {
+    const stack = Stack.of(this);
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsTrailLogGroup',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
+      }),
+    );
+  }
+
+  /**
+   * Lets CloudWatch alarms and EventBridge rules publish to a topic encrypted with the key. SNS
+   * calls KMS with the publisher's service principal and passes no source to condition on; the
+   * topic policy is where the source account and ARN are checked.
+   */
+  public allowTopicPublishers(): void {
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AlarmsAndRulesPublishToEncryptedTopic',
+        principals: [
+          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+          new iam.ServicePrincipal('events.amazonaws.com'),
+        ],
+        actions: PUBLISH_ENCRYPTED_ACTIONS,
+        resources: ['*'],
+      }),
+    );
+  }
+}

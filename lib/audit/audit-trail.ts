@@ -1,0 +1,64 @@
+import { Duration } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+
+/** Trail log files and access logs are kept at most ten years. */
+export const MAX_OBJECT_EXPIRATION_DAYS = 3650;
+
+/**
+ * Options of the trail an audit creates.
+ */
+export interface AuditTrailOptions {
+  /**
+   * How long the trail's CloudWatch Logs group keeps events (what metric filters and Logs Insights
+   * queries see).
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * How long the trail's log files stay in the S3 bucket before they expire (1 to 3650 whole days).
+   * A version that is replaced or deleted is kept 90 days more.
+   *
+   * @default Duration.days(365)
+   */
+  readonly objectExpiration?: Duration;
+
+  /**
+   * How long the access logs of the trail bucket are kept (1 to 3650 whole days).
+   *
+   * @default Duration.days(365)
+   */
+  readonly accessLogExpiration?: Duration;
+}
+
+/**
+ * Where an audit reads CloudTrail records from: a trail of its own, or the CloudWatch Logs group
+ * of a trail that already exists (an organization trail).
+ */
+export class AuditTrail {
+  /**
+   * A new multi-region trail with log file validation, encrypted with the audit's key, delivered to
+   * a hardened, versioned S3 bucket and to an encrypted CloudWatch Logs group.
+   */
+  public static create(options: AuditTrailOptions = {}): AuditTrail {
+    return new AuditTrail(options, undefined);
+  }
+
+  /**
+   * The CloudWatch Logs group an existing trail (for example the organization trail of a Control
+   * Tower landing zone) delivers to, in this account and region. The audit creates no trail; the
+   * group must receive this account's management events, read ones included (GetSecretValue is a
+   * read event).
+   */
+  public static fromLogGroup(logGroup: logs.ILogGroup): AuditTrail {
+    return new AuditTrail(undefined, logGroup);
+  }
+
+  private constructor(
+    /** The options of a trail to create; undefined when an existing log group is used. */
+    public readonly createOptions: AuditTrailOptions | undefined,
+    /** The existing log group; undefined when the audit creates its trail. */
+    public readonly existingLogGroup: logs.ILogGroup | undefined,
+  ) {}
+}

@@ -1,0 +1,71 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AUDIT_METRICS } from '../../lib/secrets-audit';
+import { AuditedStack, auditedStack, ORG_TRAIL_LOG_GROUP } from './support';
+
+describe('SecretsAudit on an existing (organization) trail', () => {
+  let audited: AuditedStack;
+  let template: Template;
+
+  beforeAll(() => {
+    audited = auditedStack({ existingTrail: true });
+    template = audited.template;
+  });
+
+  test('creates no trail, no bucket and no log group of its own', () => {
+    template.resourceCountIs('AWS::CloudTrail::Trail', 0);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    // The only log group left is the vault's rotation function's.
+    expect(Object.keys(template.findResources('AWS::Logs::LogGroup'))).toEqual([
+      expect.stringMatching(/^VaultRotation/),
+    ]);
+    expect(audited.audit.trail).toBeUndefined();
+  });
+
+  test('puts every metric filter on the existing log group', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')) as any[];
+    expect(filters).toHaveLength(Object.keys(AUDIT_METRICS).length);
+    for (const filter of filters) {
+      expect(filter.Properties.LogGroupName).toBe(ORG_TRAIL_LOG_GROUP);
+    }
+  });
+
+  test('runs its saved queries on the existing log group', () => {
+    const queries = Object.values(template.findResources('AWS::Logs::QueryDefinition')) as any[];
+    expect(queries).toHaveLength(4);
+    for (const query of queries) {
+      expect(query.Properties.LogGroupNames).toEqual([ORG_TRAIL_LOG_GROUP]);
+    }
+  });
+
+  test('keeps its rules, alarms, encrypted topic and dashboard', () => {
+    template.resourceCountIs('AWS::Events::Rule', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditKey'), 'Arn'] },
+    });
+  });
+
+  test('its key serves the topic only: no CloudTrail or CloudWatch Logs statement', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      Description: Match.stringLikeRegexp('audit trail'),
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: [
+          Match.objectLike({ Sid: 'AccountAdministersKey' }),
+          Match.objectLike({ Sid: 'AlarmsAndRulesPublishToEncryptedTopic' }),
+        ],
+      },
+    });
+  });
+
+  test('the dashboard’s queries name the existing log group', () => {
+    const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as any;
+    const body = JSON.parse(audited.resolve(dashboard.Properties.DashboardBody) as string);
+    const queries = body.widgets.filter((w: any) => w.type === 'log').map((w: any) => w.properties.query);
+    expect(queries).toHaveLength(4);
+    for (const query of queries) {
+      expect(query.startsWith(`SOURCE '${ORG_TRAIL_LOG_GROUP}' | `)).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,556 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { SecretsVault } from '../../lib';
+import { AUDIT_METRICS, AuditTrail, DEFAULT_AUDIT_NAMESPACE, SecretsAudit } from '../../lib/secrets-audit';
+import { AuditedStack, auditedStack, resolveCfn } from './support';
+
+const TRAIL_ARN = Match.objectLike({
+  'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':cloudtrail:eu-west-1:123456789012:trail/')])],
+});
+
+function keyStatements(template: Template): Record<string, any> {
+  const keys = template.findResources('AWS::KMS::Key', {
+    Properties: { Description: Match.stringLikeRegexp('audit trail') },
+  });
+  const [key] = Object.values(keys) as any[];
+  return Object.fromEntries(key.Properties.KeyPolicy.Statement.map((s: any) => [s.Sid, s]));
+}
+
+function logicalId(template: Template, type: string, props: Record<string, unknown> = {}): string {
+  const found = Object.keys(template.findResources(type, { Properties: props }));
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0];
+}
+
+describe('SecretsAudit with its own trail (the default)', () => {
+  let audited: AuditedStack;
+  let template: Template;
+  let auditKeyId: string;
+  let trailBucketId: string;
+  let accessLogBucketId: string;
+  let topicId: string;
+
+  beforeAll(() => {
+    audited = auditedStack({ props: { alarmEmail: 'secops@example.com' } });
+    template = audited.template;
+    auditKeyId = logicalId(template, 'AWS::KMS::Key', { Description: Match.stringLikeRegexp('audit trail') });
+    trailBucketId = logicalId(template, 'AWS::S3::Bucket', { LoggingConfiguration: Match.anyValue() });
+    accessLogBucketId = logicalId(template, 'AWS::S3::Bucket', { LoggingConfiguration: Match.absent() });
+    topicId = logicalId(template, 'AWS::SNS::Topic');
+  });
+
+  describe('the trail', () => {
+    test('is multi-region, validates log files, records reads and writes, encrypted with the audit key', () => {
+      template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+      template.hasResourceProperties('AWS::CloudTrail::Trail', {
+        IsLogging: true,
+        IsMultiRegionTrail: true,
+        IncludeGlobalServiceEvents: true,
+        EnableLogFileValidation: true,
+        KMSKeyId: { 'Fn::GetAtt': [auditKeyId, 'Arn'] },
+        S3BucketName: { Ref: trailBucketId },
+        EventSelectors: [{ IncludeManagementEvents: true, ReadWriteType: 'All' }],
+      });
+    });
+
+    test('delivers to an encrypted log group with one year of retention, through a role only it may assume', () => {
+      const logGroupId = logicalId(template, 'AWS::Logs::LogGroup', {
+        LogGroupName: Match.stringLikeRegexp('^/secrets-audit/'),
+      });
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: Match.stringLikeRegexp('^/secrets-audit/'),
+        KmsKeyId: { 'Fn::GetAtt': [auditKeyId, 'Arn'] },
+        RetentionInDays: 365,
+      });
+      template.hasResourceProperties('AWS::CloudTrail::Trail', {
+        CloudWatchLogsLogGroupArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        CloudWatchLogsRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditTrailLogsRole'), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [
+            {
+              Action: 'sts:AssumeRole',
+              Principal: { Service: 'cloudtrail.amazonaws.com' },
+              Condition: { StringEquals: { 'aws:SourceArn': TRAIL_ARN } },
+            },
+          ],
+        },
+      });
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: {
+          Statement: [
+            {
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    Match.stringLikeRegexp(
+                      ':log-group:/secrets-audit/.*:log-stream:123456789012_CloudTrail_\\*$',
+                    ),
+                  ],
+                ],
+              },
+            },
+          ],
+        },
+      });
+    });
+
+    test('is created after its bucket policy and its role policy', () => {
+      const trail = Object.values(template.findResources('AWS::CloudTrail::Trail'))[0] as any;
+      expect(trail.DependsOn).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^AuditTrailBucketPolicy/),
+          expect.stringMatching(/^AuditTrailLogsRolePolicy/),
+        ]),
+      );
+    });
+
+    test('writes to a versioned, KMS-encrypted bucket that blocks public access and logs its access', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': [auditKeyId, 'Arn'] },
+              },
+            },
+          ],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LoggingConfiguration: {
+          DestinationBucketName: { Ref: accessLogBucketId },
+          LogFilePrefix: 'trail-bucket/',
+        },
+        LifecycleConfiguration: {
+          Rules: [
+            Match.objectLike({
+              ExpirationInDays: 365,
+              NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+              Status: 'Enabled',
+            }),
+          ],
+        },
+      });
+    });
+
+    test('the access-log bucket is hardened too (SSE-S3: the only encryption access logging delivers to)', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: Match.objectEquals({
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        }),
+        LoggingConfiguration: Match.absent(),
+        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 365 })] },
+      });
+    });
+
+    test.each([
+      ['trail bucket', () => trailBucketId],
+      ['access-log bucket', () => accessLogBucketId],
+    ])('the %s refuses requests without TLS 1.2', (_name, id) => {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id() },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    test('only this trail may write to the trail bucket, and only S3 logging of that bucket to the access-log bucket', () => {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: trailBucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'CloudTrailChecksBucketAcl',
+              Condition: { StringEquals: { 'aws:SourceArn': TRAIL_ARN } },
+            }),
+            Match.objectLike({
+              Sid: 'CloudTrailWritesLogFiles',
+              Principal: { Service: 'cloudtrail.amazonaws.com' },
+              Action: 's3:PutObject',
+              Condition: {
+                StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceArn': TRAIL_ARN },
+              },
+            }),
+          ]),
+        },
+      });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: accessLogBucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Principal: { Service: 'logging.s3.amazonaws.com' },
+              Action: 's3:PutObject',
+              Condition: {
+                ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [trailBucketId, 'Arn'] } },
+                StringEquals: { 'aws:SourceAccount': '123456789012' },
+              },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('the audit key', () => {
+    test('rotates its material', () => {
+      template.hasResourceProperties('AWS::KMS::Key', {
+        Description: Match.stringLikeRegexp('audit trail'),
+        EnableKeyRotation: true,
+        RotationPeriodInDays: 90,
+      });
+    });
+
+    test('lets CloudTrail encrypt only for this trail and this account’s trails', () => {
+      const statements = keyStatements(template);
+      expect(statements.CloudTrailEncryptsLogFiles).toMatchObject({
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 'kms:GenerateDataKey*',
+        Condition: {
+          StringEquals: { 'aws:SourceArn': expect.anything() },
+          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': expect.anything() },
+        },
+      });
+      expect(audited.resolve(statements.CloudTrailEncryptsLogFiles.Condition)).toEqual({
+        StringEquals: {
+          'aws:SourceArn': expect.stringMatching(
+            /^arn:aws:cloudtrail:eu-west-1:123456789012:trail\/Audited-Audit-/,
+          ),
+        },
+        StringLike: {
+          'kms:EncryptionContext:aws:cloudtrail:arn': 'arn:aws:cloudtrail:*:123456789012:trail/*',
+        },
+      });
+      expect(statements.CloudTrailDescribesKey).toMatchObject({ Action: 'kms:DescribeKey' });
+    });
+
+    test('lets CloudWatch Logs use it for the trail log group only', () => {
+      const statement = keyStatements(template).CloudWatchLogsEncryptsTrailLogGroup;
+      expect(statement.Principal).toEqual({ Service: 'logs.eu-west-1.amazonaws.com' });
+      expect(audited.resolve(statement.Condition)).toEqual({
+        ArnEquals: {
+          'kms:EncryptionContext:aws:logs:arn': expect.stringMatching(
+            /^arn:aws:logs:eu-west-1:123456789012:log-group:\/secrets-audit\/[^:*]+$/,
+          ),
+        },
+      });
+    });
+
+    test('lets alarms and rules publish to the encrypted topic', () => {
+      expect(keyStatements(template).AlarmsAndRulesPublishToEncryptedTopic).toMatchObject({
+        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      });
+    });
+
+    test('gives the account no kms:* and no decrypt outside CloudTrail log files', () => {
+      const statements = Object.values(keyStatements(template));
+      expect(statements.flatMap((s: any) => [s.Action].flat())).not.toContain('kms:*');
+      const decrypting = statements.filter(
+        (s: any) => s.Principal.AWS && [s.Action].flat().includes('kms:Decrypt'),
+      ) as any[];
+      expect(decrypting).toHaveLength(1);
+      expect(decrypting[0].Condition.StringLike).toHaveProperty(['kms:EncryptionContext:aws:cloudtrail:arn']);
+      expect(decrypting[0].Condition.StringEquals).toEqual({ 'kms:CallerAccount': '123456789012' });
+    });
+  });
+
+  describe('signals', () => {
+    test('one metric filter per signal on the trail log group, in the audit namespace', () => {
+      template.resourceCountIs('AWS::Logs::MetricFilter', Object.keys(AUDIT_METRICS).length);
+      for (const metricName of Object.values(AUDIT_METRICS)) {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          LogGroupName: { Ref: Match.stringLikeRegexp('^AuditTrailLogs') },
+          MetricTransformations: [
+            Match.objectLike({
+              MetricNamespace: DEFAULT_AUDIT_NAMESPACE,
+              MetricName: metricName,
+              MetricValue: '1',
+              Unit: 'Count',
+            }),
+          ],
+        });
+      }
+    });
+
+    test('the secret-read metric has the secret as its dimension; the alarmed ones have none', () => {
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        MetricTransformations: [
+          Match.objectLike({
+            MetricName: 'SecretRead',
+            Dimensions: [{ Key: 'SecretId', Value: '$.requestParameters.secretId' }],
+          }),
+        ],
+      });
+      for (const name of [
+        'AccessDenied',
+        'RotationFailed',
+        'RotationAbandoned',
+        'KeyStateChanged',
+        'SecretPolicyOrLifecycleChanged',
+      ]) {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          MetricTransformations: [Match.objectLike({ MetricName: name, Dimensions: Match.absent() })],
+        });
+      }
+    });
+
+    test('three EventBridge rules notify the topic directly', () => {
+      template.resourceCountIs('AWS::Events::Rule', 3);
+      const rules = Object.values(template.findResources('AWS::Events::Rule')) as any[];
+      for (const rule of rules) {
+        expect(rule.Properties.Targets).toEqual([{ Arn: { Ref: topicId }, Id: 'Target0' }]);
+        expect(rule.Properties.State).toBe('ENABLED');
+      }
+      expect(rules.map((r) => r.Properties.EventPattern['detail-type'][0]).sort()).toEqual([
+        'AWS API Call via CloudTrail',
+        'AWS API Call via CloudTrail',
+        'AWS Service Event via CloudTrail',
+      ]);
+    });
+
+    test.each([
+      ['RotationFailedAlarm', 'FILL(failed, 0) + FILL(abandoned, 0)'],
+      ['DestructiveChangeAlarm', 'FILL(keys, 0) + FILL(secrets, 0)'],
+      ['RotationFunctionErrorsAlarm', 'FILL(s0, 0) + FILL(s1, 0) + FILL(s2, 0) + FILL(s3, 0) + FILL(s4, 0)'],
+    ])('%s sums its metrics and notifies the topic', (alarmId, expression) => {
+      const [alarm] = Object.entries(template.findResources('AWS::CloudWatch::Alarm'))
+        .filter(([id]) => id.startsWith(`Audit${alarmId}`))
+        .map(([, a]) => a as any);
+      expect(alarm.Properties).toMatchObject({
+        AlarmActions: [{ Ref: topicId }],
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      expect(alarm.Properties.Metrics[0]).toMatchObject({ Expression: expression, ReturnData: true });
+    });
+
+    test('the access-denied alarm watches its metric directly', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'AccessDenied',
+        Namespace: DEFAULT_AUDIT_NAMESPACE,
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        AlarmActions: [{ Ref: topicId }],
+      });
+    });
+
+    test('the rotation-function alarm reads the function’s EMF step metrics, one per Step value', () => {
+      const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a: any) =>
+        a.Properties.AlarmDescription.startsWith('A rotation function step failed'),
+      ) as any;
+      const metrics = alarm.Properties.Metrics.filter((m: any) => m.MetricStat).map(
+        (m: any) => m.MetricStat.Metric,
+      );
+      expect(
+        metrics.map((m: any) => [m.Namespace, m.MetricName, m.Dimensions[0].Name, m.Dimensions[0].Value]),
+      ).toEqual([
+        ['SecretsVault', 'RotationStepFailed', 'Step', 'createSecret'],
+        ['SecretsVault', 'RotationStepFailed', 'Step', 'setSecret'],
+        ['SecretsVault', 'RotationStepFailed', 'Step', 'testSecret'],
+        ['SecretsVault', 'RotationStepFailed', 'Step', 'finishSecret'],
+        ['SecretsVault', 'RotationStepFailed', 'Step', 'invalid'],
+      ]);
+    });
+  });
+
+  describe('the topic', () => {
+    test('is encrypted with the audit key', () => {
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        KmsMasterKeyId: { 'Fn::GetAtt': [auditKeyId, 'Arn'] },
+      });
+    });
+
+    test('accepts TLS only, and publishing from this account’s alarms and rules only', () => {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topicId }],
+        PolicyDocument: {
+          Statement: [
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': '123456789012' },
+                ArnLike: { 'aws:SourceArn': Match.anyValue() },
+              },
+            }),
+            Match.objectLike({
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sns:Publish',
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': '123456789012' },
+                ArnLike: { 'aws:SourceArn': Match.anyValue() },
+              },
+            }),
+          ],
+        },
+      });
+    });
+
+    test('sends to the email address given', () => {
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'secops@example.com',
+        TopicArn: { Ref: topicId },
+      });
+    });
+  });
+
+  test('saves its four Logs Insights queries on the trail log group', () => {
+    template.resourceCountIs('AWS::Logs::QueryDefinition', 4);
+    template.hasResourceProperties('AWS::Logs::QueryDefinition', {
+      LogGroupNames: [{ Ref: Match.stringLikeRegexp('^AuditTrailLogs') }],
+    });
+  });
+
+  test('has one dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('SecretsAudit options', () => {
+  test('trail retention, expirations, thresholds and period are applied', () => {
+    const { template } = auditedStack({
+      props: {
+        trail: AuditTrail.create({
+          logRetention: logs.RetentionDays.TWO_YEARS,
+          objectExpiration: Duration.days(2555),
+          accessLogExpiration: Duration.days(90),
+        }),
+        alarmPeriod: Duration.minutes(15),
+        accessDeniedThreshold: 5,
+        rotationFailureThreshold: 2,
+        destructiveChangeThreshold: 3,
+        rotationFunctionErrorThreshold: 4,
+        metricNamespace: 'Team/Secrets',
+        dashboardName: 'orders-secrets-audit',
+      },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: Match.stringLikeRegexp('^/secrets-audit/'),
+      RetentionInDays: 731,
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: Match.anyValue(),
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 2555 })] },
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: Match.absent(),
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 90 })] },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'AccessDenied',
+      Threshold: 5,
+      Period: 900,
+      Namespace: 'Team/Secrets',
+    });
+    for (const [description, threshold] of [
+      ['A rotation of a watched secret', 2],
+      ['A watched key was disabled', 3],
+      ['A rotation function step failed', 4],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmDescription: Match.stringLikeRegexp(description),
+        Threshold: threshold,
+        Metrics: Match.arrayWith([Match.objectLike({ MetricStat: Match.objectLike({ Period: 900 }) })]),
+      });
+    }
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      MetricTransformations: [Match.objectLike({ MetricNamespace: 'Team/Secrets' })],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'orders-secrets-audit' });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  test('a vault watched after the audit is created is covered the same way', () => {
+    const later = auditedStack({ watchLater: true });
+    const now = auditedStack();
+    const patterns = (t: Template) =>
+      Object.values(t.findResources('AWS::Logs::MetricFilter')).map((f: any) =>
+        JSON.stringify(f.Properties.FilterPattern),
+      );
+    expect(patterns(later.template)).toEqual(patterns(now.template));
+    const rules = (t: Template) =>
+      Object.values(t.findResources('AWS::Events::Rule')).map((r: any) =>
+        JSON.stringify(r.Properties.EventPattern),
+      );
+    expect(rules(later.template)).toEqual(rules(now.template));
+  });
+});
+
+describe('SecretsAudit size', () => {
+  function auditOf(vaults: number, secretsPerVault: number) {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Audited', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const audit = new SecretsAudit(stack, 'Audit');
+    for (let v = 0; v < vaults; v++) {
+      const vault = new SecretsVault(stack, `Vault${v}`, { namePrefix: `team/app${v}` });
+      for (let s = 0; s < secretsPerVault; s++) vault.addSecret(`Secret${s}`);
+      audit.watch(vault);
+    }
+    const template = Template.fromStack(stack);
+    const resources = Object.keys(template.toJSON().Resources).filter((id) => id.startsWith('Audit'));
+    const patterns = Object.values(template.findResources('AWS::Logs::MetricFilter')).map(
+      (f: any) => resolveCfn(f.Properties.FilterPattern) as string,
+    );
+    return { resources, patterns };
+  }
+
+  test('its resources do not depend on the number of secrets or vaults', () => {
+    const small = auditOf(1, 1);
+    expect(auditOf(1, 12).resources).toEqual(small.resources);
+    expect(auditOf(3, 2).resources).toEqual(small.resources);
+  });
+
+  test('a vault adds one clause to a pattern, whatever its number of secrets', () => {
+    const one = auditOf(1, 1).patterns;
+    const two = auditOf(2, 1).patterns;
+    const twoWithMoreSecrets = auditOf(2, 9).patterns;
+    expect(twoWithMoreSecrets).toEqual(two);
+    two.forEach((pattern, i) => {
+      const clauses = (p: string) => (p.match(/team\/app\d|<Vault\dKey[0-9A-F]+>/g) ?? []).length;
+      // A secret clause names the prefix once or twice (name and ARN forms), a key clause names the key
+      // once; only the access-denied pattern has both.
+      expect(clauses(pattern) - clauses(one[i])).toBeLessThanOrEqual(3);
+      expect(clauses(pattern) - clauses(one[i])).toBeGreaterThanOrEqual(1);
+    });
+  });
+});

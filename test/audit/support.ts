@@ -1,0 +1,113 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { SecretContent, SecretsVault } from '../../lib';
+import { AuditTrail, SecretsAudit, SecretsAuditProps } from '../../lib/secrets-audit';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-west-1';
+/** The vault's name prefix and its key id in the CloudTrail fixtures. */
+export const VAULT_PREFIX = 'example/orders';
+export const VAULT_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+/** The log group of a Control Tower organization trail. */
+export const ORG_TRAIL_LOG_GROUP = 'aws-controltower/CloudTrailLogs';
+
+export interface AuditedStack {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly vault: SecretsVault;
+  readonly audit: SecretsAudit;
+  /** Synthesizes on first use. */
+  readonly template: Template;
+  /** Resolves a CloudFormation value the way a deployment in the fixtures' account would. */
+  resolve(value: unknown): unknown;
+}
+
+export interface AuditedStackOptions {
+  /** Read an organization trail's log group instead of creating a trail. */
+  readonly existingTrail?: boolean;
+  readonly props?: SecretsAuditProps;
+  /** aws-cdk-lib's built-in CloudFormation validator (about 3 s): off unless a test is about it. */
+  readonly builtinValidation?: boolean;
+  /** Add the vault after the audit and watch it with `watch()`. */
+  readonly watchLater?: boolean;
+}
+
+/** A stack with the example vault (two rotating secrets) and an audit watching it. */
+export function auditedStack(options: AuditedStackOptions = {}): AuditedStack {
+  const app = new App({ builtinCloudFormationValidation: options.builtinValidation ?? false });
+  const stack = new Stack(app, 'Audited', { env: { account: ACCOUNT, region: REGION } });
+  const trail = options.existingTrail
+    ? AuditTrail.fromLogGroup(logs.LogGroup.fromLogGroupName(stack, 'OrgTrailLogs', ORG_TRAIL_LOG_GROUP))
+    : undefined;
+  const makeVault = () => {
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: VAULT_PREFIX });
+    vault.addSecret('PaymentsApiKey', { content: SecretContent.generatedString({ length: 40 }) });
+    vault.addSecret('OrdersDb', {
+      content: SecretContent.generatedJson({ engine: 'postgres', username: 'orders_app' }, 'password'),
+    });
+    return vault;
+  };
+  let vault: SecretsVault;
+  let audit: SecretsAudit;
+  if (options.watchLater) {
+    audit = new SecretsAudit(stack, 'Audit', { trail, ...options.props });
+    vault = makeVault();
+    audit.watch(vault);
+  } else {
+    vault = makeVault();
+    audit = new SecretsAudit(stack, 'Audit', { trail, vaults: [vault], ...options.props });
+  }
+  let template: Template | undefined;
+  const keyRef = stack.resolve(vault.encryptionKey.keyId) as { Ref: string };
+  return {
+    app,
+    stack,
+    vault,
+    audit,
+    get template() {
+      template ??= Template.fromStack(stack);
+      return template;
+    },
+    resolve: (value) => resolveCfn(value, { [keyRef.Ref]: VAULT_KEY_ID }),
+  };
+}
+
+/**
+ * Resolves Fn::Join, Ref and Fn::GetAtt with the fixtures' account and region; a reference not in
+ * `refs` becomes `<LogicalId>` (or `<LogicalId.Attribute>`).
+ */
+export function resolveCfn(value: unknown, refs: Record<string, string> = {}): unknown {
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': REGION,
+    'AWS::AccountId': ACCOUNT,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  if (Array.isArray(value)) return value.map((v) => resolveCfn(v, refs));
+  if (value === null || typeof value !== 'object') return value;
+  const o = value as Record<string, unknown>;
+  if (Array.isArray(o['Fn::Join'])) {
+    const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => resolveCfn(p, refs)).join(separator);
+  }
+  if (typeof o.Ref === 'string') return pseudo[o.Ref] ?? refs[o.Ref] ?? `<${o.Ref}>`;
+  if (Array.isArray(o['Fn::GetAtt'])) {
+    const [id, attribute] = o['Fn::GetAtt'] as [string, string];
+    return refs[`${id}.${attribute}`] ?? `<${id}.${attribute}>`;
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolveCfn(v, refs)]));
+}
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'cloudtrail');
+
+/** The CloudTrail records in test/fixtures/cloudtrail, by file name without `.json`. */
+export function cloudTrailFixtures(): Record<string, Record<string, any>> {
+  return Object.fromEntries(
+    readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => [f.replace(/\.json$/, ''), JSON.parse(readFileSync(join(FIXTURES, f), 'utf8'))]),
+  );
+}
