@@ -1,7 +1,7 @@
 // Bundles every Lambda under lambda/ into assets/<name>/index.js at build time, so that
 // `cdk synth` (ours and our consumers') never runs esbuild and asset hashes stay stable.
 import { build } from 'esbuild';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,11 +15,13 @@ export const ENTRIES = [
 
 export async function bundle({ name, entry }, { outRoot = join(root, 'assets'), minify = true } = {}) {
   const outdir = join(outRoot, name);
-  rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
+  // Written beside the old bundle and renamed over it: a synth or test that reads the asset while
+  // another process rebuilds it (npm test runs both) never sees a missing or half-written file.
+  const tmp = join(outRoot, `.${name}.${process.pid}.tmp.js`);
   const result = await build({
     entryPoints: [join(root, entry)],
-    outfile: join(outdir, 'index.js'),
+    outfile: tmp,
     bundle: true,
     platform: 'node',
     target: 'node24',
@@ -30,6 +32,7 @@ export async function bundle({ name, entry }, { outRoot = join(root, 'assets'), 
     metafile: true,
     logLevel: 'warning',
   });
+  renameSync(tmp, join(outdir, 'index.js'));
   return result;
 }
 
