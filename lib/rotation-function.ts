@@ -202,6 +202,14 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
         ROTATION_DEFAULT_PROFILE: Lazy.string({
           produce: () => (this.profiles.size === 1 ? [...this.profiles.keys()][0] : undefined),
         }),
+        // Database strategies verify the server's certificate: Lambda's Node.js runtimes trust the RDS
+        // certificate authorities only through this bundle.
+        NODE_EXTRA_CA_CERTS: Lazy.string({
+          produce: () =>
+            [...this.profiles.values()].some((p) => p.kind !== 'generated')
+              ? '/var/runtime/ca-cert.pem'
+              : undefined,
+        }),
         POWERTOOLS_SERVICE_NAME: 'secrets-vault-rotation',
         POWERTOOLS_METRICS_NAMESPACE: 'SecretsVault',
         POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -202,3 +202,21 @@ test('a rotation function outside a VPC has no connections to allow', () => {
     'RotationFunction Test/Vault/Rotation: invalid `vpc`: received undefined; the function has network connections only in a VPC: set `vpc` (in a SecretsVault, `rotationVpc`).',
   );
 });
+
+test('a function rotating database secrets trusts the RDS certificate authorities; one with generated values does not load them', () => {
+  const withDb = newStack();
+  new SecretsVault(withDb.stack, 'Vault').addDatabaseSecret('Db', {
+    engine: DatabaseEngine.MYSQL,
+    host: 'db',
+    username: 'app',
+  });
+  expect(
+    onlyResource(withDb.stack, 'AWS::Lambda::Function').Properties.Environment.Variables.NODE_EXTRA_CA_CERTS,
+  ).toBe('/var/runtime/ca-cert.pem');
+  const generated = newStack();
+  new SecretsVault(generated.stack, 'Vault').addSecret('ApiKey');
+  expect(
+    onlyResource(generated.stack, 'AWS::Lambda::Function').Properties.Environment.Variables
+      .NODE_EXTRA_CA_CERTS,
+  ).toBeUndefined();
+});

@@ -2,6 +2,9 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './metadata';
 import { RotationError, isAwsError } from './errors';
 
+/** Fields of a database secret that say where to connect, not how to prove who you are. */
+const PUBLIC_FIELDS = new Set(['engine', 'host', 'port', 'username', 'dbname', 'ssl', 'masterarn']);
+
 /**
  * The secret's values, each read at most once per invocation. Every read names its stage (and the
  * pending read also its version id): GetSecretValue without a stage returns "the default version",
@@ -40,12 +43,13 @@ export class SecretValues {
   /** Records a value this invocation wrote, so that error redaction covers it too. */
   public remember(value: string): void {
     this.seen.push(value);
-    // The fields of a JSON value are secrets on their own (an error could quote just the password).
+    // The fields of a JSON value are secrets on their own (an error could quote just the password),
+    // except the connection fields a database secret names, which errors must be able to show.
     try {
       const parsed: unknown = JSON.parse(value);
       if (typeof parsed === 'object' && parsed !== null) {
-        for (const field of Object.values(parsed)) {
-          if (typeof field === 'string') this.seen.push(field);
+        for (const [key, field] of Object.entries(parsed)) {
+          if (typeof field === 'string' && !PUBLIC_FIELDS.has(key)) this.seen.push(field);
         }
       }
     } catch {

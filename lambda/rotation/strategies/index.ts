@@ -1,4 +1,6 @@
 import { generatedStrategy } from './generated';
+import { mysqlAlternatingStrategy, mysqlSingleStrategy } from './mysql';
+import { postgresAlternatingStrategy, postgresSingleStrategy } from './postgres';
 import type { StrategyDefinition } from './strategy';
 
 /**
@@ -7,6 +9,10 @@ import type { StrategyDefinition } from './strategy';
  */
 export const STRATEGIES: Readonly<Record<string, StrategyDefinition>> = {
   [generatedStrategy.kind]: generatedStrategy,
+  [postgresSingleStrategy.kind]: postgresSingleStrategy,
+  [postgresAlternatingStrategy.kind]: postgresAlternatingStrategy,
+  [mysqlSingleStrategy.kind]: mysqlSingleStrategy,
+  [mysqlAlternatingStrategy.kind]: mysqlAlternatingStrategy,
 };
 
 export type { ProfileBase, RotationStrategy, StrategyContext, StrategyDefinition } from './strategy';

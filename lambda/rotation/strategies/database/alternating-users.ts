@@ -1,0 +1,110 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { RotationError } from '../../errors';
+import type { StrategyContext } from '../strategy';
+import { DatabaseStrategy } from './database-strategy';
+import { loginWorks, tryLogin } from './login';
+import { assertPendingTarget, describeEndpoint, parseDatabaseSecret, type DatabaseSecret } from './secret';
+import { alternateUsername } from './usernames';
+
+/**
+ * Two users take turns, `user` and `user_clone`: each rotation gives the one that is not current a new
+ * password (with the admin secret named by `masterarn`) and makes it current. The current credential
+ * keeps working throughout, and the previous one until the rotation after next.
+ */
+export class AlternatingUsersStrategy extends DatabaseStrategy {
+  protected pendingUsername(current: DatabaseSecret, ctx: StrategyContext): string {
+    this.masterArn(current, ctx);
+    return alternateUsername(current.credentials.username, this.spec);
+  }
+
+  public async setSecret(ctx: StrategyContext): Promise<void> {
+    const current = await this.current(ctx);
+    const pending = await this.pending(ctx);
+    const expected = alternateUsername(current.credentials.username, this.spec);
+    assertPendingTarget(pending, current, expected, ctx.secret.arn);
+    const masterArn = this.masterArn(current, ctx);
+    const endpoint = current.endpoint;
+    const driver = await this.driver();
+    const log = { username: expected, host: endpoint.host, port: endpoint.port };
+
+    if (await loginWorks(driver, endpoint, pending.credentials)) {
+      ctx.logger.info('database already accepts the pending credential; nothing to set', {
+        ...log,
+        outcome: 'already-set',
+      });
+      return;
+    }
+
+    // The current credential must work before the admin credential is used on its behalf: otherwise a
+    // secret anyone can write would let this function create users with the admin's rights.
+    const currentSession = await tryLogin(driver, endpoint, current.credentials);
+    if (currentSession === undefined) {
+      throw new RotationError(
+        `setSecret: the AWSCURRENT credential of secret ${ctx.secret.arn} (user "${current.credentials.username}") does not log in to ${this.spec.name} at ${describeEndpoint(endpoint)}; refusing to use the admin secret for it`,
+      );
+    }
+    let templateHost: string | undefined;
+    try {
+      templateHost = await currentSession.accountHost();
+    } finally {
+      await currentSession.close();
+    }
+
+    const admin = await this.admin(ctx, masterArn, current);
+    const adminSession = await tryLogin(driver, endpoint, admin.credentials);
+    if (adminSession === undefined) {
+      throw new RotationError(
+        `setSecret: the admin secret ${masterArn} (user "${admin.credentials.username}") does not log in to ${this.spec.name} at ${describeEndpoint(endpoint)}`,
+      );
+    }
+    let outcome: 'created' | 'updated';
+    try {
+      outcome = await adminSession.upsertClone({
+        template: current.credentials.username,
+        templateHost,
+        username: expected,
+        password: pending.credentials.password,
+      });
+    } finally {
+      await adminSession.close();
+    }
+    ctx.logger.info(
+      outcome === 'created'
+        ? "created the alternate user with the current user's grants"
+        : 'set a new password for the alternate user',
+      { ...log, outcome },
+    );
+  }
+
+  private masterArn(current: DatabaseSecret, ctx: StrategyContext): string {
+    if (current.masterarn === undefined) {
+      throw new RotationError(
+        `the AWSCURRENT value of secret ${ctx.secret.arn} has no field "masterarn" (the ARN of the admin secret that alternating users need)`,
+      );
+    }
+    return current.masterarn;
+  }
+
+  /** The admin secret's AWSCURRENT value: same engine, same server as the rotated user. */
+  private async admin(ctx: StrategyContext, arn: string, current: DatabaseSecret): Promise<DatabaseSecret> {
+    const response = await ctx.client.send(
+      new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }),
+    );
+    const text = response.SecretString;
+    if (text === undefined) {
+      throw new RotationError(`the admin secret ${arn} has no SecretString`);
+    }
+    // Its password must never reach a log or an error either.
+    ctx.values.remember(text);
+    const admin = parseDatabaseSecret(text, this.spec, `the AWSCURRENT value of admin secret ${arn}`);
+    const sameServer =
+      admin.endpoint.host.toLowerCase() === current.endpoint.host.toLowerCase() &&
+      admin.endpoint.port === current.endpoint.port;
+    if (!sameServer) {
+      throw new RotationError(
+        `the admin secret ${arn} is for ${admin.endpoint.host}:${admin.endpoint.port}, but secret ${ctx.secret.arn} is for ${current.endpoint.host}:${current.endpoint.port}`,
+      );
+    }
+    return admin;
+  }
+}

@@ -1,0 +1,23 @@
+import { RotationError } from '../../errors';
+import type { EngineSpec } from './engine';
+
+export const CLONE_SUFFIX = '_clone';
+
+/**
+ * The other user of an alternating pair: `app` <-> `app_clone` (AWS's naming, so a secret rotated by
+ * AWS's template can move to this function and back). Fails when the clone's name would not fit the
+ * engine's limit, before anything is generated or written.
+ */
+export function alternateUsername(username: string, spec: EngineSpec): string {
+  if (username.endsWith(CLONE_SUFFIX) && username.length > CLONE_SUFFIX.length) {
+    return username.slice(0, -CLONE_SUFFIX.length);
+  }
+  const clone = `${username}${CLONE_SUFFIX}`;
+  const length = spec.usernameLength(clone);
+  if (length > spec.maxUsernameLength) {
+    throw new RotationError(
+      `cannot alternate user "${username}": its clone "${clone}" would be ${length} ${spec.name === 'postgres' ? 'bytes' : 'characters'} long, over ${spec.name}'s limit of ${spec.maxUsernameLength}; use a username of at most ${spec.maxUsernameLength - CLONE_SUFFIX.length} for alternating users`,
+    );
+  }
+  return clone;
+}
