@@ -64,8 +64,9 @@ export function resolveBundle(): { path: string; origin: string; cleanup: () => 
   const entry = registered
     ? 'lambda/rotation/index.ts'
     : relative(ROOT, join(__dirname, 'register-entry.ts'));
-  const script = `const { bundle } = await import(${JSON.stringify(join(ROOT, 'scripts', 'bundle.mjs'))});
-await bundle({ name: 'rotation', entry: ${JSON.stringify(entry)} }, { outRoot: ${JSON.stringify(outRoot)} });`;
+  const script = `const { bundle, ENTRIES } = await import(${JSON.stringify(join(ROOT, 'scripts', 'bundle.mjs'))});
+const shipped = ENTRIES.find((e) => e.name === 'rotation');
+await bundle({ ...shipped, entry: ${JSON.stringify(entry)} }, { outRoot: ${JSON.stringify(outRoot)} });`;
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: ROOT,
     encoding: 'utf8',
