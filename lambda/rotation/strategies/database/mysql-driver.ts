@@ -4,6 +4,7 @@ import { DatabaseError, driverMessage, type DatabaseFailure } from './database-e
 import {
   CONNECT_TIMEOUT_MS,
   STATEMENT_TIMEOUT_MS,
+  connectWithTls,
   type CloneRequest,
   type Credentials,
   type DatabaseDriver,
@@ -270,19 +271,11 @@ export const mysqlDriver: DatabaseDriver = {
     // apart from the handler), so that rotations of generated values never read the driver's code.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mysql = require('mysql2/promise') as MysqlModule;
-    const first = endpoint.tls === 'disable' ? 'disable' : 'require';
-    try {
-      const connection = await open(mysql, endpoint, credentials, first);
-      return new MysqlSession(connection, endpoint, credentials.username);
-    } catch (error) {
-      const fallBack = endpoint.tls === 'prefer' && isNoTls(error);
-      if (!fallBack) throw connectError(error, endpoint, credentials);
-    }
-    try {
-      const connection = await open(mysql, endpoint, credentials, 'disable');
-      return new MysqlSession(connection, endpoint, credentials.username);
-    } catch (error) {
-      throw connectError(error, endpoint, credentials);
-    }
+    const connection = await connectWithTls(endpoint, {
+      open: (tls) => open(mysql, endpoint, credentials, tls),
+      offersNoTls: isNoTls,
+      failure: (error) => connectError(error, endpoint, credentials),
+    });
+    return new MysqlSession(connection, endpoint, credentials.username);
   },
 };

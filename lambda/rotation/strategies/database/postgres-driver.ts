@@ -3,6 +3,7 @@ import { DatabaseError, driverMessage, type DatabaseFailure } from './database-e
 import {
   CONNECT_TIMEOUT_MS,
   STATEMENT_TIMEOUT_MS,
+  connectWithTls,
   type CloneRequest,
   type Credentials,
   type DatabaseDriver,
@@ -170,19 +171,11 @@ export const postgresDriver: DatabaseDriver = {
     // apart from the handler), so that rotations of generated values never read the driver's code.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pg = require('pg') as PgModule;
-    const first = endpoint.tls === 'disable' ? 'disable' : 'require';
-    try {
-      const client = await open(pg, endpoint, credentials, first);
-      return new PostgresSession(client, endpoint, credentials.username);
-    } catch (error) {
-      const fallBack = endpoint.tls === 'prefer' && NO_TLS.test(driverMessage(error, [credentials.password]));
-      if (!fallBack) throw connectError(error, endpoint, credentials);
-    }
-    try {
-      const client = await open(pg, endpoint, credentials, 'disable');
-      return new PostgresSession(client, endpoint, credentials.username);
-    } catch (error) {
-      throw connectError(error, endpoint, credentials);
-    }
+    const client = await connectWithTls(endpoint, {
+      open: (tls) => open(pg, endpoint, credentials, tls),
+      offersNoTls: (error) => NO_TLS.test(driverMessage(error, [credentials.password])),
+      failure: (error) => connectError(error, endpoint, credentials),
+    });
+    return new PostgresSession(client, endpoint, credentials.username);
   },
 };
