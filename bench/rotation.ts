@@ -10,7 +10,8 @@
  *     it), each as a ratio against a minimal four-step handler bundled the same way in the same run.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -222,11 +223,16 @@ async function bundleVariant(v: Variant): Promise<string> {
   return outfile;
 }
 
+/** The file's size zipped, measured in a temporary folder: never beside the file (it may be a shipped asset). */
 function zippedSize(file: string): number {
-  const zip = `${file}.zip`;
-  rmSync(zip, { force: true });
-  execFileSync('zip', ['-q', '-9', '-X', '-j', zip, file]);
-  return statSync(zip).size;
+  const dir = mkdtempSync(join(tmpdir(), 'zip-'));
+  try {
+    const zip = join(dir, 'file.zip');
+    execFileSync('zip', ['-q', '-9', '-X', '-j', zip, file]);
+    return statSync(zip).size;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function median(values: number[]): number {
