@@ -12,6 +12,7 @@ import { bundledAssetPath } from './private/assets';
 import { grantViaSecretsManager } from './private/grants';
 import { ManagedPolicyRole } from './private/managed-policy-role';
 import { acknowledgeWildcardResource } from './private/nag';
+import { deployedLength, MAX_LAMBDA_ENVIRONMENT_BYTES } from './private/size';
 import { invalid, validateSecretName } from './private/validation';
 import { SecretRotationSchedule } from './rotation-schedule';
 import { RotationProfile, RotationStrategy } from './rotation-strategy';
@@ -217,6 +218,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     });
 
     this.inVpc = props.vpc !== undefined;
+    this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
     if (props.vpc) {
       // With a VPC, aws-cdk-lib attaches AWSLambdaVPCAccessExecutionRole for the function's ENIs.
       Validations.of(this.role).acknowledge({
@@ -269,6 +271,24 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
           'reservedConcurrentExecutions was set to 0 by the user: the account cannot reserve concurrency.',
       });
     }
+  }
+
+  /** An environment over Lambda's limit fails at deploy; say so at synth, with what grew. */
+  private checkEnvironmentSize(): string[] {
+    const cfn = this.function.node.defaultChild as lambda.CfnFunction;
+    const variables = Stack.of(this).resolve(cfn.environment)?.variables ?? {};
+    const bytes = Object.entries(variables).reduce(
+      (sum: number, [key, value]) => sum + key.length + deployedLength(value),
+      0,
+    );
+    if (bytes <= MAX_LAMBDA_ENVIRONMENT_BYTES) return [];
+    return [
+      `RotationFunction ${this.node.path}: its environment would take about ${bytes} bytes, over Lambda's ` +
+        `${MAX_LAMBDA_ENVIRONMENT_BYTES}. It holds ${this.profiles.size} rotation profiles (one per distinct ` +
+        `strategy and PasswordOptions) and ${this.secretArns.length} secret ARNs. Give secrets the same ` +
+        'PasswordOptions, serve them by name prefix (secretNamePrefix, as a SecretsVault does) rather than ARN by ARN, ' +
+        'or split them over several functions.',
+    ];
   }
 
   /** The function's network connections; it has them only in a VPC. */
