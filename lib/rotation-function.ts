@@ -219,6 +219,14 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
 
     this.inVpc = props.vpc !== undefined;
     this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
+    this.node.addValidation({
+      validate: () =>
+        this.secretNamePrefix || this.secretArns.length > 0
+          ? []
+          : [
+              `RotationFunction ${this.node.path} serves no secret: pass \`secretNamePrefix\` or call addSecret(secret, ...).`,
+            ],
+    });
     if (props.vpc) {
       // With a VPC, aws-cdk-lib attaches AWSLambdaVPCAccessExecutionRole for the function's ENIs.
       Validations.of(this.role).acknowledge({

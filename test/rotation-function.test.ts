@@ -249,7 +249,7 @@ describe('RotationFunction alone', () => {
 
   test('can reserve no concurrency, for accounts at Lambda’s starting limit', () => {
     const { stack } = newStack();
-    new RotationFunction(stack, 'Rotation', { reservedConcurrentExecutions: 0 });
+    new RotationFunction(stack, 'Rotation', { reservedConcurrentExecutions: 0, secretNamePrefix: 'orders' });
     template(stack).hasResourceProperties('AWS::Lambda::Function', {
       ReservedConcurrentExecutions: Match.absent(),
     });
@@ -269,6 +269,14 @@ describe('RotationFunction alone', () => {
     const { stack } = newStack();
     expect(() => new RotationFunction(stack, 'Rotation', { timeout })).toThrow(
       `invalid \`timeout\`: received ${shown}; allowed: 5 seconds to 15 minutes.`,
+    );
+  });
+
+  test('a function that serves no secret fails synth, saying how to give it one', () => {
+    const { app, stack } = newStack();
+    new RotationFunction(stack, 'Rotation');
+    expect(() => app.synth()).toThrow(
+      /RotationFunction Test\/Rotation serves no secret: pass `secretNamePrefix` or call addSecret\(secret, \.\.\.\)/,
     );
   });
 
