@@ -11,10 +11,24 @@
  *
  * Either way each test file gets its own database and its own uniquely named users, so test files can
  * share one server, run in parallel, and leave nothing behind.
+ *
+ * With the `tls` option (a certificate and key, e.g. from a throwaway CA a test made) the server is
+ * always a private one, since a server someone else started does not serve that certificate: it offers
+ * TLS besides plain TCP, and PostgreSQL refuses plain-TCP logins of members of TLS_ONLY_ROLE.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +54,28 @@ export interface DatabaseServer {
   canLogin(username: string, password: string, port?: number): Promise<boolean>;
   stop(): Promise<void>;
 }
+
+/** PEM files for a private server's TLS; copied into the server's own folder, owned by its OS user. */
+export interface ServerTls {
+  /** The server certificate (its chain, leaf first, when an intermediate CA signed it). */
+  readonly certFile: string;
+  /** Its private key (the copy the server reads is made mode 0600, as PostgreSQL insists). */
+  readonly keyFile: string;
+  /** The CA; the servers use it only to check client certificates, which no test sends. */
+  readonly caFile: string;
+}
+
+export interface DatabaseOptions {
+  /** Start a private server that offers TLS with this certificate (plain TCP stays allowed). */
+  readonly tls?: ServerTls;
+}
+
+/**
+ * PostgreSQL servers started with `tls`: a NOLOGIN role whose members may log in over TLS only (a
+ * `hostnossl ... reject` line in pg_hba.conf), so that a completed login of a member proves TLS.
+ * `GRANT sv_tls_only TO <user>`; MariaDB's per-user `ALTER USER ... REQUIRE SSL` does the same there.
+ */
+export const TLS_ONLY_ROLE = 'sv_tls_only';
 
 const LOOPBACK = '127.0.0.1';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -161,6 +197,25 @@ function makeTempDir(prefix: string, owner: { uid: number; gid: number }): strin
   return dir;
 }
 
+/** Copies the TLS files into `dir` for the server's OS user: the key readable by that user only. */
+function installTls(
+  tls: ServerTls,
+  dir: string,
+  owner: { uid: number; gid: number },
+): { cert: string; key: string; ca: string } {
+  const paths = { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') };
+  for (const [from, to] of [
+    [tls.certFile, paths.cert],
+    [tls.keyFile, paths.key],
+    [tls.caFile, paths.ca],
+  ]) {
+    copyFileSync(from, to);
+    chownSync(to, owner.uid, owner.gid);
+    chmodSync(to, to === paths.key ? 0o600 : 0o644);
+  }
+  return paths;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // PostgreSQL
 
@@ -210,7 +265,7 @@ async function pgQuery(
   }
 }
 
-async function startPrivatePostgres(): Promise<{ admin: Admin; stop: () => Promise<void> }> {
+async function startPrivatePostgres(tls?: ServerTls): Promise<{ admin: Admin; stop: () => Promise<void> }> {
   const user = osUser('postgres');
   const bin = postgresBinDir();
   const dir = makeTempDir('secrets-vault-pg-', user);
@@ -231,6 +286,23 @@ async function startPrivatePostgres(): Promise<{ admin: Admin; stop: () => Promi
     '--no-sync',
     '--no-instructions',
   ]);
+  const tlsArgs: string[] = [];
+  if (tls) {
+    const files = installTls(tls, dir, user);
+    tlsArgs.push(
+      '-c',
+      'ssl=on',
+      '-c',
+      `ssl_cert_file=${files.cert}`,
+      '-c',
+      `ssl_key_file=${files.key}`,
+      '-c',
+      `ssl_ca_file=${files.ca}`,
+    );
+    // First match wins: members of TLS_ONLY_ROLE never get past this line without TLS.
+    const hba = join(data, 'pg_hba.conf');
+    writeFileSync(hba, `hostnossl all +${TLS_ONLY_ROLE} all reject\n${readFileSync(hba, 'utf8')}`);
+  }
   const port = await freePort();
   const { child, output } = spawnWatched(
     [
@@ -253,6 +325,7 @@ async function startPrivatePostgres(): Promise<{ admin: Admin; stop: () => Promi
       'max_connections=60',
       '-c',
       'shared_buffers=16MB',
+      ...tlsArgs,
     ],
     'INT',
     user,
@@ -274,16 +347,24 @@ async function startPrivatePostgres(): Promise<{ admin: Admin; stop: () => Promi
   return { admin, stop };
 }
 
-export async function startPostgres(): Promise<DatabaseServer> {
+export async function startPostgres(options: DatabaseOptions = {}): Promise<DatabaseServer> {
   const env = process.env;
   let admin: Admin;
   let stopServer = async () => undefined as void;
-  if (env.PGHOST && env.PGPORT && env.PGUSER && env.PGPASSWORD) {
+  if (!options.tls && env.PGHOST && env.PGPORT && env.PGUSER && env.PGPASSWORD) {
     admin = { host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD };
   } else {
-    const started = await startPrivatePostgres();
+    const started = await startPrivatePostgres(options.tls);
     admin = started.admin;
     stopServer = started.stop;
+    if (options.tls) {
+      try {
+        await pgQuery(admin, 'postgres', `CREATE ROLE ${TLS_ONLY_ROLE} NOLOGIN`);
+      } catch (error) {
+        await stopServer();
+        throw error;
+      }
+    }
   }
   const dbname = `sv_test_${randomSuffix()}`;
   const users: string[] = [];
@@ -370,7 +451,7 @@ async function mysqlQuery(
   }
 }
 
-async function startPrivateMariadb(): Promise<{ admin: Admin; stop: () => Promise<void> }> {
+async function startPrivateMariadb(tls?: ServerTls): Promise<{ admin: Admin; stop: () => Promise<void> }> {
   const user = osUser('mysql');
   const dir = makeTempDir('secrets-vault-mariadb-', user);
   const data = join(dir, 'data');
@@ -402,6 +483,11 @@ async function startPrivateMariadb(): Promise<{ admin: Admin; stop: () => Promis
     ].join('\n'),
   );
   chownSync(init, user.uid, user.gid);
+  const tlsArgs: string[] = [];
+  if (tls) {
+    const files = installTls(tls, dir, user);
+    tlsArgs.push(`--ssl-cert=${files.cert}`, `--ssl-key=${files.key}`, `--ssl-ca=${files.ca}`);
+  }
   const port = await freePort();
   const { child, output } = spawnWatched(
     [
@@ -418,6 +504,7 @@ async function startPrivateMariadb(): Promise<{ admin: Admin; stop: () => Promis
       '--innodb-buffer-pool-size=32M',
       '--innodb-flush-log-at-trx-commit=0',
       '--max-connections=100',
+      ...tlsArgs,
     ],
     'TERM',
     user,
@@ -439,11 +526,11 @@ async function startPrivateMariadb(): Promise<{ admin: Admin; stop: () => Promis
   return { admin, stop };
 }
 
-export async function startMysql(): Promise<DatabaseServer> {
+export async function startMysql(options: DatabaseOptions = {}): Promise<DatabaseServer> {
   const env = process.env;
   let admin: Admin;
   let stopServer = async () => undefined as void;
-  if (env.MYSQL_HOST && env.MYSQL_PORT && env.MYSQL_USER && env.MYSQL_PASSWORD) {
+  if (!options.tls && env.MYSQL_HOST && env.MYSQL_PORT && env.MYSQL_USER && env.MYSQL_PASSWORD) {
     admin = {
       host: env.MYSQL_HOST,
       port: Number(env.MYSQL_PORT),
@@ -451,7 +538,7 @@ export async function startMysql(): Promise<DatabaseServer> {
       password: env.MYSQL_PASSWORD,
     };
   } else {
-    const started = await startPrivateMariadb();
+    const started = await startPrivateMariadb(options.tls);
     admin = started.admin;
     stopServer = started.stop;
   }
@@ -499,15 +586,21 @@ export async function startMysql(): Promise<DatabaseServer> {
   };
 }
 
-export function startDatabase(engine: EngineName): Promise<DatabaseServer> {
-  return engine === 'postgres' ? startPostgres() : startMysql();
+export function startDatabase(engine: EngineName, options: DatabaseOptions = {}): Promise<DatabaseServer> {
+  return engine === 'postgres' ? startPostgres(options) : startMysql(options);
 }
 
-/** Jest helper: one server (and database) per test file, started in beforeAll and stopped in afterAll. */
-export function useDatabase(engine: EngineName): { readonly server: DatabaseServer } {
+/**
+ * Jest helper: one server (and database) per test file, started in beforeAll and stopped in afterAll.
+ * `options` is read in beforeAll, so a function can hand over what an earlier beforeAll made.
+ */
+export function useDatabase(
+  engine: EngineName,
+  options: DatabaseOptions | (() => DatabaseOptions) = {},
+): { readonly server: DatabaseServer } {
   const holder: { server?: DatabaseServer } = {};
   beforeAll(async () => {
-    holder.server = await startDatabase(engine);
+    holder.server = await startDatabase(engine, typeof options === 'function' ? options() : options);
   }, 90000);
   afterAll(async () => {
     await holder.server?.stop();

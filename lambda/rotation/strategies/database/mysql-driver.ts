@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { checkServerIdentity } from 'node:tls';
 import type { Connection, ConnectionOptions, RowDataPacket } from 'mysql2/promise';
 import { DatabaseError, driverMessage, type DatabaseFailure } from './database-error';
 import {
@@ -58,14 +59,44 @@ async function open(
     user: credentials.username,
     password: credentials.password,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    // Verified against the runtime's trust store (NODE_EXTRA_CA_CERTS adds the RDS CAs on Lambda).
-    ssl: tls === 'require' ? { rejectUnauthorized: true } : undefined,
+    // Verified against the runtime's trust store (NODE_EXTRA_CA_CERTS adds the RDS CAs on Lambda), and
+    // for the host name: without verifyIdentity mysql2 accepts a trusted certificate for any name.
+    ssl: tls === 'require' ? { rejectUnauthorized: true, verifyIdentity: true } : undefined,
     // Statements are built with format(): no multiple statements, no server-side surprises.
     multipleStatements: false,
   };
-  const connection = await mysql.createConnection(options);
+  const connection =
+    tls === 'require'
+      ? await checkingServerName(endpoint.host, () => mysql.createConnection(options))
+      : await mysql.createConnection(options);
   connection.on('error', () => undefined);
   return connection;
+}
+
+// Node's own tls module object, the one mysql2 reads `checkServerIdentity` from during its handshake.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeTls = require('node:tls') as { checkServerIdentity: typeof checkServerIdentity };
+let handshakes: Promise<unknown> = Promise.resolve();
+
+/**
+ * mysql2 gives Node no server name when the host is an IP address, so Node would check the
+ * certificate against "localhost", and accept a trusted certificate that names localhost for any
+ * address. While this connection's TLS handshake runs (before any credential is sent), the check
+ * uses the host we dialled instead. Handshakes run one at a time, so two hosts never share it.
+ */
+function checkingServerName<T>(host: string, connect: () => Promise<T>): Promise<T> {
+  const run = async () => {
+    const original = nodeTls.checkServerIdentity;
+    nodeTls.checkServerIdentity = (_name, certificate) => original(host, certificate);
+    try {
+      return await connect();
+    } finally {
+      nodeTls.checkServerIdentity = original;
+    }
+  };
+  const result = handshakes.then(run, run);
+  handshakes = result.catch(() => undefined);
+  return result;
 }
 
 function connectError(error: unknown, endpoint: Endpoint, credentials: Credentials): DatabaseError {

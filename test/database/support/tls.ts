@@ -1,0 +1,380 @@
+/**
+ * What tls.test.ts needs to prove rotations over verified TLS: a throwaway CA and server certificate,
+ * logins that report whether the server saw TLS, and the built bundle run in a child node process
+ * (Node reads NODE_EXTRA_CA_CERTS only at start-up, which is also how Lambda's runtime gets the RDS CAs).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Client as PgClient } from 'pg';
+import {
+  createConnection as createMysqlConnection,
+  type Connection as MysqlConnection,
+  type RowDataPacket,
+} from 'mysql2/promise';
+import { FAKE_AWS_ENV } from '../../support/moto';
+import { TLS_ONLY_ROLE, type DatabaseServer, type ServerTls } from '../../support/databases';
+
+// ---------------------------------------------------------------------------------------------------
+// A throwaway CA
+
+export interface Certificates extends ServerTls {
+  readonly dir: string;
+  /** The CA certificate (PEM), as the tests' own verifying logins trust it. */
+  readonly caPem: string;
+  /** Removes every file, the keys included. */
+  cleanup(): void;
+}
+
+const CERT_DIR_PREFIX = 'secrets-vault-tls-';
+
+/** Removes certificate folders that runs killed before their afterAll left behind (their process is gone). */
+function sweepAbandoned(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(CERT_DIR_PREFIX)) continue;
+    const pid = Number(name.slice(CERT_DIR_PREFIX.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') {
+        rmSync(join(tmpdir(), name), { recursive: true, force: true });
+      }
+    }
+  }
+}
+
+function openssl(dir: string, args: string[]): void {
+  const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+  if (result.error) throw new Error(`openssl could not be run: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr || result.stdout}`);
+}
+
+/**
+ * A CA valid for a day and a server certificate it signed for 127.0.0.1 and localhost (P-256 keys:
+ * instant to make), in a fresh temporary folder. Nothing here is committed or reused.
+ */
+export function makeCertificates(): Certificates {
+  sweepAbandoned();
+  const dir = mkdtempSync(join(tmpdir(), `${CERT_DIR_PREFIX}${process.pid}-`));
+  try {
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    openssl(dir, [
+      'req',
+      '-x509',
+      '-new',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=secrets-vault throwaway test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    openssl(dir, [
+      'req',
+      '-new',
+      ...ec,
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ]);
+    writeFileSync(
+      join(dir, 'server.ext'),
+      [
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        '',
+      ].join('\n'),
+    );
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      `0x${Date.now().toString(16)}`,
+      '-days',
+      '1',
+      '-extfile',
+      'server.ext',
+      '-out',
+      'server.crt',
+    ]);
+    // The CA's key is not needed any more: nothing else can be signed with it.
+    rmSync(join(dir, 'ca.key'));
+    const caFile = join(dir, 'ca.crt');
+    return {
+      dir,
+      caFile,
+      certFile: join(dir, 'server.crt'),
+      keyFile: join(dir, 'server.key'),
+      caPem: readFileSync(caFile, 'utf8'),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Logins that say how they got in
+
+export type LoginResult =
+  | {
+      readonly ok: true;
+      /** What the server says protects this session ('' when plain TCP). */ readonly cipher: string;
+    }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** After the TLS-only grant, the server refuses every login of `username` that does not use TLS. */
+export async function requireTls(server: DatabaseServer, username: string): Promise<void> {
+  if (server.engine === 'postgres') {
+    await server.adminQuery(`GRANT ${TLS_ONLY_ROLE} TO "${username.replace(/"/g, '""')}"`);
+  } else {
+    await server.adminQuery("ALTER USER ?@'%' REQUIRE SSL", [username]);
+  }
+}
+
+/**
+ * Logs in as `username` over TLS verified against `caPem` (or, without it, over plain TCP) and asks the
+ * server, from that very session, which cipher protects it.
+ */
+export async function login(
+  server: DatabaseServer,
+  username: string,
+  password: string,
+  caPem?: string,
+): Promise<LoginResult> {
+  const ssl = caPem === undefined ? undefined : { ca: caPem, rejectUnauthorized: true };
+  const failed = (error: unknown): LoginResult => ({
+    ok: false,
+    code: String((error as { code?: unknown }).code ?? ''),
+    message: (error as Error).message,
+  });
+  if (server.engine === 'postgres') {
+    const client = new PgClient({
+      host: server.host,
+      port: server.port,
+      user: username,
+      password,
+      database: server.dbname,
+      ssl: ssl ?? false,
+      connectionTimeoutMillis: 5000,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ ssl: boolean; cipher: string | null }>(
+        'SELECT ssl, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+      );
+      return { ok: true, cipher: rows[0]?.ssl ? String(rows[0].cipher) : '' };
+    } catch (error) {
+      return failed(error);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  let connection: MysqlConnection | undefined;
+  try {
+    connection = await createMysqlConnection({
+      host: server.host,
+      port: server.port,
+      user: username,
+      password,
+      database: server.dbname,
+      ssl,
+      connectTimeout: 5000,
+    });
+    const [rows] = await connection.query<RowDataPacket[]>("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
+    return { ok: true, cipher: String(rows[0]?.Value ?? '') };
+  } catch (error) {
+    return failed(error);
+  } finally {
+    await connection?.end().catch(() => connection?.destroy());
+  }
+}
+
+/** The server's answer to a wrong password (SQLSTATE 28P01; MariaDB's access denied). */
+export function isWrongPassword(result: LoginResult): boolean {
+  return !result.ok && ['28P01', 'ER_ACCESS_DENIED_ERROR'].includes(result.code);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Another address for the same server
+
+export interface Forwarder {
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `host` (another loopback address, such as 127.0.0.2, which the certificate does not name)
+ * on a free port and forwards every connection to `target`: the same server, under a name that
+ * certificate verification must refuse.
+ */
+export async function forwardFrom(host: string, target: { host: string; port: number }): Promise<Forwarder> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection(target.port, target.host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const address = server.address();
+  return {
+    host,
+    port: typeof address === 'object' && address !== null ? address.port : 0,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The bundle in a child process
+
+export interface StepRun {
+  readonly arn: string;
+  readonly token: string;
+  /** Run in order; the first failure ends this run (as Secrets Manager would stop calling). */
+  readonly steps: readonly string[];
+}
+
+export interface StepResult {
+  readonly arn: string;
+  readonly step: string;
+  readonly ok: boolean;
+  readonly message?: string;
+}
+
+export interface ChildRun {
+  readonly results: StepResult[];
+  /** What the child wrote to stdout and stderr: the handler's logs, Node's warnings. */
+  readonly output: string;
+}
+
+/**
+ * Runs in the child: loads the bundle, invokes the steps, writes the results to fd 3. Its stdin is a
+ * lifeline: when the test process dies (even by SIGKILL) the pipe closes and the child exits.
+ */
+const CHILD_SCRIPT = `
+const { writeSync } = require('node:fs');
+process.stdin.on('end', () => process.exit(70));
+process.stdin.on('error', () => process.exit(70));
+process.stdin.resume();
+const input = JSON.parse(process.argv[1]);
+(async () => {
+  const { handler } = require(input.bundle);
+  const results = [];
+  for (const run of input.runs) {
+    for (const step of run.steps) {
+      try {
+        await handler({ Step: step, SecretId: run.arn, ClientRequestToken: run.token });
+        results.push({ arn: run.arn, step, ok: true });
+      } catch (error) {
+        results.push({ arn: run.arn, step, ok: false, message: String((error && error.message) || error) });
+        break;
+      }
+    }
+  }
+  writeSync(3, JSON.stringify({ results }));
+  process.exit(0);
+})().catch((error) => {
+  writeSync(3, JSON.stringify({ crashed: String((error && error.stack) || error) }));
+  process.exit(1);
+});
+`;
+
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * `node -e CHILD_SCRIPT` with an environment built from scratch (nothing inherited, so no stray
+ * NODE_EXTRA_CA_CERTS or NODE_OPTIONS): the fake AWS credentials, AWS_ENDPOINT_URL (moto), `env` (the
+ * rotation's own), and NODE_EXTRA_CA_CERTS only when `extraCaCerts` is given.
+ */
+export async function runStepsInChild(options: {
+  readonly bundle: string;
+  readonly awsEndpoint: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly extraCaCerts?: string;
+  readonly runs: readonly StepRun[];
+  readonly timeoutMs?: number;
+}): Promise<ChildRun> {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const child of children) child.kill('SIGKILL');
+    });
+  }
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: tmpdir(),
+    LANG: 'C',
+    ...FAKE_AWS_ENV,
+    AWS_ENDPOINT_URL: options.awsEndpoint,
+    ...options.env,
+    ...(options.extraCaCerts === undefined ? {} : { NODE_EXTRA_CA_CERTS: options.extraCaCerts }),
+  };
+  const input = JSON.stringify({ bundle: options.bundle, runs: options.runs });
+  const child = spawn(process.execPath, ['-e', CHILD_SCRIPT, input], {
+    cwd: tmpdir(),
+    env,
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  let report = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => (report += chunk.toString()));
+  const timeoutMs = options.timeoutMs ?? 30000;
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c, s) => resolve([c, s]));
+    });
+    const parsed = report ? (JSON.parse(report) as { results?: StepResult[]; crashed?: string }) : {};
+    if (parsed.results === undefined) {
+      throw new Error(
+        `the rotation child ${signal ? `was killed (${signal}, after ${timeoutMs} ms?)` : `exited with code ${code}`}: ${parsed.crashed ?? ''}\n${output.slice(-3000)}`,
+      );
+    }
+    return { results: parsed.results, output };
+  } finally {
+    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    children.delete(child);
+  }
+}
