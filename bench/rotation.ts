@@ -194,9 +194,9 @@ interface Variant {
 
 const VARIANTS: Variant[] = [
   { name: 'ours-sdk-bundled', entry: 'lambda/rotation/index.ts', external: false },
-  { name: 'baseline-sdk-bundled', entry: 'bench/baseline-handler.ts', external: false },
+  { name: 'baseline-sdk-bundled', entry: 'bench/baseline/rotation-handler.ts', external: false },
   { name: 'ours-sdk-external', entry: 'lambda/rotation/index.ts', external: true },
-  { name: 'baseline-sdk-external', entry: 'bench/baseline-handler.ts', external: true },
+  { name: 'baseline-sdk-external', entry: 'bench/baseline/rotation-handler.ts', external: true },
 ];
 
 const DRIVERS = ['pg', 'mysql2/promise'];
