@@ -1,4 +1,6 @@
 import { RotationError } from '../../errors';
+import type { Endpoint } from './driver';
+import { describeEndpoint } from './secret';
 
 /**
  * Why a database operation failed, as far as the rotation cares:
@@ -35,4 +37,38 @@ export function driverMessage(error: unknown, secrets: readonly string[]): strin
   }
   text = text.replace(/\s+/g, ' ').trim();
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+}
+
+const TLS_FAILURE = /certificate|self[- ]signed|unable to verify|ERR_TLS|altnames/i;
+
+/** What went wrong opening a connection, in the same words for every engine. */
+export interface ConnectionFailure {
+  /** The engine's name as people say it, e.g. `PostgreSQL`. */
+  readonly engine: string;
+  readonly endpoint: Endpoint;
+  readonly username: string;
+  /** The driver's message, secrets already cut out (`driverMessage`). */
+  readonly message: string;
+  /** The server answered that it offers no TLS at all. */
+  readonly serverHasNoTls: boolean;
+  /** The engine's own reading of the error, for a failure that is not about TLS. */
+  readonly failure: DatabaseFailure;
+}
+
+export function connectionError(f: ConnectionFailure): DatabaseError {
+  const where = `${f.engine} at ${describeEndpoint(f.endpoint)} as user "${f.username}"`;
+  if (f.serverHasNoTls && f.endpoint.tls !== 'disable') {
+    return new DatabaseError(
+      'tls',
+      `TLS is required (the secret's "ssl" is true) but could not be set up with ${where}: the server does not offer TLS; enable TLS on the server, or set "ssl": false in the secret to allow plain connections`,
+    );
+  }
+  if (f.endpoint.tls !== 'disable' && TLS_FAILURE.test(f.message)) {
+    return new DatabaseError(
+      'tls',
+      `TLS could not be set up with ${where}: ${f.message} (the server's certificate must be trusted by the runtime: on Lambda set NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem for RDS)`,
+    );
+  }
+  const what = f.failure === 'auth' ? 'could not log in to' : 'could not connect to';
+  return new DatabaseError(f.failure, `${what} ${where}: ${f.message}`);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { checkServerIdentity } from 'node:tls';
 import type { Connection, ConnectionOptions, RowDataPacket } from 'mysql2/promise';
-import { DatabaseError, driverMessage, type DatabaseFailure } from './database-error';
+import { connectionError, DatabaseError, driverMessage, type DatabaseFailure } from './database-error';
 import {
   CONNECT_TIMEOUT_MS,
   STATEMENT_TIMEOUT_MS,
@@ -100,26 +100,15 @@ function checkingServerName<T>(host: string, connect: () => Promise<T>): Promise
 }
 
 function connectError(error: unknown, endpoint: Endpoint, credentials: Credentials): DatabaseError {
-  const where = `MySQL at ${describeEndpoint(endpoint)} as user "${credentials.username}"`;
-  const message = driverMessage(error, [credentials.password]);
-  if (isNoTls(error)) {
-    return new DatabaseError(
-      'tls',
-      `TLS is required (the secret's "ssl" is true) but could not be set up with ${where}: the server does not offer TLS; enable TLS on the server, or set "ssl": false in the secret to allow plain connections`,
-    );
-  }
-  if (
-    endpoint.tls !== 'disable' &&
-    /certificate|self[- ]signed|unable to verify|ERR_TLS|altnames/i.test(message)
-  ) {
-    return new DatabaseError(
-      'tls',
-      `TLS could not be set up with ${where}: ${message} (the server's certificate must be trusted by the runtime: on Lambda set NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem for RDS)`,
-    );
-  }
   const failure = classify(error);
-  const what = failure === 'auth' ? 'could not log in to' : 'could not connect to';
-  return new DatabaseError(failure === 'statement' ? 'unreachable' : failure, `${what} ${where}: ${message}`);
+  return connectionError({
+    engine: 'MySQL',
+    endpoint,
+    username: credentials.username,
+    message: driverMessage(error, [credentials.password]),
+    serverHasNoTls: isNoTls(error),
+    failure: failure === 'statement' ? 'unreachable' : failure,
+  });
 }
 
 /** The grant part of one SHOW GRANTS line for `user`@`host`, and whether it carries WITH GRANT OPTION. */

@@ -1,5 +1,5 @@
 import type { Client, ClientConfig } from 'pg';
-import { DatabaseError, driverMessage, type DatabaseFailure } from './database-error';
+import { connectionError, DatabaseError, driverMessage, type DatabaseFailure } from './database-error';
 import {
   CONNECT_TIMEOUT_MS,
   STATEMENT_TIMEOUT_MS,
@@ -59,26 +59,15 @@ async function open(
 }
 
 function connectError(error: unknown, endpoint: Endpoint, credentials: Credentials): DatabaseError {
-  const where = `PostgreSQL at ${describeEndpoint(endpoint)} as user "${credentials.username}"`;
   const message = driverMessage(error, [credentials.password]);
-  if (endpoint.tls === 'require' && NO_TLS.test(message)) {
-    return new DatabaseError(
-      'tls',
-      `TLS is required (the secret's "ssl" is true) but could not be set up with ${where}: the server does not offer TLS; enable TLS on the server, or set "ssl": false in the secret to allow plain connections`,
-    );
-  }
-  if (
-    endpoint.tls !== 'disable' &&
-    /certificate|self[- ]signed|unable to verify|ERR_TLS|altnames/i.test(message)
-  ) {
-    return new DatabaseError(
-      'tls',
-      `TLS could not be set up with ${where}: ${message} (the server's certificate must be trusted by the runtime: on Lambda set NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem for RDS)`,
-    );
-  }
-  const failure = classify(error);
-  const what = failure === 'auth' ? 'could not log in to' : 'could not connect to';
-  return new DatabaseError(failure, `${what} ${where}: ${message}`);
+  return connectionError({
+    engine: 'PostgreSQL',
+    endpoint,
+    username: credentials.username,
+    message,
+    serverHasNoTls: NO_TLS.test(message),
+    failure: classify(error),
+  });
 }
 
 class PostgresSession implements Session {
