@@ -7,6 +7,7 @@ import {
   Stack,
   Tags,
   Token,
+  TokenComparison,
 } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -210,6 +211,7 @@ export class SecretsVault extends Construct {
     }
 
     this.node.addValidation({ validate: () => this.checkStackLimits() });
+    this.node.addValidation({ validate: () => this.checkPrefixOverlap() });
   }
 
   /** The secrets added to the vault so far. */
@@ -375,6 +377,29 @@ export class SecretsVault extends Construct {
     return grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
   }
 
+  /**
+   * Vault-wide policies are scoped by the name prefix: two vaults of one app whose prefixes are equal
+   * or nested would grant each other's readers, rotation function and audit the other's secrets.
+   */
+  private checkPrefixOverlap(): string[] {
+    if (Token.isUnresolved(this.namePrefix)) return [];
+    const mine = this.namePrefix;
+    const others = this.node.root.node
+      .findAll()
+      .filter(
+        (c): c is SecretsVault =>
+          c instanceof SecretsVault && c !== this && !Token.isUnresolved(c.namePrefix),
+      )
+      .filter((other) => mayShareEnvironment(Stack.of(this), Stack.of(other)));
+    return others
+      .filter((other) => other.namePrefix === mine || other.namePrefix.startsWith(`${mine}/`))
+      .map(
+        (other) =>
+          `SecretsVault ${this.node.path}: its namePrefix "${mine}" also covers vault ${other.node.path} ("${other.namePrefix}"), ` +
+          "so this vault's grants, rotation function and audit would reach that vault's secrets. Give each vault its own namePrefix, neither inside the other.",
+      );
+  }
+
   /** A vault adds three resources per secret: a stack that outgrows CloudFormation's limit fails here, not at deploy. */
   private checkStackLimits(): string[] {
     const stack = Stack.of(this);
@@ -403,6 +428,12 @@ export const CLONE_SUFFIX = '_clone';
 
 /** CloudFormation's limit on the resources of one stack. */
 export const MAX_RESOURCES_PER_STACK = 500;
+
+/** Secret ARNs name the account and region: vaults of two known, different environments never overlap. */
+function mayShareEnvironment(a: Stack, b: Stack): boolean {
+  const differs = (x: string, y: string) => Token.compareStrings(x, y) === TokenComparison.DIFFERENT;
+  return !differs(a.account, b.account) && !differs(a.region, b.region);
+}
 
 /** KMS aliases allow letters, digits and `/ _ -`: other secret-name characters become `-`. */
 function aliasSafe(prefix: string): string {

@@ -1,7 +1,8 @@
-import { Duration, SecretValue } from 'aws-cdk-lib';
+import { Duration, SecretValue, App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
 import { SecretContent, SecretRotationSchedule, SecretsVault, VAULT_TAG } from '../lib';
 import { OTHER_ACCOUNT, REGION, newStack, onlyResource, resourcesOf, template } from './support/stack';
 
@@ -338,4 +339,39 @@ describe('a binding allow list (denyUnlistedReaders)', () => {
       /invalid `denyUnlistedReaders`: received "FederatedPrincipal\(cognito-identity.amazonaws.com\)"; every reader must be a role, an ARN, an account or a service principal/,
     );
   });
+});
+
+describe('vaults of one app keep apart', () => {
+  test('two vaults with the same default prefix fail synth, saying to give each its own', () => {
+    const { app, stack } = newStack();
+    new SecretsVault(new Construct(stack, 'Orders'), 'Vault');
+    new SecretsVault(new Construct(stack, 'Billing'), 'Vault');
+    expect(() => app.synth()).toThrow(
+      /SecretsVault Test\/Orders\/Vault: its namePrefix "Test\/Vault" also covers vault Test\/Billing\/Vault \("Test\/Vault"\)/,
+    );
+  });
+
+  test('a prefix nested in another vault’s fails synth', () => {
+    const { app, stack } = newStack();
+    new SecretsVault(stack, 'Outer', { namePrefix: 'orders' });
+    new SecretsVault(stack, 'Inner', { namePrefix: 'orders/db' });
+    expect(() => app.synth()).toThrow(
+      /SecretsVault Test\/Outer: its namePrefix "orders" also covers vault Test\/Inner \("orders\/db"\).*neither inside the other/,
+    );
+  });
+
+  test('prefixes that only share a beginning are apart', () => {
+    const { app, stack } = newStack();
+    new SecretsVault(stack, 'A', { namePrefix: 'orders' }).addSecret('S');
+    new SecretsVault(stack, 'B', { namePrefix: 'orders2' }).addSecret('S');
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+test('the same prefix in two accounts is no overlap', () => {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const inAccount = (id: string, account: string) => new Stack(app, id, { env: { account, region: REGION } });
+  new SecretsVault(inAccount('Prod', '111111111111'), 'Vault', { namePrefix: 'orders' }).addSecret('S');
+  new SecretsVault(inAccount('Dev', '222222222222'), 'Vault', { namePrefix: 'orders' }).addSecret('S');
+  expect(() => app.synth()).not.toThrow();
 });

@@ -15,8 +15,8 @@ interface CfnLintFinding {
   Location: { Path: (string | number)[] };
 }
 
-function vaultWithSecrets(stack: Stack): SecretsVault {
-  const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'example/orders' });
+function vaultWithSecrets(stack: Stack, namePrefix: string): SecretsVault {
+  const vault = new SecretsVault(stack, 'Vault', { namePrefix });
   vault.addSecret('PaymentsApiKey');
   vault.addSecret('OrdersDb', {
     content: SecretContent.generatedJson({ username: 'orders_app' }, 'password'),
@@ -38,10 +38,13 @@ describe('compliance of a vault with an audit', () => {
     const app = new App({ builtinCloudFormationValidation: false });
     const env = { account: '123456789012', region: 'eu-west-1' };
     const own = new Stack(app, 'AuditOwnTrail', { env });
-    new SecretsAudit(own, 'Audit', { vaults: [vaultWithSecrets(own)], alarmEmail: 'secops@example.com' });
+    new SecretsAudit(own, 'Audit', {
+      vaults: [vaultWithSecrets(own, 'example/orders')],
+      alarmEmail: 'secops@example.com',
+    });
     const org = new Stack(app, 'AuditOrgTrail', { env });
     new SecretsAudit(org, 'Audit', {
-      vaults: [vaultWithSecrets(org)],
+      vaults: [vaultWithSecrets(org, 'example/billing')],
       trail: AuditTrail.fromLogGroup(
         logs.LogGroup.fromLogGroupName(org, 'OrgTrail', 'aws-controltower/CloudTrailLogs'),
       ),
