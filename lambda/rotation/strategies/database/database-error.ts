@@ -72,3 +72,24 @@ export function connectionError(f: ConnectionFailure): DatabaseError {
   const what = f.failure === 'auth' ? 'could not log in to' : 'could not connect to';
   return new DatabaseError(f.failure, `${what} ${where}: ${f.message}`);
 }
+
+/**
+ * A statement that failed on a logged-in session, in the same words for every engine. A server
+ * message may quote part of the statement, so `escaped` (each secret as the engine quotes it) is cut
+ * out as well as the secrets themselves.
+ */
+export function statementError(
+  engine: string,
+  endpoint: Endpoint,
+  username: string,
+  shown: string,
+  error: unknown,
+  secrets: readonly string[],
+  escaped: readonly string[],
+  failure: DatabaseFailure,
+): DatabaseError {
+  return new DatabaseError(
+    failure === 'unreachable' ? 'unreachable' : 'statement',
+    `${shown} as user "${username}" on ${engine} at ${describeEndpoint(endpoint)} failed: ${driverMessage(error, [...secrets, ...escaped])}`,
+  );
+}

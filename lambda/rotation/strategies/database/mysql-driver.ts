@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { checkServerIdentity } from 'node:tls';
 import type { Connection, ConnectionOptions, RowDataPacket } from 'mysql2/promise';
-import { connectionError, DatabaseError, driverMessage, type DatabaseFailure } from './database-error';
+import {
+  connectionError,
+  DatabaseError,
+  driverMessage,
+  statementError,
+  type DatabaseFailure,
+} from './database-error';
 import {
   CONNECT_TIMEOUT_MS,
   STATEMENT_TIMEOUT_MS,
@@ -12,7 +18,6 @@ import {
   type Endpoint,
   type Session,
 } from './driver';
-import { describeEndpoint } from './secret';
 
 type MysqlModule = typeof import('mysql2/promise');
 
@@ -274,12 +279,15 @@ class MysqlSession implements Session {
       });
       return Array.isArray(rows) ? rows : [];
     } catch (error) {
-      const shown = what ?? `running ${sql.split(' ')[0]}`;
-      // A server message may quote part of the statement: cut the escaped forms out too.
-      const escaped = secrets.map((s) => this.connection.escape(s).slice(1, -1));
-      throw new DatabaseError(
-        classify(error) === 'unreachable' ? 'unreachable' : 'statement',
-        `${shown} as user "${this.username}" on MySQL at ${describeEndpoint(this.endpoint)} failed: ${driverMessage(error, [...secrets, ...escaped])}`,
+      throw statementError(
+        'MySQL',
+        this.endpoint,
+        this.username,
+        what ?? `running ${sql.split(' ')[0]}`,
+        error,
+        secrets,
+        secrets.map((s) => this.connection.escape(s).slice(1, -1)),
+        classify(error),
       );
     }
   }

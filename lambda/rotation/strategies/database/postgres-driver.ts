@@ -1,5 +1,11 @@
 import type { Client, ClientConfig } from 'pg';
-import { connectionError, DatabaseError, driverMessage, type DatabaseFailure } from './database-error';
+import {
+  connectionError,
+  DatabaseError,
+  driverMessage,
+  statementError,
+  type DatabaseFailure,
+} from './database-error';
 import {
   CONNECT_TIMEOUT_MS,
   STATEMENT_TIMEOUT_MS,
@@ -10,7 +16,6 @@ import {
   type Endpoint,
   type Session,
 } from './driver';
-import { describeEndpoint } from './secret';
 
 type PgModule = typeof import('pg');
 
@@ -143,12 +148,15 @@ class PostgresSession implements Session {
     try {
       return (await this.client.query(sql, params)).rows;
     } catch (error) {
-      const shown = what ?? `running ${sql.split(' ')[0]}`;
-      // A server message may quote part of the statement: cut the escaped forms out too.
-      const escaped = secrets.map((s) => this.client.escapeLiteral(s).replace(/^ ?E?'|'$/g, ''));
-      throw new DatabaseError(
-        classify(error) === 'unreachable' ? 'unreachable' : 'statement',
-        `${shown} as user "${this.username}" on PostgreSQL at ${describeEndpoint(this.endpoint)} failed: ${driverMessage(error, [...secrets, ...escaped])}`,
+      throw statementError(
+        'PostgreSQL',
+        this.endpoint,
+        this.username,
+        what ?? `running ${sql.split(' ')[0]}`,
+        error,
+        secrets,
+        secrets.map((s) => this.client.escapeLiteral(s).replace(/^ ?E?'|'$/g, '')),
+        classify(error),
       );
     }
   }
