@@ -13,8 +13,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { SECRET_READ_ACTIONS } from './private/actions';
 import { grantDecryptViaSecretsManager } from './private/grants';
+import { SECRET_READ_ACTIONS } from './private/actions';
+import { deploymentRoleArn } from './private/principals';
 import { invalid, SECRET_NAME_MAX_LENGTH, validateSecretName } from './private/validation';
 import { DatabaseSecretOptions, DatabaseUserRotation } from './database-secret';
 import { RotationFunction, RotationFunctionProps } from './rotation-function';
@@ -80,11 +81,36 @@ export interface SecretsVaultProps {
 
   /**
    * Make every secret's allow list binding: `GetSecretValue` is denied to any principal this app did
-   * not declare as a reader (see `VaultSecretOptions.denyUnlistedReaders`).
+   * not declare as a reader (see `VaultSecretOptions.denyUnlistedReaders`). Turning it off lets any
+   * principal of the account whose IAM policy allows the read read the values.
    *
-   * @default false
+   * @default true
    */
   readonly denyUnlistedReaders?: boolean;
+
+  /**
+   * Who administers the vault's key besides the deployment and `breakGlass` (see
+   * `VaultKeyProps.keyAdmins`). Only for the key the vault creates.
+   *
+   * @default - only the deployment (and `breakGlass`, when given)
+   */
+  readonly keyAdmins?: iam.IPrincipal[];
+
+  /**
+   * A principal kept for emergencies: it administers the key and may replace or delete the secrets'
+   * resource policies, undoing every guard. A `SecretsAudit` of the vault alarms on each of its calls.
+   *
+   * @default - none
+   */
+  readonly breakGlass?: iam.IPrincipal;
+
+  /**
+   * The role CloudFormation deploys the stack with; the key and secret policies let it through.
+   *
+   * @default - the CloudFormation execution role of the stack's `DefaultStackSynthesizer`; other
+   *   synthesizers must name it
+   */
+  readonly deploymentRole?: iam.IRole;
 
   /**
    * When the vault's generated secrets rotate, unless a secret says otherwise. Supplied values do
@@ -141,6 +167,13 @@ export class SecretsVault extends Construct {
   /** An ARN pattern that matches every secret of the vault, for IAM policies. */
   public readonly secretArnPattern: string;
 
+  /** The break-glass principal, when there is one: its every call is worth an alarm. */
+  public readonly breakGlass?: iam.IPrincipal;
+
+  /** The ARN of the role CloudFormation deploys the stack with. */
+  public readonly deploymentRoleArn: string;
+
+  private readonly deploymentRole?: iam.IRole;
   private readonly vaultReaders: iam.IPrincipal[] = [];
   private readonly vaultIdentityReaders: iam.IPrincipal[] = [];
   private readonly denyUnlistedReaders: boolean;
@@ -190,14 +223,28 @@ export class SecretsVault extends Construct {
         'set `rotationVpc` as well, or leave both out',
       );
     }
+    if (props.encryptionKey && props.keyAdmins) {
+      invalid(
+        owner,
+        'keyAdmins',
+        props.keyAdmins,
+        'it applies only to the key the vault creates; name the administrators in your own `encryptionKey`’s policy instead',
+      );
+    }
     this.allowedOrganizationId = props.allowedOrganizationId;
-    this.denyUnlistedReaders = props.denyUnlistedReaders ?? false;
+    this.denyUnlistedReaders = props.denyUnlistedReaders ?? true;
+    this.breakGlass = props.breakGlass;
+    this.deploymentRole = props.deploymentRole;
+    this.deploymentRoleArn = deploymentRoleArn(this, owner, props.deploymentRole);
     this.encryptionKey =
       props.encryptionKey ??
       new VaultKey(this, 'Key', {
         alias: `alias/${aliasSafe(this.namePrefix)}`,
         rotationPeriod: props.keyRotationPeriod,
         removalPolicy: this.removalPolicy,
+        keyAdmins: props.keyAdmins,
+        breakGlass: props.breakGlass,
+        deploymentRole: props.deploymentRole,
       });
     this.secretArnPattern = stack.formatArn({
       service: 'secretsmanager',
@@ -265,6 +312,8 @@ export class SecretsVault extends Construct {
       removalPolicy: this.removalPolicy,
       allowedOrganizationId: this.allowedOrganizationId,
       denyUnlistedReaders: this.denyUnlistedReaders,
+      breakGlass: this.breakGlass,
+      deploymentRole: this.deploymentRole,
       ...options,
       rotation,
       rotationFunction: rotation.enabled ? this.rotationFunction : undefined,
@@ -354,14 +403,15 @@ export class SecretsVault extends Construct {
    *   must then name its stage.
    */
   public grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: SECRET_READ_ACTIONS,
-      resourceArns: [this.secretArnPattern],
-      conditions: versionStages
-        ? { 'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': versionStages } }
-        : undefined,
-    });
+    const allow = (actions: string[], conditions?: Record<string, Record<string, unknown>>) =>
+      iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.secretArnPattern], conditions });
+    const grant = versionStages
+      ? // A request's version stage is one value (StringEquals matches any listed stage), and
+        // DescribeSecret carries none: a stage condition on it would always deny it.
+        allow(['secretsmanager:GetSecretValue'], {
+          StringEquals: { 'secretsmanager:VersionStage': versionStages },
+        }).combine(allow(['secretsmanager:DescribeSecret']))
+      : allow(SECRET_READ_ACTIONS);
     if (!grant.success) {
       invalid(
         `SecretsVault ${this.node.path}`,

@@ -2,12 +2,18 @@ import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { KEY_ADMIN_ACTIONS, KEY_GRANT_ACTIONS, KEY_USE_VIA_SECRETS_MANAGER_ACTIONS } from './private/actions';
+import {
+  KEY_ADMIN_ACTIONS,
+  KEY_CRYPTO_ACTIONS,
+  KEY_GRANT_ACTIONS,
+  KEY_USE_VIA_SECRETS_MANAGER_ACTIONS,
+} from './private/actions';
 import {
   grantDecryptViaSecretsManager,
   grantEncryptViaSecretsManager,
   secretsManagerService,
 } from './private/grants';
+import { deploymentRoleArn, distinct, principalArnPatterns } from './private/principals';
 import { invalid, validateDays } from './private/validation';
 
 /** KMS allows automatic rotation periods from 90 to 2560 days. */
@@ -66,21 +72,56 @@ export interface VaultKeyProps {
    * @default Duration.days(30)
    */
   readonly pendingWindow?: Duration;
+
+  /**
+   * Who administers the key (changes its policy, disables it, schedules its deletion), besides the
+   * deployment and the break-glass principal. Named by `aws:PrincipalArn`, so an IAM administrator who is
+   * not listed cannot administer the key however broad its own policy. Roles, users, ARN principals
+   * (wildcards allowed, e.g. an SSO permission set's roles) or accounts.
+   *
+   * @default - only the deployment (and `breakGlass`, when given)
+   */
+  readonly keyAdmins?: iam.IPrincipal[];
+
+  /**
+   * A principal kept for emergencies: it may administer the key, and (on a vault's secrets) replace or
+   * delete the resource policy that guards them. Every call it makes is alarmed by a `SecretsAudit`.
+   *
+   * @default - none
+   */
+  readonly breakGlass?: iam.IPrincipal;
+
+  /**
+   * The role CloudFormation deploys the stack with. It always administers the key (the deployment must
+   * be able to update and delete what it created).
+   *
+   * @default - the CloudFormation execution role of the stack's `DefaultStackSynthesizer`; other
+   *   synthesizers must name it
+   */
+  readonly deploymentRole?: iam.IRole;
 }
 
 /**
  * A customer-managed symmetric KMS key for secrets.
  *
- * Its key policy lets the account administer the key as usual, and lets principals of the account
- * use it for encryption and decryption only through Secrets Manager in this account and region
- * (`kms:ViaService` and `kms:CallerAccount`). Nobody can decrypt with it directly, not even an
- * administrator with `kms:*` in an IAM policy. Automatic key-material rotation is on.
+ * Its key policy lets only the deployment, the named `keyAdmins` and the `breakGlass` principal
+ * administer the key, and lets principals of the account use it for encryption and decryption only
+ * through Secrets Manager in this account and region (`kms:ViaService` and `kms:CallerAccount`). Use
+ * outside Secrets Manager, and grants that are not for an AWS resource, are denied to everyone, so an
+ * IAM administrator with `kms:*` can neither decrypt directly nor change the policy. Automatic
+ * key-material rotation is on.
  */
 export class VaultKey extends kms.Key {
   /**
    * The service endpoint through which this key may be used, for the `kms:ViaService` condition.
    */
   public readonly viaService: string;
+
+  /** The ARN of the role CloudFormation deploys the stack with; it always administers the key. */
+  public readonly deploymentRoleArn: string;
+
+  /** The `aws:PrincipalArn` patterns that may administer the key: deployment, key admins, break-glass. */
+  public readonly administratorArns: string[];
 
   constructor(scope: Construct, id: string, props: VaultKeyProps = {}) {
     const owner = `VaultKey ${scope.node.path}/${id}`;
@@ -127,25 +168,35 @@ export class VaultKey extends kms.Key {
 
     const stack = Stack.of(this);
     this.viaService = secretsManagerService(this);
+    this.deploymentRoleArn = deploymentRoleArn(this, owner, props.deploymentRole);
+    this.administratorArns = distinct([
+      this.deploymentRoleArn,
+      ...(props.keyAdmins ?? []).flatMap((p) => principalArnPatterns(owner, 'keyAdmins', p)),
+      ...(props.breakGlass ? principalArnPatterns(owner, 'breakGlass', props.breakGlass) : []),
+    ]);
     const account = new iam.AccountRootPrincipal();
+    const viaSecretsManager = {
+      StringEquals: { 'kms:ViaService': this.viaService, 'kms:CallerAccount': stack.account },
+    };
 
     this.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AccountAdministersKey',
+        sid: 'KeyAdministration',
         principals: [account],
         actions: KEY_ADMIN_ACTIONS,
         resources: ['*'],
+        // By ARN rather than by naming the roles: KMS would refuse a policy naming a role that does not
+        // exist yet, and a deleted role recreated with the same name gets the key back.
+        conditions: { ArnLike: { 'aws:PrincipalArn': this.administratorArns } },
       }),
     );
     this.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AccountUsesKeyThroughSecretsManagerOnly',
+        sid: 'UseThroughSecretsManagerOnly',
         principals: [account],
         actions: KEY_USE_VIA_SECRETS_MANAGER_ACTIONS,
         resources: ['*'],
-        conditions: {
-          StringEquals: { 'kms:ViaService': this.viaService, 'kms:CallerAccount': stack.account },
-        },
+        conditions: viaSecretsManager,
       }),
     );
     this.addToResourcePolicy(
@@ -154,10 +205,29 @@ export class VaultKey extends kms.Key {
         principals: [account],
         actions: KEY_GRANT_ACTIONS,
         resources: ['*'],
-        conditions: {
-          StringEquals: { 'kms:ViaService': this.viaService, 'kms:CallerAccount': stack.account },
-          Bool: { 'kms:GrantIsForAWSResource': 'true' },
-        },
+        conditions: { ...viaSecretsManager, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    );
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyGrantsNotForAwsResources',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: KEY_GRANT_ACTIONS,
+        resources: ['*'],
+        // A grant lets its holder decrypt outside Secrets Manager; absent counts as false.
+        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false' } },
+      }),
+    );
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyUseOutsideSecretsManager',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: KEY_CRYPTO_ACTIONS,
+        resources: ['*'],
+        // Binds every statement added later too: none can open direct use of the key.
+        conditions: { StringNotEquals: { 'kms:ViaService': this.viaService } },
       }),
     );
 

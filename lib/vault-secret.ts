@@ -1,20 +1,11 @@
-import {
-  Annotations,
-  Aws,
-  Duration,
-  Fn,
-  Lazy,
-  RemovalPolicy,
-  Stack,
-  Token,
-  TokenComparison,
-} from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, Lazy, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS } from './private/actions';
+import { SECRET_MANAGEMENT_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS } from './private/actions';
 import { grantDecryptViaSecretsManager, grantEncryptViaSecretsManager } from './private/grants';
+import { deploymentRoleArn, distinct, principalArnPatterns } from './private/principals';
 import { invalid, validateSecretName } from './private/validation';
 import { RotationFunction } from './rotation-function';
 import { RotationStrategy } from './rotation-strategy';
@@ -84,13 +75,32 @@ export interface VaultSecretOptions {
    * Make the allow list binding: deny `GetSecretValue` to every principal that this app did not
    * declare as a reader of the secret — through `readers`/`addReader`, `grantRead` (including a
    * vault's `grantRead` and `SecretReaderRole`), or as its rotation function — however broad its own
-   * IAM policy (an administrator with `secretsmanager:*` included). AWS services acting as
-   * themselves are not denied. Anything else that must read the value (a CloudFormation dynamic
-   * reference resolved by your deployment role, a break-glass role) must then be declared too.
+   * IAM policy (an administrator with `secretsmanager:*` included). The deployment role stays exempt,
+   * so CloudFormation dynamic references keep resolving; AWS services acting as themselves are not
+   * denied. Turning it off lets any principal of the account whose IAM policy allows the read read
+   * the value.
    *
-   * @default false
+   * @default true
    */
   readonly denyUnlistedReaders?: boolean;
+
+  /**
+   * A principal kept for emergencies. The secret's resource policy denies its management actions
+   * (changing or deleting the policy, the key, rotation, tags, replication, deletion) and writes to
+   * everyone but the deployment and this principal, which can therefore undo every guard. A
+   * `SecretsAudit` alarms on each of its calls.
+   *
+   * @default - none: only the deployment manages the secret
+   */
+  readonly breakGlass?: iam.IPrincipal;
+
+  /**
+   * The role CloudFormation deploys the stack with: the guards of the resource policy let it through.
+   *
+   * @default - the CloudFormation execution role of the stack's `DefaultStackSynthesizer`; other
+   *   synthesizers must name it
+   */
+  readonly deploymentRole?: iam.IRole;
 
   /**
    * When the secret rotates. `SecretRotationSchedule.never()` turns rotation off (an explicit
@@ -131,7 +141,9 @@ export interface VaultSecretProps extends VaultSecretOptions {
 /**
  * A Secrets Manager secret encrypted with a customer-managed key, with a resource policy that is
  * always present: an explicit allow list of readers, a deny of any request without TLS, a deny of
- * principals outside this account (and outside an optional organization) unless they are listed,
+ * principals outside this account (and outside an optional organization) unless they are listed, a
+ * deny of reads by undeclared principals, a deny of management actions and writes to all but the
+ * deployment (and the break-glass principal, the rotation function and declared writers for writes),
  * and `BlockPublicPolicy` on.
  */
 export class VaultSecret extends secretsmanager.Secret {
@@ -154,6 +166,14 @@ export class VaultSecret extends secretsmanager.Secret {
   private readonly allowStatements: iam.PolicyStatement[] = [];
   private readerStatement?: iam.PolicyStatement;
   private readonly identityReaders: iam.IPrincipal[] = [];
+  private readonly writers: iam.IPrincipal[] = [];
+  private readonly owner: string;
+
+  /** The ARN of the role CloudFormation deploys the stack with, exempt from the policy's guards. */
+  public readonly deploymentRoleArn: string;
+
+  /** The break-glass principal, when there is one. */
+  public readonly breakGlass?: iam.IPrincipal;
 
   constructor(scope: Construct, id: string, props: VaultSecretProps) {
     const owner = `VaultSecret ${scope.node.path}/${id}`;
@@ -244,39 +264,10 @@ export class VaultSecret extends secretsmanager.Secret {
       this.addReader(reader);
     }
 
-    if (props.denyUnlistedReaders) {
-      const rotationRole = props.rotationFunction?.role;
-      const readerArns = () => [
-        ...new Set([
-          ...[...this.allowStatements.flatMap((s) => s.principals), ...this.identityReaders].flatMap((p) =>
-            readerArnPatterns(owner, p),
-          ),
-          ...(rotationRole ? [rotationRole.roleArn] : []),
-        ]),
-      ];
-      this.resourcePolicy.addStatements(
-        new iam.PolicyStatement({
-          sid: 'DenyReadsByUnlistedPrincipals',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: ['*'],
-          conditions: {
-            ArnNotLike: { 'aws:PrincipalArn': Lazy.list({ produce: readerArns }) },
-            BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
-          },
-        }),
-      );
-      this.node.addValidation({
-        validate: () =>
-          readerArns().length > 0
-            ? []
-            : [
-                `${owner}: \`denyUnlistedReaders\` is on but no principal is declared as a reader, so nobody could read the secret: ` +
-                  'add a reader (readers, addReader, grantRead) or turn it off.',
-              ],
-      });
-    }
+    this.owner = owner;
+    this.deploymentRoleArn = deploymentRoleArn(this, owner, props.deploymentRole);
+    this.breakGlass = props.breakGlass;
+    this.addGuards(props.denyUnlistedReaders ?? true, props.rotationFunction);
 
     const schedule =
       props.rotation ??
@@ -311,6 +302,20 @@ export class VaultSecret extends secretsmanager.Secret {
    */
   public addReader(principal: iam.IPrincipal): void {
     assertNotPublic(`VaultSecret ${this.node.path}`, principal);
+    if (principal instanceof iam.ServicePrincipal) {
+      // A service reads on behalf of some resource: only one of this account may make it read here,
+      // or any customer of the service could (the confused deputy).
+      this.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `AllowListedService${this.allowStatements.length}`,
+          principals: [principal],
+          actions: SECRET_READ_ACTIONS,
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        }),
+      );
+      return;
+    }
     if (!this.readerStatement) {
       this.readerStatement = new iam.PolicyStatement({
         sid: 'AllowListedReaders',
@@ -330,23 +335,28 @@ export class VaultSecret extends secretsmanager.Secret {
    * policy) and lifted over the account boundary.
    */
   public grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
-    const grant = iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: SECRET_READ_ACTIONS,
-      resourceArns: [this.arnForPolicies],
-      resource: this,
-    });
-    if (grant.principalStatement) this.registerReader(grantee.grantPrincipal);
-    const statement = grant.principalStatement ?? grant.resourceStatement;
-    if (versionStages !== undefined && statement) {
-      statement.addCondition('ForAnyValue:StringEquals', { 'secretsmanager:VersionStage': versionStages });
-    }
-    return grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
+    const grant = (actions: string[], conditions?: Record<string, Record<string, unknown>>) =>
+      iam.Grant.addToPrincipalOrResource({
+        grantee,
+        actions,
+        resourceArns: [this.arnForPolicies],
+        resource: this,
+        conditions,
+      });
+    const read = versionStages
+      ? // A request's version stage is one value (StringEquals matches any listed stage), and
+        // DescribeSecret carries none: a stage condition on it would always deny it.
+        grant(['secretsmanager:GetSecretValue'], {
+          StringEquals: { 'secretsmanager:VersionStage': versionStages },
+        }).combine(grant(['secretsmanager:DescribeSecret']))
+      : grant(SECRET_READ_ACTIONS);
+    if (read.principalStatements.length > 0) this.registerReader(grantee.grantPrincipal);
+    return read.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
   }
 
   /**
    * Records a principal that reads this secret through its own identity policy (`grantRead` does it
-   * for you). With `denyUnlistedReaders` it is exempt from the deny; otherwise this changes nothing.
+   * for you), so that the deny of reads by undeclared principals exempts it.
    */
   public registerReader(principal: iam.IPrincipal): void {
     this.identityReaders.push(principal);
@@ -354,6 +364,7 @@ export class VaultSecret extends secretsmanager.Secret {
 
   /**
    * Lets the grantee put new values and move version stages, and encrypt through Secrets Manager only.
+   * It is exempt from the resource policy's deny of writes; it cannot read the value.
    */
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipalOrResource({
@@ -362,6 +373,7 @@ export class VaultSecret extends secretsmanager.Secret {
       resourceArns: [this.arnForPolicies],
       resource: this,
     });
+    this.writers.push(grantee.grantPrincipal);
     return grant.combine(grantEncryptViaSecretsManager(this.encryptionKey, grantee));
   }
 
@@ -378,6 +390,54 @@ export class VaultSecret extends secretsmanager.Secret {
     }
     this.resourcePolicy.addStatements(statement);
     return { statementAdded: true, policyDependable: this.policyResource };
+  }
+
+  /**
+   * The resource policy's guards. Each Deny names who it lets through by `aws:PrincipalArn`, filled in
+   * at synth so that readers and writers declared after the secret are exempt too. AWS services acting
+   * as themselves are not denied.
+   */
+  private addGuards(denyUnlistedReaders: boolean, rotationFunction?: RotationFunction) {
+    const patterns = (prop: string, principals: iam.IPrincipal[]) =>
+      principals.flatMap((p) => principalArnPatterns(this.owner, prop, p));
+    const rotation = rotationFunction ? [rotationFunction.role.roleArn] : [];
+    const managers = () => [
+      this.deploymentRoleArn,
+      ...patterns('breakGlass', this.breakGlass ? [this.breakGlass] : []),
+    ];
+    const guard = (sid: string, actions: string[], exempt: () => string[]) =>
+      new iam.PolicyStatement({
+        sid,
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions,
+        resources: ['*'],
+        conditions: {
+          ArnNotLike: { 'aws:PrincipalArn': Lazy.list({ produce: () => distinct(exempt()) }) },
+          BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+        },
+      });
+
+    if (denyUnlistedReaders) {
+      this.resourcePolicy.addStatements(
+        guard('DenyReadsByUndeclaredPrincipals', ['secretsmanager:GetSecretValue'], () => [
+          ...patterns('readers', [
+            ...this.allowStatements.flatMap((s) => s.principals),
+            ...this.identityReaders,
+          ]),
+          ...rotation,
+          this.deploymentRoleArn,
+        ]),
+      );
+    }
+    this.resourcePolicy.addStatements(
+      guard('DenyManagementExceptDeployment', SECRET_MANAGEMENT_ACTIONS, managers),
+      guard('DenyWritesExceptRotationAndWriters', SECRET_WRITE_ACTIONS, () => [
+        ...managers(),
+        ...rotation,
+        ...patterns('grantWrite', this.writers),
+      ]),
+    );
   }
 
   /** This account, and the account of every principal an Allow statement names. */
@@ -449,29 +509,6 @@ function validateJsonTemplate(owner: string, template: Record<string, unknown>, 
 function isPlaintext(scope: Construct, unwrapped: string): boolean {
   const resolved = Stack.of(scope).resolve(unwrapped);
   return typeof resolved === 'string' && !resolved.startsWith('{{resolve:');
-}
-
-/**
- * The `aws:PrincipalArn` patterns that stand for a principal. A role's sessions carry the role's ARN;
- * an account principal delegates to every identity of that account; a service acts as itself and is
- * exempt through `aws:PrincipalIsAWSService`.
- */
-function readerArnPatterns(owner: string, principal: iam.IPrincipal): string[] {
-  if (principal instanceof iam.ServicePrincipal) return [];
-  const role = principal as Partial<iam.IRole>;
-  if (typeof role.roleArn === 'string') return [role.roleArn];
-  const user = principal as Partial<iam.IUser>;
-  if (typeof user.userArn === 'string') return [user.userArn];
-  if (principal instanceof iam.AccountPrincipal) {
-    return [`arn:${Aws.PARTITION}:iam::${principal.accountId}:*`];
-  }
-  if (principal instanceof iam.ArnPrincipal) return [principal.arn];
-  return invalid(
-    owner,
-    'denyUnlistedReaders',
-    principal.toString(),
-    'every reader must be a role, an ARN, an account or a service principal so that the deny can name it',
-  );
 }
 
 function accountOf(principal: iam.IPrincipal): string | undefined {

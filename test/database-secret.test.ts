@@ -73,9 +73,9 @@ describe('SecretsVault.addDatabaseSecret', () => {
       .PolicyDocument.Statement;
     expect(statements).toContainEqual({
       Effect: 'Allow',
-      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Action: 'secretsmanager:GetSecretValue',
       Resource: { Ref: adminId },
-      Condition: { 'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
+      Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
     });
   });
 

@@ -96,9 +96,9 @@ describe('the example app', () => {
     const statements = policies[0].Properties.PolicyDocument.Statement as any[];
     expect(statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toEqual({
       Effect: 'Allow',
-      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Action: 'secretsmanager:GetSecretValue',
       Resource: { Ref: apiKeyId },
-      Condition: { 'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
+      Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
     });
     expect(template.toJSON().Resources[roleId].Properties.MaxSessionDuration).toBe(3600);
   });

@@ -34,8 +34,9 @@ function profilesOf(stack: Stack): Record<string, any> {
 
 describe('RotationFunction in a vault', () => {
   let stack: Stack;
+  let vault: SecretsVault;
   beforeAll(() => {
-    ({ stack } = vaultStack());
+    ({ stack, vault } = vaultStack());
   });
 
   test('runs the bundled handler on the newest Node.js runtime, ARM64, with reserved concurrency', () => {
@@ -159,13 +160,19 @@ describe('RotationFunction in a vault', () => {
     }
   });
 
-  test('the secrets’ resource-policy denies do not catch it: it is in the trusted account and uses TLS', () => {
+  test('the secrets’ resource-policy denies do not catch it: trusted account, TLS, exempt from read and write guards', () => {
+    const roleArn = stack.resolve(vault.rotationFunction.role.roleArn);
     for (const policy of Object.values(resourcesOf(stack, 'AWS::SecretsManager::ResourcePolicy'))) {
       const denies = (policy.Properties.ResourcePolicy.Statement as any[]).filter((s) => s.Effect === 'Deny');
-      expect(denies.map((d) => d.Condition)).toEqual([
-        { Bool: { 'aws:SecureTransport': 'false' } },
-        expect.objectContaining({ StringNotEquals: { 'aws:PrincipalAccount': [ACCOUNT] } }),
-      ]);
+      const bySid = Object.fromEntries(denies.map((d) => [d.Sid, d.Condition]));
+      expect(bySid.DenyRequestsWithoutTls).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+      expect(bySid.DenyPrincipalsOutsideTrustedAccounts).toMatchObject({
+        StringNotEquals: { 'aws:PrincipalAccount': [ACCOUNT] },
+      });
+      expect(bySid.DenyReadsByUndeclaredPrincipals.ArnNotLike['aws:PrincipalArn']).toContainEqual(roleArn);
+      expect(bySid.DenyWritesExceptRotationAndWriters.ArnNotLike['aws:PrincipalArn']).toContainEqual(roleArn);
+      // Rotation needs no management action: it is not exempt from that guard.
+      expect(bySid.DenyManagementExceptDeployment.ArnNotLike['aws:PrincipalArn']).not.toContainEqual(roleArn);
     }
   });
 

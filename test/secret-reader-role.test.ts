@@ -77,10 +77,17 @@ describe('SecretReaderRole', () => {
       secrets: [secret],
       versionStages: ['AWSCURRENT'],
     });
-    expect(
-      onlyResource(stack, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument.Statement[0].Condition,
-    ).toEqual({
-      'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': ['AWSCURRENT'] },
+    const [read, describe] = onlyResource(stack, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument
+      .Statement;
+    // A request names one stage: StringEquals, not ForAnyValue, and DescribeSecret (no stage) apart.
+    expect(read).toMatchObject({
+      Action: 'secretsmanager:GetSecretValue',
+      Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
+    });
+    expect(describe).toEqual({
+      Effect: 'Allow',
+      Action: 'secretsmanager:DescribeSecret',
+      Resource: { Ref: expect.stringMatching(/^Secret/) },
     });
   });
 

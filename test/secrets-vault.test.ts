@@ -1,10 +1,19 @@
-import { Duration, SecretValue, App, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { SecretContent, SecretRotationSchedule, SecretsVault, VAULT_TAG } from '../lib';
-import { OTHER_ACCOUNT, REGION, newStack, onlyResource, resourcesOf, template } from './support/stack';
+import { SecretContent, SecretRotationSchedule, SecretsVault, VAULT_TAG, VaultKey } from '../lib';
+import {
+  ACCOUNT,
+  OTHER_ACCOUNT,
+  REGION,
+  newStack,
+  onlyResource,
+  resourcesOf,
+  statementsBySid,
+  template,
+} from './support/stack';
 
 const PARTNER_ROLE = `arn:aws:iam::${OTHER_ACCOUNT}:role/partner`;
 const prefixArn = (prefix: string) => ({
@@ -135,10 +144,11 @@ describe('SecretsVault', () => {
           Statement: [
             {
               Effect: 'Allow',
-              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+              Action: 'secretsmanager:GetSecretValue',
               Resource: prefixArn('orders'),
-              Condition: { 'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
+              Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
             },
+            { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: prefixArn('orders') },
             {
               Effect: 'Allow',
               Action: 'kms:Decrypt',
@@ -272,10 +282,20 @@ describe('SecretsVault at CloudFormation’s limits', () => {
   });
 });
 
-describe('a binding allow list (denyUnlistedReaders)', () => {
-  test('denies GetSecretValue to everyone but the declared readers and the rotation function', () => {
+const DEPLOYMENT = {
+  'Fn::Sub': `arn:\${AWS::Partition}:iam::${ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-${REGION}`,
+};
+
+function secretPolicy(stack: Stack): Record<string, any> {
+  return statementsBySid(
+    onlyResource(stack, 'AWS::SecretsManager::ResourcePolicy').Properties.ResourcePolicy,
+  );
+}
+
+describe('a binding allow list (denyUnlistedReaders, on by default)', () => {
+  test('denies GetSecretValue to everyone but the declared readers, the rotation function and the deployment', () => {
     const { stack } = newStack();
-    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders', denyUnlistedReaders: true });
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
     vault.addReader(new iam.ArnPrincipal(PARTNER_ROLE));
     const reader = vault.addReaderRole('Reader', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -286,12 +306,9 @@ describe('a binding allow list (denyUnlistedReaders)', () => {
     });
     secret.grantRead(app);
     secret.addReader(new iam.AccountPrincipal(OTHER_ACCOUNT));
-    const statements = onlyResource(stack, 'AWS::SecretsManager::ResourcePolicy').Properties.ResourcePolicy
-      .Statement;
-    const deny = statements.find((s: any) => s.Sid === 'DenyReadsByUnlistedPrincipals');
     const id = (construct: any) => stack.getLogicalId(construct.node.defaultChild);
-    expect(deny).toEqual({
-      Sid: 'DenyReadsByUnlistedPrincipals',
+    expect(secretPolicy(stack).DenyReadsByUndeclaredPrincipals).toEqual({
+      Sid: 'DenyReadsByUndeclaredPrincipals',
       Effect: 'Deny',
       Principal: { AWS: '*' },
       Action: 'secretsmanager:GetSecretValue',
@@ -304,6 +321,7 @@ describe('a binding allow list (denyUnlistedReaders)', () => {
             { 'Fn::GetAtt': [id(reader), 'Arn'] },
             { 'Fn::GetAtt': [id(app), 'Arn'] },
             { 'Fn::GetAtt': [id(vault.rotationFunction.role), 'Arn'] },
+            DEPLOYMENT,
           ],
         },
         BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
@@ -311,32 +329,97 @@ describe('a binding allow list (denyUnlistedReaders)', () => {
     });
   });
 
-  test('is off by default', () => {
+  test('is on by default and can be turned off explicitly', () => {
     const { stack } = newStack();
-    new SecretsVault(stack, 'Vault').addSecret('ApiKey');
-    const statements = onlyResource(stack, 'AWS::SecretsManager::ResourcePolicy').Properties.ResourcePolicy
-      .Statement;
-    expect(statements.map((s: any) => s.Sid)).toEqual([
+    new SecretsVault(stack, 'On').addSecret('ApiKey');
+    expect(Object.keys(secretPolicy(stack))).toEqual([
       'DenyRequestsWithoutTls',
       'DenyPrincipalsOutsideTrustedAccounts',
+      'DenyReadsByUndeclaredPrincipals',
+      'DenyManagementExceptDeployment',
+      'DenyWritesExceptRotationAndWriters',
     ]);
+    const off = newStack().stack;
+    new SecretsVault(off, 'Off', { denyUnlistedReaders: false }).addSecret('ApiKey');
+    expect(secretPolicy(off).DenyReadsByUndeclaredPrincipals).toBeUndefined();
   });
 
-  test('a secret nobody may read fails synth', () => {
+  test('a secret nobody declared still lets the deployment read it (dynamic references)', () => {
     const { app, stack } = newStack();
-    const vault = new SecretsVault(stack, 'Vault', { denyUnlistedReaders: true });
-    vault.addSecret('Static', { rotation: SecretRotationSchedule.never() });
-    expect(() => app.synth()).toThrow(
-      /VaultSecret Test\/Vault\/Static: `denyUnlistedReaders` is on but no principal is declared as a reader, so nobody could read the secret/,
-    );
+    new SecretsVault(stack, 'Vault').addSecret('Static', { rotation: SecretRotationSchedule.never() });
+    expect(() => app.synth()).not.toThrow();
+    expect(
+      secretPolicy(stack).DenyReadsByUndeclaredPrincipals.Condition.ArnNotLike['aws:PrincipalArn'],
+    ).toEqual([DEPLOYMENT]);
   });
 
   test('refuses a reader it cannot name in the deny', () => {
     const { stack } = newStack();
-    const vault = new SecretsVault(stack, 'Vault', { denyUnlistedReaders: true });
+    const vault = new SecretsVault(stack, 'Vault');
     vault.addSecret('ApiKey').addReader(new iam.FederatedPrincipal('cognito-identity.amazonaws.com'));
     expect(() => template(stack)).toThrow(
-      /invalid `denyUnlistedReaders`: received "FederatedPrincipal\(cognito-identity.amazonaws.com\)"; every reader must be a role, an ARN, an account or a service principal/,
+      /invalid `readers`: received "FederatedPrincipal\(cognito-identity.amazonaws.com\)"; allowed: a role, a user, an ArnPrincipal, an account or a service principal/,
+    );
+  });
+});
+
+describe('management is guarded', () => {
+  test('management actions are denied to all but the deployment and the break-glass principal', () => {
+    const { stack } = newStack();
+    const breakGlass = new iam.Role(stack, 'BreakGlass', { assumedBy: new iam.AccountRootPrincipal() });
+    const vault = new SecretsVault(stack, 'Vault', { breakGlass });
+    vault.addSecret('ApiKey');
+    const deny = secretPolicy(stack).DenyManagementExceptDeployment;
+    expect(deny.Effect).toBe('Deny');
+    expect(deny.Action).toEqual(
+      expect.arrayContaining([
+        'secretsmanager:PutResourcePolicy',
+        'secretsmanager:DeleteResourcePolicy',
+        'secretsmanager:UpdateSecret',
+        'secretsmanager:RotateSecret',
+        'secretsmanager:CancelRotateSecret',
+        'secretsmanager:TagResource',
+        'secretsmanager:UntagResource',
+        'secretsmanager:ReplicateSecretToRegions',
+        'secretsmanager:DeleteSecret',
+      ]),
+    );
+    expect(deny.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([
+      DEPLOYMENT,
+      { 'Fn::GetAtt': [stack.getLogicalId(breakGlass.node.defaultChild as CfnResource), 'Arn'] },
+    ]);
+    expect(vault.breakGlass).toBe(breakGlass);
+  });
+
+  test('writes are denied to all but the deployment, break-glass, rotation function and declared writers', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault');
+    const secret = vault.addSecret('ApiKey');
+    const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.AccountRootPrincipal() });
+    secret.grantWrite(writer);
+    const deny = secretPolicy(stack).DenyWritesExceptRotationAndWriters;
+    const id = (construct: any) => stack.getLogicalId(construct.node.defaultChild);
+    expect(deny.Action).toEqual(['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage']);
+    expect(deny.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([
+      DEPLOYMENT,
+      { 'Fn::GetAtt': [id(vault.rotationFunction.role), 'Arn'] },
+      { 'Fn::GetAtt': [id(writer), 'Arn'] },
+    ]);
+  });
+
+  test('the vault passes key admins and break-glass to its key, and refuses key admins for a key it did not make', () => {
+    const { stack } = newStack();
+    const admin = new iam.ArnPrincipal(`arn:aws:iam::${ACCOUNT}:role/key-admin`);
+    new SecretsVault(stack, 'Vault', { keyAdmins: [admin] });
+    const keyPolicy = statementsBySid(onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy);
+    expect(keyPolicy.KeyAdministration.Condition.ArnLike['aws:PrincipalArn']).toEqual([
+      DEPLOYMENT,
+      `arn:aws:iam::${ACCOUNT}:role/key-admin`,
+    ]);
+    const own = newStack().stack;
+    const key = new VaultKey(own, 'Key');
+    expect(() => new SecretsVault(own, 'Vault', { encryptionKey: key, keyAdmins: [admin] })).toThrow(
+      /SecretsVault Test\/Vault: invalid `keyAdmins`: received a list of 1; it applies only to the key the vault creates/,
     );
   });
 });

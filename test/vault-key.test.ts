@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { App, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { VaultKey } from '../lib';
@@ -110,25 +110,78 @@ describe('VaultKey', () => {
   });
 
   describe('key policy', () => {
-    test('has exactly the administration, Secrets-Manager-use and grant statements', () => {
+    const DEPLOYMENT = `arn:\${AWS::Partition}:iam::${ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-${REGION}`;
+
+    test('has exactly the administration, Secrets-Manager-use, grant and deny statements', () => {
       expect(Object.keys(keyPolicy())).toEqual([
-        'AccountAdministersKey',
-        'AccountUsesKeyThroughSecretsManagerOnly',
+        'KeyAdministration',
+        'UseThroughSecretsManagerOnly',
         'SecretsManagerCreatesGrantsForItsResourcesOnly',
+        'DenyGrantsNotForAwsResources',
+        'DenyUseOutsideSecretsManager',
       ]);
     });
 
-    test('administration gives the account no cryptographic action and no grant creation', () => {
-      const admin = keyPolicy().AccountAdministersKey;
+    test('administration is for the deployment role only by default, by ARN, with no cryptographic action', () => {
+      const admin = keyPolicy().KeyAdministration;
       expect(admin.Action).toEqual(KEY_ADMIN_ACTIONS);
-      expect(admin.Condition).toBeUndefined();
+      expect(admin.Condition).toEqual({ ArnLike: { 'aws:PrincipalArn': [{ 'Fn::Sub': DEPLOYMENT }] } });
       for (const action of admin.Action as string[]) {
         expect(action).not.toMatch(/\*|Decrypt|Encrypt|GenerateDataKey|CreateGrant|kms:Create\*/);
       }
     });
 
+    test('administration extends to named key admins and the break-glass principal', () => {
+      const { stack } = newStack();
+      const admin = new iam.Role(stack, 'KeyAdmin', { assumedBy: new iam.AccountRootPrincipal() });
+      new VaultKey(stack, 'Key', {
+        keyAdmins: [
+          admin,
+          new iam.ArnPrincipal(
+            `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_KeyAdmin_*`,
+          ),
+        ],
+        breakGlass: new iam.ArnPrincipal(`arn:aws:iam::${ACCOUNT}:role/break-glass`),
+      });
+      const statement = statementsBySid(
+        onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy,
+      ).KeyAdministration;
+      expect(statement.Condition.ArnLike['aws:PrincipalArn']).toEqual([
+        { 'Fn::Sub': DEPLOYMENT },
+        { 'Fn::GetAtt': [expect.stringMatching(/^KeyAdmin/), 'Arn'] },
+        `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_KeyAdmin_*`,
+        `arn:aws:iam::${ACCOUNT}:role/break-glass`,
+      ]);
+    });
+
+    test('another synthesizer must name the deployment role', () => {
+      const app = new App({ builtinCloudFormationValidation: false });
+      const stack = new Stack(app, 'Cli', { synthesizer: new CliCredentialsStackSynthesizer() });
+      expect(() => new VaultKey(stack, 'Key')).toThrow(
+        /VaultKey Cli\/Key: invalid `deploymentRole`: received undefined; stack Cli does not use DefaultStackSynthesizer/,
+      );
+      const named = new Stack(app, 'Named', { synthesizer: new CliCredentialsStackSynthesizer() });
+      const deployer = iam.Role.fromRoleArn(named, 'Deployer', `arn:aws:iam::${ACCOUNT}:role/deployer`);
+      new VaultKey(named, 'Key', { deploymentRole: deployer });
+      const statement = statementsBySid(
+        onlyResource(named, 'AWS::KMS::Key').Properties.KeyPolicy,
+      ).KeyAdministration;
+      expect(statement.Condition.ArnLike['aws:PrincipalArn']).toEqual([
+        `arn:aws:iam::${ACCOUNT}:role/deployer`,
+      ]);
+    });
+
+    test('refuses a key admin it cannot name by ARN', () => {
+      const { stack } = newStack();
+      expect(
+        () => new VaultKey(stack, 'Key', { keyAdmins: [new iam.CanonicalUserPrincipal('abc')] }),
+      ).toThrow(
+        /VaultKey Test\/Key: invalid `keyAdmins`: received .*; allowed: a role, a user, an ArnPrincipal/,
+      );
+    });
+
     test('encryption and decryption only through Secrets Manager of this account and region', () => {
-      const use = keyPolicy().AccountUsesKeyThroughSecretsManagerOnly;
+      const use = keyPolicy().UseThroughSecretsManagerOnly;
       expect(use.Action).toEqual(
         expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']),
       );
@@ -138,20 +191,33 @@ describe('VaultKey', () => {
       expect(JSON.stringify(use.Principal)).toContain(`:iam::${ACCOUNT}:root`);
     });
 
-    test('grants only for AWS resources, through Secrets Manager', () => {
-      const grants = keyPolicy().SecretsManagerCreatesGrantsForItsResourcesOnly;
-      expect(grants.Action).toBe('kms:CreateGrant');
-      expect(grants.Condition).toEqual({
+    test('grants only for AWS resources, through Secrets Manager; any other grant is denied to everyone', () => {
+      const policy = keyPolicy();
+      expect(policy.SecretsManagerCreatesGrantsForItsResourcesOnly.Action).toBe('kms:CreateGrant');
+      expect(policy.SecretsManagerCreatesGrantsForItsResourcesOnly.Condition).toEqual({
         StringEquals: { 'kms:ViaService': VIA_SM, 'kms:CallerAccount': ACCOUNT },
         Bool: { 'kms:GrantIsForAWSResource': 'true' },
       });
+      expect(policy.DenyGrantsNotForAwsResources).toMatchObject({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'kms:CreateGrant',
+        Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false' } },
+      });
     });
 
-    test('no statement allows a principal outside the account or any action without conditions', () => {
+    test('cryptographic use outside Secrets Manager is denied to everyone', () => {
+      expect(keyPolicy().DenyUseOutsideSecretsManager).toMatchObject({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+        Condition: { StringNotEquals: { 'kms:ViaService': VIA_SM } },
+      });
+    });
+
+    test('no statement allows anything without a condition', () => {
       const statements = Object.values(keyPolicy());
-      const unconditioned = statements.filter((s) => !s.Condition).flatMap((s) => [s.Action].flat());
-      expect(unconditioned.every((a: string) => KEY_ADMIN_ACTIONS.includes(a))).toBe(true);
-      expect(JSON.stringify(statements)).not.toContain('"*"}');
+      expect(statements.filter((s) => s.Effect === 'Allow' && !s.Condition)).toEqual([]);
     });
   });
 
@@ -172,7 +238,7 @@ describe('VaultKey', () => {
         ],
       },
     });
-    expect(onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy.Statement).toHaveLength(3);
+    expect(onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy.Statement).toHaveLength(5);
   });
 
   test('grantDecryptViaSecretsManager names another account in the key policy', () => {

@@ -47,7 +47,7 @@ describe('VaultSecret', () => {
     test('adds nothing to the key policy, however many secrets use the key', () => {
       const { stack } = newStack();
       for (let i = 0; i < 5; i++) secretIn(stack, {}, `Secret${i}`);
-      expect(onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy.Statement).toHaveLength(3);
+      expect(onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy.Statement).toHaveLength(5);
     });
 
     test('generates a 32-character string with the default exclusions, never a literal', () => {
@@ -318,16 +318,18 @@ describe('VaultSecret', () => {
       });
     });
 
-    test('grantRead can be limited to version stages', () => {
+    test('grantRead can be limited to version stages, and DescribeSecret stays allowed', () => {
       const { stack, secret, role } = withRole();
       secret.grantRead(role, ['AWSCURRENT']);
       template(stack).hasResourceProperties('AWS::IAM::Policy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
             Match.objectLike({
-              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-              Condition: { 'ForAnyValue:StringEquals': { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
+              Action: 'secretsmanager:GetSecretValue',
+              // The stage of a request is single-valued: ForAnyValue would be the wrong operator.
+              Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
             }),
+            { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: Match.anyValue() },
           ]),
         },
       });
@@ -361,11 +363,8 @@ describe('VaultSecret', () => {
         PolicyDocument: {
           Statement: [
             Match.objectLike({
-              Action: [
-                'secretsmanager:PutSecretValue',
-                'secretsmanager:UpdateSecret',
-                'secretsmanager:UpdateSecretVersionStage',
-              ],
+              // Not UpdateSecret: that would let a writer change the secret's key.
+              Action: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
             }),
             Match.objectLike({
               Action: ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],

@@ -5,11 +5,32 @@
 /** What a reader needs: the value, and the metadata an SDK or a cache asks for first. */
 export const SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
 
-/** What a writer needs to put a new value and move its stages. */
+/**
+ * What a writer needs to put a new value and move its stages. Not UpdateSecret: it also changes the
+ * secret's key and description, which only the deployment may do.
+ */
 export const SECRET_WRITE_ACTIONS = [
   'secretsmanager:PutSecretValue',
-  'secretsmanager:UpdateSecret',
   'secretsmanager:UpdateSecretVersionStage',
+];
+
+/**
+ * Actions that change how a secret is protected, rotated, replicated or kept. A secret's resource
+ * policy denies them to everyone but the deployment and the break-glass principal.
+ */
+export const SECRET_MANAGEMENT_ACTIONS = [
+  'secretsmanager:PutResourcePolicy',
+  'secretsmanager:DeleteResourcePolicy',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:RotateSecret',
+  'secretsmanager:CancelRotateSecret',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
+  'secretsmanager:ReplicateSecretToRegions',
+  'secretsmanager:RemoveRegionsFromReplication',
+  'secretsmanager:StopReplicationToReplica',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RestoreSecret',
 ];
 
 /** KMS side of a read: decryption only, and only through Secrets Manager. */
@@ -17,6 +38,9 @@ export const KEY_DECRYPT_ACTIONS = ['kms:Decrypt'];
 
 /** KMS side of a write: Secrets Manager encrypts each new version under a fresh data key. */
 export const KEY_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+
+/** Every cryptographic operation on the key: each must come through Secrets Manager. */
+export const KEY_CRYPTO_ACTIONS = [...KEY_DECRYPT_ACTIONS, ...KEY_ENCRYPT_ACTIONS];
 
 /** Every cryptographic use the key allows, all of it through Secrets Manager. */
 export const KEY_USE_VIA_SECRETS_MANAGER_ACTIONS = [
