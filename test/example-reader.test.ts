@@ -10,16 +10,20 @@ import { useMoto } from './support/moto';
  */
 const READER_BUNDLE = join(__dirname, '..', 'assets', 'example-reader', 'index.js');
 
-type Reader = () => Promise<{ ok: boolean; versionId: string }>;
+interface Reader {
+  handler(): Promise<{ ok: boolean }>;
+  /** What the handler read: exported for this test, never returned or logged by the function. */
+  readSecret(): Promise<string>;
+}
 
 function loadReader(env: Record<string, string>): Reader {
   Object.assign(process.env, env);
-  let handler: Reader | undefined;
+  let reader: Reader | undefined;
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    handler = (require(READER_BUNDLE) as { handler: Reader }).handler;
+    reader = require(READER_BUNDLE) as Reader;
   });
-  return handler as Reader;
+  return reader as Reader;
 }
 
 describe('the example application across rotations', () => {
@@ -42,9 +46,10 @@ describe('the example application across rotations', () => {
     try {
       const expectReadsCurrent = async () => {
         const current = expectOneCurrent(await vault.stages(arn));
-        const result = await read();
-        expect(result).toEqual({ ok: true, versionId: current });
-        values.add((await vault.valueOf(arn, current)) as string);
+        const currentValue = (await vault.valueOf(arn, current)) as string;
+        expect(await read.handler()).toEqual({ ok: true });
+        expect(await read.readSecret()).toBe(currentValue);
+        values.add(currentValue);
       };
       await expectReadsCurrent();
       for (let rotation = 0; rotation < 3; rotation++) {
@@ -77,12 +82,14 @@ describe('the example application across rotations', () => {
     const read = loadReader({ SECRET_ARN: arn, SECRET_CACHE_TTL_SECONDS: '3600' });
     const output = captureOutput();
     try {
-      const first = await read();
+      expect(await read.handler()).toEqual({ ok: true });
       const token = await vault.startRotation(arn);
       for (const Step of STEPS) await rotate({ Step, SecretId: arn, ClientRequestToken: token });
-      const second = await read();
-      expect(second.versionId).toBe(first.versionId);
+      // Powertools' cache still holds the value read before the rotation; it is now AWSPREVIOUS,
+      // which Secrets Manager keeps, so a client that read it a moment ago can still use it.
+      expect(await read.readSecret()).toBe('cached-key-value');
       expect(await vault.valueAt(arn, 'AWSPREVIOUS')).toBe('cached-key-value');
+      expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
     } finally {
       output.restore();
     }
