@@ -84,7 +84,7 @@ export const KEY_ADMIN_ACTIONS = [
 /** Secrets Manager may create grants on the key for its own resources (it does for some operations). */
 export const KEY_GRANT_ACTIONS = ['kms:CreateGrant'];
 
-/** What the rotation function does to the secrets it rotates (shared/ROTATION.md, Permissions). */
+/** What the rotation function does to the secrets it rotates (docs/ROTATION.md, Permissions). */
 export const ROTATION_SECRET_ACTIONS = [
   'secretsmanager:DescribeSecret',
   'secretsmanager:GetSecretValue',
