@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SecretReaderRole, VaultKey, VaultSecret } from '../lib';
-import { OTHER_ACCOUNT, REGION, newStack, onlyResource, template } from './support/stack';
+import { ACCOUNT, OTHER_ACCOUNT, REGION, newStack, onlyResource, template } from './support/stack';
 
 function setup() {
   const { app, stack } = newStack();
@@ -111,58 +111,76 @@ describe('SecretReaderRole', () => {
     );
   });
 
+  // Refused inputs and warnings, with their messages, are rows of test/misuse.test.ts.
   test.each([
-    [Duration.minutes(30), '30 minutes'],
-    [Duration.hours(13), '13 hours'],
-  ])('rejects maxSessionDuration %s', (maxSessionDuration, shown) => {
+    [
+      'a role of another account, by ARN',
+      new iam.ArnPrincipal(`arn:aws:iam::${OTHER_ACCOUNT}:role/reporting`),
+    ],
+    [
+      'an assumed-role session, by ARN',
+      new iam.ArnPrincipal(`arn:aws:sts::${OTHER_ACCOUNT}:assumed-role/ci/run`),
+    ],
+    ['a bare account id', new iam.ArnPrincipal(OTHER_ACCOUNT)],
+    [
+      'a service narrowed by conditions',
+      new iam.PrincipalWithConditions(new iam.ServicePrincipal('lambda.amazonaws.com'), {
+        StringEquals: { 'aws:SourceAccount': ACCOUNT },
+      }),
+    ],
+  ])('accepts %s as assumedBy', (_name, assumedBy) => {
     const { stack, secret } = setup();
-    expect(
-      () =>
-        new SecretReaderRole(stack, 'Reader', {
-          assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-          secrets: [secret],
-          maxSessionDuration,
-        }),
-    ).toThrow(
-      `SecretReaderRole Test/Reader: invalid \`maxSessionDuration\`: received ${shown}; allowed: 1 to 12 hours.`,
-    );
+    new SecretReaderRole(stack, 'Reader', { assumedBy, secrets: [secret] });
+    const statement = onlyResource(stack, 'AWS::IAM::Role').Properties.AssumeRolePolicyDocument.Statement[0];
+    expect(statement.Effect).toBe('Allow');
+    expect(JSON.stringify(statement.Principal)).not.toContain('"*"');
   });
 
-  test('rejects an empty list of secrets', () => {
-    const { stack } = setup();
-    expect(
-      () =>
-        new SecretReaderRole(stack, 'Reader', {
-          assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-          secrets: [],
-        }),
-    ).toThrow(
-      'invalid `secrets`: received an empty list; name at least one secret, or leave it out and grant secrets afterwards.',
-    );
+  test('accepts a role of this app, and the account of an environment-agnostic stack', () => {
+    const { stack } = newStack({ env: false });
+    const secret = new VaultSecret(stack, 'Secret', { encryptionKey: new VaultKey(stack, 'Key') });
+    const app = new iam.Role(stack, 'App', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+    });
+    new SecretReaderRole(stack, 'ByRole', { assumedBy: app, secrets: [secret] });
+    new SecretReaderRole(stack, 'ByAccount', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      secrets: [secret],
+    });
+    template(stack).resourceCountIs('AWS::IAM::Role', 3);
   });
 
-  test('rejects an empty list of version stages', () => {
+  test('external ids take what STS accepts, and end up in the trust policy', () => {
     const { stack, secret } = setup();
-    expect(
-      () =>
-        new SecretReaderRole(stack, 'Reader', {
-          assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-          secrets: [secret],
-          versionStages: [],
-        }),
-    ).toThrow(
-      'invalid `versionStages`: received an empty list; name at least one stage, or leave it out for every stage.',
-    );
+    new SecretReaderRole(stack, 'Reader', {
+      assumedBy: new iam.AccountPrincipal(OTHER_ACCOUNT),
+      externalIds: ['ab', 'tenant=42/orders:reporting@eu-west-1'],
+      secrets: [secret],
+    });
+    template(stack).hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Condition: {
+              StringEquals: { 'sts:ExternalId': ['ab', 'tenant=42/orders:reporting@eu-west-1'] },
+            },
+          }),
+        ],
+      },
+    });
   });
 
-  test('rejects version stages without secrets to apply them to', () => {
-    const { stack } = setup();
+  test('a version stage of your own is granted as written (and warned about)', () => {
+    const { stack, secret } = setup();
+    new SecretReaderRole(stack, 'Reader', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      secrets: [secret],
+      versionStages: ['blue'],
+    });
     expect(
-      () =>
-        new SecretReaderRole(stack, 'Reader', {
-          assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-          versionStages: ['AWSCURRENT'],
-        }),
-    ).toThrow('invalid `versionStages`: received a list of 1; it limits `secrets`, which is not set.');
+      onlyResource(stack, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument.Statement[0],
+    ).toMatchObject({
+      Condition: { StringEquals: { 'secretsmanager:VersionStage': ['blue'] } },
+    });
   });
 });

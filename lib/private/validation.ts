@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 
 /** Characters Secrets Manager accepts in a secret name. */
 const SECRET_NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
@@ -7,6 +8,14 @@ export const SECRET_NAME_MAX_LENGTH = 512;
 /** Throws an Error that names the prop, the value received and what is allowed. */
 export function invalid(owner: string, prop: string, received: unknown, allowed: string): never {
   throw new Error(`${owner}: invalid \`${prop}\`: received ${describe(received)}; ${allowed}.`);
+}
+
+/**
+ * A received value shown as described, not quoted: for values too long or too sensitive to print
+ * (`summary('a text of 3000 characters')`).
+ */
+export function summary(text: string): { toString(): string } {
+  return { toString: () => text };
 }
 
 function describe(value: unknown): string {
@@ -25,7 +34,7 @@ export function validateDays(
   min: number,
   max: number,
 ) {
-  if (value === undefined || Token.isUnresolved(value.toSeconds())) return;
+  if (value === undefined || value.isUnresolved()) return;
   const seconds = value.toSeconds();
   const days = seconds / 86400;
   if (!Number.isInteger(days) || days < min || days > max) {
@@ -41,5 +50,255 @@ export function validateSecretName(owner: string, prop: string, name: string | u
   }
   if (!SECRET_NAME_CHARS.test(name)) {
     invalid(owner, prop, name, 'allowed characters: letters, digits and / _ + = . @ -');
+  }
+}
+
+/** What a principal stands for, as far as the checks below care. */
+export enum PrincipalScope {
+  /** Anyone: `*` without a condition that narrows it. */
+  PUBLIC = 'public',
+  /** Every principal of an AWS Organization (`*` narrowed by `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths`). */
+  ORGANIZATION = 'organization',
+  /** Every principal of one account (an account principal or an account's root ARN). */
+  ACCOUNT = 'account',
+  /** An AWS service acting as itself. */
+  SERVICE = 'service',
+  /** Named identities: roles, users, sessions, federated identities. */
+  IDENTITY = 'identity',
+}
+
+/** Which principals a prop accepts beyond named identities. Public principals are never accepted. */
+export interface PrincipalRules {
+  /**
+   * Accept service principals (`lambda.amazonaws.com`).
+   *
+   * @default false
+   */
+  readonly allowService?: boolean;
+
+  /**
+   * Accept a whole account (`AccountPrincipal`, `AccountRootPrincipal`, `arn:...:root`, a bare account id).
+   *
+   * @default true
+   */
+  readonly allowAccount?: boolean;
+
+  /**
+   * Accept every principal of an organization (`OrganizationPrincipal`).
+   *
+   * @default false
+   */
+  readonly allowOrganization?: boolean;
+
+  /**
+   * What the prop is for, to end the refusal of a service principal with what to use instead.
+   *
+   * @default - a generic hint
+   */
+  readonly serviceHint?: string;
+}
+
+const ACCOUNT_ID = /^[0-9]{12}$/;
+/** IAM and STS ARNs are the only ARNs a policy's principal may name; wildcards are refused by IAM. */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/-]+$/;
+const ORGANIZATION_KEYS = ['aws:principalorgid', 'aws:principalorgpaths'];
+
+/**
+ * Checks one principal (each part of a composite one, and what a principal with conditions wraps)
+ * and returns the scopes of its parts. Refuses, naming `prop` and the principal: a public principal
+ * (`AnyPrincipal`, `StarPrincipal`, `ArnPrincipal('*')`, `AccountPrincipal('*')`, a composite that
+ * contains one), an ARN principal that is not an IAM or STS ARN or a 12-digit account id, an account
+ * id that is not 12 digits, and a service, an account or an organization when `rules` does not allow
+ * it. Unresolved tokens are left to IAM.
+ */
+export function validatePrincipal(
+  owner: string,
+  prop: string,
+  principal: iam.IPrincipal,
+  rules: PrincipalRules = {},
+): PrincipalScope[] {
+  const scopes = [
+    ...new Set(
+      leavesOf(principal).map(({ leaf, narrowed }) => {
+        const scope = scopeOf(owner, prop, leaf);
+        return narrowed && scope === PrincipalScope.PUBLIC ? PrincipalScope.ORGANIZATION : scope;
+      }),
+    ),
+  ];
+  if (scopes.includes(PrincipalScope.PUBLIC)) {
+    invalid(
+      owner,
+      prop,
+      principal,
+      'a public principal (*) lets anyone in: name the roles, users or accounts instead',
+    );
+  }
+  if (scopes.includes(PrincipalScope.ORGANIZATION) && !rules.allowOrganization) {
+    invalid(
+      owner,
+      prop,
+      principal,
+      'an organization principal lets in every principal of every account of the organization: name the roles, users or accounts instead',
+    );
+  }
+  if (scopes.includes(PrincipalScope.ACCOUNT) && rules.allowAccount === false) {
+    invalid(
+      owner,
+      prop,
+      principal,
+      'an account principal lets in every principal of the account: name the roles or users instead',
+    );
+  }
+  if (scopes.includes(PrincipalScope.SERVICE) && !rules.allowService) {
+    invalid(
+      owner,
+      prop,
+      principal,
+      `a service principal is not allowed here: ${rules.serviceHint ?? 'name the roles, users or accounts instead'}`,
+    );
+  }
+  return scopes;
+}
+
+/**
+ * The principals a principal is made of (the parts of a composite, what an adapter wraps), each
+ * with whether a wrapper narrowed it to an organization (`aws:PrincipalOrgID`, as
+ * OrganizationPrincipal renders itself).
+ */
+function leavesOf(
+  principal: iam.IPrincipal,
+  narrowed = false,
+): { leaf: iam.IPrincipal; narrowed: boolean }[] {
+  if (principal instanceof iam.CompositePrincipal) {
+    return principal.principals.flatMap((p) => leavesOf(p, narrowed));
+  }
+  // PrincipalWithConditions and SessionTagsPrincipal keep the principal they wrap in `wrapped`.
+  const wrapped = (principal as unknown as { wrapped?: iam.IPrincipal }).wrapped;
+  if (wrapped && wrapped !== principal) {
+    return leavesOf(wrapped, narrowed || hasOrganizationCondition(principal));
+  }
+  return [{ leaf: principal, narrowed }];
+}
+
+function hasOrganizationCondition(principal: iam.IPrincipal): boolean {
+  return Object.values(principal.policyFragment.conditions ?? {})
+    .flatMap((c) => Object.keys((c ?? {}) as Record<string, unknown>))
+    .some((key) => ORGANIZATION_KEYS.includes(key.toLowerCase()));
+}
+
+function scopeOf(owner: string, prop: string, principal: iam.IPrincipal): PrincipalScope {
+  if (principal instanceof iam.StarPrincipal) return PrincipalScope.PUBLIC;
+  if (principal instanceof iam.ServicePrincipal) return PrincipalScope.SERVICE;
+  if (principal instanceof iam.OrganizationPrincipal) return PrincipalScope.ORGANIZATION;
+  if (principal instanceof iam.AccountPrincipal) {
+    const account: unknown = principal.accountId;
+    if (typeof account !== 'string' || Token.isUnresolved(account)) return PrincipalScope.ACCOUNT;
+    if (account === '*') return PrincipalScope.PUBLIC;
+    if (!ACCOUNT_ID.test(account)) {
+      invalid(owner, prop, principal, 'allowed: an account id of 12 digits, e.g. "123456789012"');
+    }
+    return PrincipalScope.ACCOUNT;
+  }
+  if (principal instanceof iam.ArnPrincipal) {
+    const arn = principal.arn;
+    if (Token.isUnresolved(arn)) return PrincipalScope.IDENTITY;
+    if (arn === '*') return PrincipalScope.PUBLIC;
+    if (ACCOUNT_ID.test(arn) || /^arn:aws[a-z-]*:iam::[0-9]{12}:root$/.test(arn)) {
+      return PrincipalScope.ACCOUNT;
+    }
+    if (!PRINCIPAL_ARN.test(arn)) {
+      invalid(
+        owner,
+        prop,
+        principal,
+        'allowed: an IAM or STS ARN such as "arn:aws:iam::123456789012:role/name" (no wildcards), or a 12-digit account id',
+      );
+    }
+    return PrincipalScope.IDENTITY;
+  }
+  // Any other kind (roles, users, federated, custom): judged by what it renders.
+  const rendered = Object.values(principal.policyFragment.principalJson).flat();
+  if (!rendered.includes('*')) return PrincipalScope.IDENTITY;
+  return hasOrganizationCondition(principal) ? PrincipalScope.ORGANIZATION : PrincipalScope.PUBLIC;
+}
+
+/** STS accepts external ids of 2 to 1224 characters from this set. */
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** Validates a list of external ids: not empty, and each one a value STS would accept. */
+export function validateExternalIds(owner: string, prop: string, ids: string[] | undefined): void {
+  if (ids === undefined) return;
+  if (ids.length === 0) {
+    invalid(owner, prop, ids, 'name at least one external id, or leave it out');
+  }
+  for (const id of ids) {
+    if (Token.isUnresolved(id)) continue;
+    if (!EXTERNAL_ID.test(id)) {
+      invalid(
+        owner,
+        prop,
+        id,
+        'allowed: 2 to 1224 letters, digits and + = , . @ : / - _ (what STS accepts as an external id)',
+      );
+    }
+  }
+}
+
+/** The version stages Secrets Manager itself moves. */
+export const AWS_VERSION_STAGES = ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'];
+const VERSION_STAGE = /^[A-Za-z0-9_.+=@-]{1,256}$/;
+
+/**
+ * Validates a list of version stages: not empty, each a valid staging label, and no misspelling of
+ * AWSCURRENT, AWSPREVIOUS or AWSPENDING (a label that starts with "AWS" or matches one of them but
+ * for case). Returns the labels that are not Secrets Manager's own, which no version carries unless
+ * someone labels it: callers warn about them.
+ */
+export function validateVersionStages(owner: string, prop: string, stages: string[] | undefined): string[] {
+  if (stages === undefined) return [];
+  if (stages.length === 0) {
+    invalid(
+      owner,
+      prop,
+      stages,
+      'name at least one stage (e.g. ["AWSCURRENT"]), or leave it out for every stage',
+    );
+  }
+  const custom: string[] = [];
+  for (const stage of stages) {
+    if (Token.isUnresolved(stage)) continue;
+    if (AWS_VERSION_STAGES.includes(stage)) continue;
+    if (!VERSION_STAGE.test(stage)) {
+      invalid(owner, prop, stage, 'allowed: a staging label of 1 to 256 letters, digits and _ . + = @ -');
+    }
+    if (stage.toUpperCase().startsWith('AWS')) {
+      invalid(
+        owner,
+        prop,
+        stage,
+        `allowed: ${AWS_VERSION_STAGES.join(', ')} or a label of your own that does not start with "AWS"`,
+      );
+    }
+    custom.push(stage);
+  }
+  return custom;
+}
+
+/**
+ * Validates free text that AWS limits in length (descriptions): not empty, and at most `max`
+ * characters. The value is shown by its length only: a description may be long.
+ */
+export function validateText(owner: string, prop: string, text: string | undefined, max: number): void {
+  if (text === undefined || Token.isUnresolved(text)) return;
+  if (text.length === 0) {
+    invalid(owner, prop, text, 'leave it out rather than empty');
+  }
+  if (text.length > max) {
+    invalid(
+      owner,
+      prop,
+      summary(`a text of ${text.length} characters`),
+      `allowed: at most ${max} characters`,
+    );
   }
 }
