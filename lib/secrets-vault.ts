@@ -15,12 +15,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { grantDecryptViaSecretsManager } from './private/grants';
 import { SECRET_READ_ACTIONS } from './private/actions';
-import { deploymentRoleArn } from './private/principals';
+import { deploymentRoleArn, nonEmpty } from './private/principals';
 import { invalid, SECRET_NAME_MAX_LENGTH, validateSecretName } from './private/validation';
-import { DatabaseSecretOptions, DatabaseUserRotation } from './database-secret';
+import { databaseSecretSetup, DatabaseSecretOptions } from './database-secret';
 import { RotationFunction, RotationFunctionProps } from './rotation-function';
 import { SecretRotationSchedule } from './rotation-schedule';
-import { SecretContent, SecretContentKind } from './secret-content';
+import { SecretContentKind } from './secret-content';
 import { SecretReaderRole, SecretReaderRoleOptions } from './secret-reader-role';
 import { VaultKey } from './vault-key';
 import { DEFAULT_ROTATION_DAYS, VaultSecret, VaultSecretOptions } from './vault-secret';
@@ -253,7 +253,7 @@ export class SecretsVault extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    for (const reader of props.readers ?? []) {
+    for (const reader of nonEmpty(owner, 'readers', props.readers)) {
       this.addReader(reader);
     }
 
@@ -337,49 +337,13 @@ export class SecretsVault extends Construct {
    * function rotates on the database itself.
    */
   public addDatabaseSecret(id: string, options: DatabaseSecretOptions): VaultSecret {
-    const owner = `SecretsVault ${this.node.path}`;
-    const { engine, host, username, dbname, passwordOptions, userRotation, ...secretOptions } = options;
-    const port = options.port ?? engine.defaultPort;
-    const rotation = userRotation ?? DatabaseUserRotation.singleUser();
-    if (!Token.isUnresolved(host) && host.trim().length === 0) {
-      invalid(owner, 'host', host, 'allowed: the database host name');
-    }
-    if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-      invalid(owner, 'port', port, 'allowed: a whole number from 1 to 65535');
-    }
-    if (!Token.isUnresolved(username)) {
-      const longest = rotation.adminSecret ? username.length + CLONE_SUFFIX.length : username.length;
-      if (username.length === 0 || longest > engine.maxUsernameLength) {
-        invalid(
-          owner,
-          'username',
-          username,
-          `allowed: 1 to ${engine.maxUsernameLength - (rotation.adminSecret ? CLONE_SUFFIX.length : 0)} characters for ${engine.name}` +
-            (rotation.adminSecret ? ` (alternating users add "${CLONE_SUFFIX}")` : ''),
-        );
-      }
-    }
     if (!this.rotationNetwork.vpc) {
       Annotations.of(this).addWarningV2(
         'cdk-secrets-vault:rotation-outside-vpc',
         `Database secret ${id}: the vault's rotation function is not in a VPC, so it can reach only a publicly accessible database. Set \`rotationVpc\`.`,
       );
     }
-    const template: Record<string, string | number | boolean> = {
-      engine: engine.name,
-      host,
-      port,
-      username,
-      ...(dbname !== undefined ? { dbname } : {}),
-      ssl: options.ssl ?? true,
-      ...(rotation.adminSecret ? { masterarn: rotation.adminSecret.secretArn } : {}),
-    };
-    const strategy = rotation.strategyFor(engine, passwordOptions);
-    return this.addSecret(id, {
-      ...secretOptions,
-      content: SecretContent.generatedJson(template, 'password', strategy.passwordOptions),
-      rotationStrategy: strategy,
-    });
+    return this.addSecret(id, databaseSecretSetup(`SecretsVault ${this.node.path}`, options).secretOptions);
   }
 
   /**

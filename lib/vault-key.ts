@@ -13,7 +13,14 @@ import {
   grantEncryptViaSecretsManager,
   secretsManagerService,
 } from './private/grants';
-import { deploymentRoleArn, distinct, principalArnPatterns } from './private/principals';
+import {
+  BREAK_GLASS_SERVICE_HINT,
+  deploymentRoleArn,
+  distinct,
+  KEY_ADMIN_SERVICE_HINT,
+  nonEmpty,
+  principalArnPatterns,
+} from './private/principals';
 import { invalid, validateDays } from './private/validation';
 
 /** KMS allows automatic rotation periods from 90 to 2560 days. */
@@ -171,8 +178,15 @@ export class VaultKey extends kms.Key {
     this.deploymentRoleArn = deploymentRoleArn(this, owner, props.deploymentRole);
     this.administratorArns = distinct([
       this.deploymentRoleArn,
-      ...(props.keyAdmins ?? []).flatMap((p) => principalArnPatterns(owner, 'keyAdmins', p)),
-      ...(props.breakGlass ? principalArnPatterns(owner, 'breakGlass', props.breakGlass) : []),
+      ...nonEmpty(owner, 'keyAdmins', props.keyAdmins).flatMap((p) =>
+        principalArnPatterns(owner, 'keyAdmins', p, { serviceHint: KEY_ADMIN_SERVICE_HINT }),
+      ),
+      ...(props.breakGlass
+        ? principalArnPatterns(owner, 'breakGlass', props.breakGlass, {
+            allowAccount: false,
+            serviceHint: BREAK_GLASS_SERVICE_HINT,
+          })
+        : []),
     ]);
     const account = new iam.AccountRootPrincipal();
     const viaSecretsManager = {

@@ -5,8 +5,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SECRET_MANAGEMENT_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS } from './private/actions';
 import { grantDecryptViaSecretsManager, grantEncryptViaSecretsManager } from './private/grants';
-import { deploymentRoleArn, distinct, principalArnPatterns } from './private/principals';
-import { invalid, validateSecretName } from './private/validation';
+import {
+  BREAK_GLASS_SERVICE_HINT,
+  deploymentRoleArn,
+  distinct,
+  nonEmpty,
+  principalArnPatterns,
+} from './private/principals';
+import { invalid, PrincipalRules, validatePrincipal, validateSecretName } from './private/validation';
 import { RotationFunction } from './rotation-function';
 import { RotationStrategy } from './rotation-strategy';
 import { SecretRotationSchedule } from './rotation-schedule';
@@ -260,13 +266,14 @@ export class VaultSecret extends secretsmanager.Secret {
     });
     this.node.addValidation({ validate: () => this.resourcePolicy.validateForResourcePolicy() });
 
-    for (const reader of props.readers ?? []) {
+    for (const reader of nonEmpty(owner, 'readers', props.readers)) {
       this.addReader(reader);
     }
 
     this.owner = owner;
     this.deploymentRoleArn = deploymentRoleArn(this, owner, props.deploymentRole);
     this.breakGlass = props.breakGlass;
+    if (props.breakGlass) principalArnPatterns(owner, 'breakGlass', props.breakGlass, BREAK_GLASS_RULES);
     this.addGuards(props.denyUnlistedReaders ?? true, props.rotationFunction);
 
     const schedule =
@@ -301,7 +308,7 @@ export class VaultSecret extends secretsmanager.Secret {
    * account-boundary deny and gets a key-policy statement.
    */
   public addReader(principal: iam.IPrincipal): void {
-    assertNotPublic(`VaultSecret ${this.node.path}`, principal);
+    validatePrincipal(`VaultSecret ${this.node.path}`, 'readers', principal, { allowService: true });
     if (principal instanceof iam.ServicePrincipal) {
       // A service reads on behalf of some resource: only one of this account may make it read here,
       // or any customer of the service could (the confused deputy).
@@ -367,6 +374,7 @@ export class VaultSecret extends secretsmanager.Secret {
    * It is exempt from the resource policy's deny of writes; it cannot read the value.
    */
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
+    principalArnPatterns(this.owner, 'grantWrite', grantee.grantPrincipal, WRITER_RULES);
     const grant = iam.Grant.addToPrincipalOrResource({
       grantee,
       actions: SECRET_WRITE_ACTIONS,
@@ -384,7 +392,7 @@ export class VaultSecret extends secretsmanager.Secret {
   public addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
     if (statement.effect === iam.Effect.ALLOW) {
       for (const principal of statement.principals) {
-        assertNotPublic(`VaultSecret ${this.node.path}`, principal);
+        validatePrincipal(`VaultSecret ${this.node.path}`, 'readers', principal, { allowService: true });
       }
       this.allowStatements.push(statement);
     }
@@ -398,12 +406,12 @@ export class VaultSecret extends secretsmanager.Secret {
    * as themselves are not denied.
    */
   private addGuards(denyUnlistedReaders: boolean, rotationFunction?: RotationFunction) {
-    const patterns = (prop: string, principals: iam.IPrincipal[]) =>
-      principals.flatMap((p) => principalArnPatterns(this.owner, prop, p));
+    const patterns = (prop: string, principals: iam.IPrincipal[], rules: PrincipalRules = {}) =>
+      principals.flatMap((p) => principalArnPatterns(this.owner, prop, p, rules));
     const rotation = rotationFunction ? [rotationFunction.role.roleArn] : [];
     const managers = () => [
       this.deploymentRoleArn,
-      ...patterns('breakGlass', this.breakGlass ? [this.breakGlass] : []),
+      ...patterns('breakGlass', this.breakGlass ? [this.breakGlass] : [], BREAK_GLASS_RULES),
     ];
     const guard = (sid: string, actions: string[], exempt: () => string[]) =>
       new iam.PolicyStatement({
@@ -435,9 +443,16 @@ export class VaultSecret extends secretsmanager.Secret {
       guard('DenyWritesExceptRotationAndWriters', SECRET_WRITE_ACTIONS, () => [
         ...managers(),
         ...rotation,
-        ...patterns('grantWrite', this.writers),
+        ...patterns('grantWrite', this.writers, WRITER_RULES),
       ]),
     );
+  }
+
+  /** The principals an Allow statement of the resource policy lets read the value. */
+  private resourceReaders(): iam.IPrincipal[] {
+    return this.allowStatements
+      .filter((s) => s.actions.some((a) => a === 'secretsmanager:GetSecretValue' || a === 'secretsmanager:*'))
+      .flatMap((s) => s.principals);
   }
 
   /** This account, and the account of every principal an Allow statement names. */
@@ -455,6 +470,11 @@ export class VaultSecret extends secretsmanager.Secret {
     return accounts;
   }
 }
+
+const BREAK_GLASS_RULES: PrincipalRules = { allowAccount: false, serviceHint: BREAK_GLASS_SERVICE_HINT };
+const WRITER_RULES: PrincipalRules = {
+  serviceHint: 'a service writes through a role of this account given grantWrite',
+};
 
 function defaultStrategy(content: SecretContent): RotationStrategy {
   return content.kind === SecretContentKind.GENERATED_JSON
@@ -515,17 +535,4 @@ function accountOf(principal: iam.IPrincipal): string | undefined {
   if (principal.principalAccount !== undefined) return principal.principalAccount;
   if (principal instanceof iam.ArnPrincipal) return Fn.select(4, Fn.split(':', principal.arn));
   return undefined;
-}
-
-function assertNotPublic(owner: string, principal: iam.IPrincipal) {
-  const fragment = principal.policyFragment.principalJson;
-  const aws = fragment.AWS ?? [];
-  if (principal instanceof iam.StarPrincipal || aws.includes('*')) {
-    invalid(
-      owner,
-      'readers',
-      'a public principal (*)',
-      'name the principals that may read; Block Public Policy refuses a public resource policy',
-    );
-  }
 }

@@ -95,7 +95,7 @@ describe('VaultSecret', () => {
       ],
       [
         { excludeCharacters: 'é' },
-        'invalid `excludeCharacters`: received "(not shown)"; allowed: printable ASCII characters only',
+        'invalid `excludeCharacters`: received "(not shown)"; allowed: at most 4096 printable ASCII characters',
       ],
       [
         { excludePunctuation: true, excludeNumbers: true, excludeUppercase: true, excludeLowercase: true },
@@ -266,7 +266,7 @@ describe('VaultSecret', () => {
     ])('refuses a public reader (%s)', (_name, principal) => {
       const { stack } = newStack();
       expect(() => secretIn(stack, { readers: [principal()] })).toThrow(
-        'VaultSecret Test/Secret: invalid `readers`: received "a public principal (*)"; name the principals that may read; Block Public Policy refuses a public resource policy.',
+        /^VaultSecret Test\/Secret: invalid `readers`: received .*; a public principal \(\*\) lets anyone in: name the roles, users or accounts instead\.$/,
       );
     });
 

@@ -1,7 +1,7 @@
-import { Aws, DefaultStackSynthesizer, Fn, Stack } from 'aws-cdk-lib';
+import { Aws, DefaultStackSynthesizer, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { invalid } from './validation';
+import { invalid, PrincipalRules, validatePrincipal } from './validation';
 
 /**
  * The ARN of the role CloudFormation deploys this stack with: the one identity that the guards of our
@@ -26,12 +26,40 @@ export function deploymentRoleArn(scope: Construct, owner: string, role?: iam.IR
   );
 }
 
+/** An IAM role or user ARN pattern with wildcards only in its name, as `aws:PrincipalArn` takes it. */
+const ARN_PATTERN = /^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[A-Za-z0-9+=,.@_/*?-]+$/;
+
 /**
- * The `aws:PrincipalArn` patterns that stand for a principal. A role's sessions carry the role's ARN;
- * an account principal delegates to every identity of that account; a service acts as itself and is
- * exempt from our denies through `aws:PrincipalIsAWSService`, so it needs no pattern.
+ * The `aws:PrincipalArn` patterns that stand for a principal in a condition. A role's sessions carry
+ * the role's ARN; an account principal delegates to every identity of that account; a service acts as
+ * itself and is exempt from our denies through `aws:PrincipalIsAWSService`, so it needs no pattern.
+ * The principal is validated first (public, malformed and, unless `rules` allows them, service
+ * principals are refused); an ARN principal may carry wildcards in the role or user name (an SSO
+ * permission set's roles), since a condition, unlike a policy's Principal, accepts them.
  */
-export function principalArnPatterns(owner: string, prop: string, principal: iam.IPrincipal): string[] {
+export function principalArnPatterns(
+  owner: string,
+  prop: string,
+  principal: iam.IPrincipal,
+  rules: PrincipalRules = {},
+): string[] {
+  const wildcardArn =
+    principal instanceof iam.ArnPrincipal &&
+    !Token.isUnresolved(principal.arn) &&
+    principal.arn.includes('*') &&
+    principal.arn !== '*';
+  if (wildcardArn) {
+    if (!ARN_PATTERN.test(principal.arn)) {
+      invalid(
+        owner,
+        prop,
+        principal.arn,
+        'allowed: an IAM role or user ARN with wildcards only in its name, e.g. "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*"',
+      );
+    }
+    return [principal.arn];
+  }
+  validatePrincipal(owner, prop, principal, rules);
   if (principal instanceof iam.ServicePrincipal) return [];
   const role = principal as Partial<iam.IRole>;
   if (typeof role.roleArn === 'string') return [role.roleArn];
@@ -47,6 +75,19 @@ export function principalArnPatterns(owner: string, prop: string, principal: iam
     principal.toString(),
     'allowed: a role, a user, an ArnPrincipal, an account or a service principal, so that a policy condition can name it',
   );
+}
+
+/** What to say when a service principal is named where a person or a role must be. */
+export const KEY_ADMIN_SERVICE_HINT =
+  'a key administrator is a role or user that people assume; services use the key through Secrets Manager';
+export const BREAK_GLASS_SERVICE_HINT = 'the break-glass principal is a role people assume in an emergency';
+
+/** Refuses an empty list: a prop given as `[]` is a mistake, not a way to say "none". */
+export function nonEmpty<T>(owner: string, prop: string, list: T[] | undefined): T[] {
+  if (list !== undefined && list.length === 0) {
+    invalid(owner, prop, list, 'name at least one, or leave it out');
+  }
+  return list ?? [];
 }
 
 /** Distinct patterns; tokens are compared by their string form, which is stable within one app. */
