@@ -429,10 +429,9 @@ export class VaultSecret extends secretsmanager.Secret {
     if (denyUnlistedReaders) {
       this.resourcePolicy.addStatements(
         guard('DenyReadsByUndeclaredPrincipals', ['secretsmanager:GetSecretValue'], () => [
-          ...patterns('readers', [
-            ...this.allowStatements.flatMap((s) => s.principals),
-            ...this.identityReaders,
-          ]),
+          ...patterns('readers', [...this.resourceReaders(), ...this.identityReaders], {
+            allowService: true,
+          }),
           ...rotation,
           this.deploymentRoleArn,
         ]),
