@@ -169,6 +169,24 @@ describe('VaultSecret', () => {
   });
 
   describe('resource policy', () => {
+    test('a service reader is allowed only for this account (aws:SourceAccount: no confused deputy)', () => {
+      const { stack } = newStack();
+      secretIn(stack, { readers: [new iam.ServicePrincipal('appsync.amazonaws.com')] });
+      const statements = statementsBySid(policyOf(stack).ResourcePolicy);
+      expect(statements.AllowListedService0).toEqual({
+        Sid: 'AllowListedService0',
+        Effect: 'Allow',
+        Principal: { Service: 'appsync.amazonaws.com' },
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      });
+      // A service acts as itself: the read deny lets it through by aws:PrincipalIsAWSService.
+      expect(statements.DenyReadsByUndeclaredPrincipals.Condition.BoolIfExists).toEqual({
+        'aws:PrincipalIsAWSService': 'false',
+      });
+    });
+
     test('is always present, with Block Public Policy on', () => {
       const { stack } = newStack();
       secretIn(stack);
