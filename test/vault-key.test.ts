@@ -256,7 +256,7 @@ describe('VaultKey', () => {
     });
   });
 
-  test('grantEncryptViaSecretsManager gives encrypt actions through Secrets Manager only', () => {
+  test('grantEncryptViaSecretsManager gives what a writer needs (GenerateDataKey, Decrypt) through Secrets Manager only', () => {
     const { stack } = newStack();
     const key = new VaultKey(stack, 'Key');
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
@@ -265,7 +265,7 @@ describe('VaultKey', () => {
       PolicyDocument: {
         Statement: [
           Match.objectLike({
-            Action: ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
             Condition: { StringEquals: { 'kms:ViaService': VIA_SM } },
           }),
         ],

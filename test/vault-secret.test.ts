@@ -385,7 +385,7 @@ describe('VaultSecret', () => {
               Action: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
             }),
             Match.objectLike({
-              Action: ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+              Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
               Condition: { StringEquals: { 'kms:ViaService': VIA_SM } },
             }),
           ],

@@ -36,18 +36,18 @@ export const SECRET_MANAGEMENT_ACTIONS = [
 /** KMS side of a read: decryption only, and only through Secrets Manager. */
 export const KEY_DECRYPT_ACTIONS = ['kms:Decrypt'];
 
-/** KMS side of a write: Secrets Manager encrypts each new version under a fresh data key. */
-export const KEY_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+/**
+ * KMS side of a write: Secrets Manager encrypts each new version under a fresh data key, and its
+ * guide ("Permissions for the KMS key") asks for kms:Decrypt too from whoever changes a value. Through
+ * Secrets Manager only, Decrypt serves no read: the secret's policy decides GetSecretValue.
+ */
+export const KEY_ENCRYPT_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 
 /** Every cryptographic operation on the key: each must come through Secrets Manager. */
-export const KEY_CRYPTO_ACTIONS = [...KEY_DECRYPT_ACTIONS, ...KEY_ENCRYPT_ACTIONS];
+export const KEY_CRYPTO_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
 
 /** Every cryptographic use the key allows, all of it through Secrets Manager. */
-export const KEY_USE_VIA_SECRETS_MANAGER_ACTIONS = [
-  ...KEY_DECRYPT_ACTIONS,
-  ...KEY_ENCRYPT_ACTIONS,
-  'kms:DescribeKey',
-];
+export const KEY_USE_VIA_SECRETS_MANAGER_ACTIONS = [...KEY_CRYPTO_ACTIONS, 'kms:DescribeKey'];
 
 /**
  * Key administration for the account. Listed one by one on purpose: the usual `kms:Create*`

@@ -801,28 +801,43 @@ export class IamEvaluator {
     secret: string,
     context: Record<string, ContextValue> = {},
   ): Promise<TwoSidedDecision> {
-    return this.twoSided(principal, secret, 'secretsmanager:PutSecretValue', 'kms:GenerateDataKey', context);
+    // Secrets Manager's guide ("Permissions for the KMS key"): whoever creates or changes a value needs
+    // kms:GenerateDataKey and kms:Decrypt on the key, Secrets Manager calling KMS on their behalf.
+    return this.twoSided(
+      principal,
+      secret,
+      'secretsmanager:PutSecretValue',
+      ['kms:GenerateDataKey', 'kms:Decrypt'],
+      context,
+    );
   }
 
   private async twoSided(
     principal: Principal,
     secret: string,
     secretAction: string,
-    keyAction: string,
+    keyActions: string | string[],
     context: Record<string, ContextValue>,
   ): Promise<TwoSidedDecision> {
     const secretDecision = await this.decide({ principal, action: secretAction, resource: secret, context });
     const key = this.keyOfSecret(secret);
-    const keyDecision = await this.decide({
-      principal,
-      action: keyAction,
-      resource: key,
-      via: 'secretsmanager',
-      context: {
-        'kms:EncryptionContext:SecretARN': secretDecision.resourceArn,
-        'kms:EncryptionContextKeys': ['SecretARN', 'SecretVersionId'],
-      },
-    });
+    const keyDecisions = await Promise.all(
+      [keyActions].flat().map((action) =>
+        this.decide({
+          principal,
+          action,
+          resource: key,
+          via: 'secretsmanager',
+          context: {
+            'kms:EncryptionContext:SecretARN': secretDecision.resourceArn,
+            'kms:EncryptionContextKeys': ['SecretARN', 'SecretVersionId'],
+          },
+        }),
+      ),
+    );
+    const keyDecision = keyDecisions.reduce((worst, d) =>
+      ORDER[d.decision] > ORDER[worst.decision] ? d : worst,
+    );
     const worst =
       ORDER[secretDecision.decision] >= ORDER[keyDecision.decision] ? secretDecision : keyDecision;
     const decisive = worst.decision === 'Allowed' ? [secretDecision, keyDecision] : [worst];
