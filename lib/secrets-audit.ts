@@ -1,6 +1,7 @@
 import { Duration, Lazy, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -18,12 +19,14 @@ import { AuditRules } from './audit/audit-rules';
 import {
   AUDIT_METRICS,
   AuditScope,
-  estimatedLength,
+  BREAK_GLASS_METRICS,
+  BreakGlassIdentity,
   MAX_FILTER_PATTERN_LENGTH,
   SECRET_ID_DIMENSION,
 } from './audit/audit-scope';
 import { AuditTopic } from './audit/audit-topic';
 import { AuditTrail } from './audit/audit-trail';
+import { BREAK_GLASS_SERVICE_HINT, deploymentRoleArn, principalArnPatterns } from './private/principals';
 import { invalid } from './private/validation';
 import { RotationFunction } from './rotation-function';
 import { SecretsVault } from './secrets-vault';
@@ -40,6 +43,7 @@ const NAMESPACE = /^[A-Za-z0-9 ._\-/#:]{1,255}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const DASHBOARD_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const MAX_ALARM_PERIOD_MINUTES = 1440;
+const MATCH_NOTHING = '{ $.eventSource = "none" }';
 
 /**
  * Properties of a SecretsAudit.
@@ -106,9 +110,10 @@ export interface SecretsAuditProps {
   readonly accessDeniedThreshold?: number;
 
   /**
-   * Weakening or destructive changes (key disabled, scheduled for deletion, new key or secret
-   * policy, secret deleted, rotation cancelled) in one period that raise the change alarm (a whole
-   * number, 1 or more).
+   * Management calls on the watched keys (the audit's own included) and secrets in one period that
+   * raise the change alarm (a whole number, 1 or more): every successful write call (policies, tags,
+   * aliases, grants, rotation, replication, deletion, restore), and every value written by anyone
+   * but the vault's rotation function. A deployment that changes a vault makes such calls too.
    *
    * @default 1
    */
@@ -128,13 +133,25 @@ export interface SecretsAuditProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * The role CloudFormation deploys the stack with: the only principal the trail's buckets let
+   * delete them or their objects, or change their policy, versioning, lifecycle or lock. Used only
+   * when the audit creates its trail.
+   *
+   * @default - the CloudFormation execution role of the stack's `DefaultStackSynthesizer`; other
+   *   synthesizers must name it
+   */
+  readonly deploymentRole?: iam.IRole;
 }
 
 /**
  * Watches one or more SecretsVaults: when their keys and secrets rotate, when rotation fails, who
- * reads what, refused requests and weakening changes. CloudTrail records (from a trail of its own or
- * an existing trail's log group) feed one metric filter per signal, EventBridge rules notify at
- * once on failed rotations and destructive changes, alarms notify an encrypted SNS topic, and one
+ * reads what, refused requests, every management call on their keys (and the audit's own key) and
+ * secrets, values written outside rotation, and any call by a vault's break-glass principal.
+ * CloudTrail records (from a trail of its own or an existing trail's log group) feed one metric
+ * filter per signal, EventBridge rules notify at once on failed rotations and management calls (with
+ * a dead-letter queue for what they cannot deliver), alarms notify an encrypted SNS topic, and one
  * dashboard shows it all. Its size does not grow with the number of secrets, and a vault adds one
  * clause to a pattern, not a resource.
  */
@@ -175,11 +192,21 @@ export class SecretsAudit extends Construct {
   /** Refused requests on the watched secrets and keys. */
   public readonly accessDeniedAlarm: cloudwatch.Alarm;
 
-  /** Weakening or destructive changes of the watched keys and secrets. */
+  /**
+   * Management calls on the watched keys (the audit's own included) and secrets, and values written
+   * outside rotation.
+   */
   public readonly destructiveChangeAlarm: cloudwatch.Alarm;
 
-  private readonly scope = new AuditScope();
+  /** Notifications the EventBridge rules could not deliver to the topic (their dead-letter queue is not empty). */
+  public readonly notificationDeliveryFailedAlarm: cloudwatch.Alarm;
+
+  private readonly scope = new AuditScope(() => this.rotationRoleIds());
   private readonly watched: SecretsVault[] = [];
+  private readonly period: Duration;
+  private readonly breakGlassFilters: Partial<Record<keyof typeof BREAK_GLASS_METRICS, logs.MetricFilter>> =
+    {};
+  private breakGlassUsedAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SecretsAuditProps = {}) {
     super(scope, id);
@@ -187,6 +214,7 @@ export class SecretsAudit extends Construct {
     this.metricNamespace = props.metricNamespace ?? DEFAULT_AUDIT_NAMESPACE;
     validateProps(owner, this.metricNamespace, props);
     const period = props.alarmPeriod ?? Duration.minutes(5);
+    this.period = period;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.encryptionKey = new AuditKey(this, 'Key', { removalPolicy });
@@ -198,6 +226,7 @@ export class SecretsAudit extends Construct {
         ...trail.createOptions,
         encryptionKey: this.encryptionKey,
         removalPolicy,
+        deploymentRoleArn: deploymentRoleArn(this, owner, props.deploymentRole),
       });
       this.logGroup = this.trail.logGroup;
     }
@@ -206,7 +235,14 @@ export class SecretsAudit extends Construct {
       encryptionKey: this.encryptionKey,
       email: props.alarmEmail,
     }).topic;
-    this.rules = new AuditRules(this, 'Rules', { topic: this.topic });
+    this.rules = new AuditRules(this, 'Rules', {
+      topic: this.topic,
+      encryptionKey: this.encryptionKey,
+      routineWriterIds: () => this.scope.routineWriterIds(),
+    });
+    // The audit's own key guards the evidence: its management calls are watched like a vault key's.
+    this.scope.addManagedKeyId(this.encryptionKey.keyId);
+    this.rules.watchKey(this.encryptionKey.keyId);
 
     const patterns = () => this.scope.filterPatterns();
     const filters: Partial<Record<AuditSignal, logs.MetricFilter>> = {};
@@ -226,20 +262,7 @@ export class SecretsAudit extends Construct {
     this.metricFilters = filters as Record<AuditSignal, logs.MetricFilter>;
 
     const count = (signal: AuditSignal) => this.metricFilters[signal].metric({ statistic: 'Sum', period });
-    const alarm = (alarmId: string, description: string, threshold: number, metric: cloudwatch.IMetric) => {
-      const created = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // No event in a period means nothing happened, not that the audit is blind.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
-      return created;
-    };
-    this.rotationFailedAlarm = alarm(
+    this.rotationFailedAlarm = this.newAlarm(
       'RotationFailedAlarm',
       'A rotation of a watched secret failed or was abandoned. The current value still works. Read the ' +
         'rotation function log for the failing step, fix it, then rotate again.',
@@ -263,7 +286,7 @@ export class SecretsAudit extends Construct {
         }),
       ]),
     );
-    this.rotationFunctionErrorsAlarm = alarm(
+    this.rotationFunctionErrorsAlarm = this.newAlarm(
       'RotationFunctionErrorsAlarm',
       'A rotation function step failed (its own RotationStepFailed metric). Secrets Manager retries; the ' +
         'function log names the step and the reason.',
@@ -277,25 +300,41 @@ export class SecretsAudit extends Construct {
         period,
       }),
     );
-    this.accessDeniedAlarm = alarm(
+    this.accessDeniedAlarm = this.newAlarm(
       'AccessDeniedAlarm',
       'Requests on the watched secrets or keys were refused. See "Access denied by principal" on the audit ' +
         'dashboard for who called what.',
       props.accessDeniedThreshold ?? 1,
       count('accessDenied'),
     );
-    this.destructiveChangeAlarm = alarm(
+    this.destructiveChangeAlarm = this.newAlarm(
       'DestructiveChangeAlarm',
-      'A watched key was disabled, scheduled for deletion, lost its rotation or got a new policy, or a watched ' +
-        'secret got a new resource policy, was deleted, or had its rotation cancelled. If unplanned: ' +
-        'CancelKeyDeletion / EnableKey / RestoreSecret, and compare policies with the template.',
+      'A management call on a watched key (the audit key included) or secret succeeded: a policy, tag, alias, ' +
+        'grant, rotation, replication, deletion or restore, or a value written by someone other than the ' +
+        'rotation function. A deployment that changes the vault does this too; if it was not one: ' +
+        'CancelKeyDeletion / EnableKey / RestoreSecret, compare policies with the template, and see "Key events" ' +
+        'on the audit dashboard for who called what.',
       props.destructiveChangeThreshold ?? 1,
       new cloudwatch.MathExpression({
-        expression: 'FILL(keys, 0) + FILL(secrets, 0)',
-        usingMetrics: { keys: count('keyChanged'), secrets: count('secretChanged') },
-        label: 'Destructive changes',
+        expression: 'FILL(keys, 0) + FILL(secrets, 0) + FILL(values, 0)',
+        usingMetrics: {
+          keys: count('keyChanged'),
+          secrets: count('secretChanged'),
+          values: count('secretValueWritten'),
+        },
+        label: 'Management calls',
         period,
       }),
+    );
+    this.notificationDeliveryFailedAlarm = this.newAlarm(
+      'NotificationDeliveryFailedAlarm',
+      'An audit notification could not be delivered from an EventBridge rule to the topic (at once on a ' +
+        'permission error, after up to a day of retries otherwise) and waits in the rules’ dead-letter queue, ' +
+        'kept 14 days. Each message’s ERROR_CODE and ERROR_MESSAGE attributes say why (often the topic or key ' +
+        'policy): fix it, read the events, then delete the messages. This alarm shows red on the dashboard ' +
+        'even when the topic itself is what fails.',
+      1,
+      this.rules.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
     );
 
     this.queries = new AuditQueries(this, 'Queries', { logGroup: this.logGroup, scope: this.scope });
@@ -311,7 +350,16 @@ export class SecretsAudit extends Construct {
         rotationStepFailed: this.rotationFunctionErrorsAlarm,
         accessDenied: this.accessDeniedAlarm,
         destructiveChange: this.destructiveChangeAlarm,
+        notificationDeliveryFailed: this.notificationDeliveryFailedAlarm,
       },
+      laterAlarms: () => (this.breakGlassUsedAlarm ? [this.breakGlassUsedAlarm] : []),
+      laterChangeMetrics: () =>
+        (
+          [
+            [this.breakGlassFilters.calls, 'Break-glass calls'],
+            [this.breakGlassFilters.assumptions, 'Break-glass role assumed'],
+          ] as const
+        ).flatMap(([filter, label]) => (filter ? [filter.metric({ statistic: 'Sum', period, label })] : [])),
     }).dashboard;
 
     for (const vault of props.vaults ?? []) {
@@ -322,11 +370,13 @@ export class SecretsAudit extends Construct {
 
   /**
    * Watches a vault: its secrets (by name prefix, present and future) and its key join every
-   * pattern, rule and query of the audit. Watching a vault twice, or two vaults sharing a key, adds
-   * nothing twice.
+   * pattern, rule and query of the audit, its rotation function's writes count as routine, and its
+   * break-glass principal (if any) is alarmed on every call. Watching a vault twice, or two vaults
+   * sharing a key or a break-glass principal, adds nothing twice.
    */
   public watch(vault: SecretsVault): void {
     if (this.watched.includes(vault)) return;
+    const breakGlass = vault.breakGlass ? breakGlassIdentity(this, vault, vault.breakGlass) : undefined;
     this.watched.push(vault);
     if (this.scope.addPrefix(vault.namePrefix)) {
       this.rules.watchPrefix(vault.namePrefix);
@@ -335,6 +385,27 @@ export class SecretsAudit extends Construct {
     if (this.scope.addKeyId(keyId)) {
       this.rules.watchKey(keyId);
     }
+    if (breakGlass && this.scope.addBreakGlass(breakGlass)) {
+      this.alarmOnBreakGlass();
+    }
+  }
+
+  /**
+   * Any call by a watched vault's break-glass principal, or any attempt to assume its role;
+   * undefined while no watched vault names one.
+   */
+  public get breakGlassAlarm(): cloudwatch.Alarm | undefined {
+    return this.breakGlassUsedAlarm;
+  }
+
+  /**
+   * The metric filters behind `breakGlassAlarm` (the principals' calls, and attempts to assume them);
+   * empty while no watched vault names a break-glass principal.
+   */
+  public get breakGlassMetricFilters(): logs.MetricFilter[] {
+    return [this.breakGlassFilters.calls, this.breakGlassFilters.assumptions].filter(
+      (f): f is logs.MetricFilter => f !== undefined,
+    );
   }
 
   /** The vaults watched so far. */
@@ -349,22 +420,96 @@ export class SecretsAudit extends Construct {
       .filter((fn): fn is RotationFunction => fn !== undefined);
   }
 
+  /** The unique ids of the watched vaults' rotation roles, whose value writes are routine. */
+  private rotationRoleIds(): string[] {
+    return this.rotationFunctions().map((fn) => fn.role.roleId);
+  }
+
+  /**
+   * Two filters and one alarm serve every break-glass principal, created with the first: the
+   * patterns list the principals at synth.
+   */
+  private alarmOnBreakGlass(): void {
+    if (this.breakGlassUsedAlarm) return;
+    for (const signal of Object.keys(BREAK_GLASS_METRICS) as (keyof typeof BREAK_GLASS_METRICS)[]) {
+      this.breakGlassFilters[signal] = new logs.MetricFilter(this, `BreakGlass${capitalize(signal)}Filter`, {
+        logGroup: this.logGroup,
+        filterPattern: logs.FilterPattern.literal(
+          // Never empty: an empty pattern would count every event of the log group.
+          Lazy.string({ produce: () => this.scope.breakGlassPatterns()?.[signal] ?? MATCH_NOTHING }),
+        ),
+        metricNamespace: this.metricNamespace,
+        metricName: BREAK_GLASS_METRICS[signal],
+        metricValue: '1',
+        unit: cloudwatch.Unit.COUNT,
+      });
+    }
+    const count = (signal: keyof typeof BREAK_GLASS_METRICS) =>
+      this.breakGlassFilters[signal]!.metric({ statistic: 'Sum', period: this.period });
+    this.breakGlassUsedAlarm = this.newAlarm(
+      'BreakGlassUsedAlarm',
+      'The break-glass principal of a watched vault made a call (in any service or region), or someone tried to ' +
+        'assume its role. If no emergency was declared: revoke the role’s active sessions, then find what it did ' +
+        'in the trail log group (userIdentity.sessionContext.sessionIssuer.arn) and undo it.',
+      1,
+      new cloudwatch.MathExpression({
+        expression: 'FILL(calls, 0) + FILL(assumptions, 0)',
+        usingMetrics: { calls: count('calls'), assumptions: count('assumptions') },
+        label: 'Break-glass calls and assumptions',
+        period: this.period,
+      }),
+    );
+  }
+
+  private newAlarm(
+    alarmId: string,
+    description: string,
+    threshold: number,
+    metric: cloudwatch.IMetric,
+  ): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, alarmId, {
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No event in a period means nothing happened, not that the audit is blind.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    created.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    return created;
+  }
+
   private validateScope(): string[] {
     const owner = `SecretsAudit ${this.node.path}`;
     if (this.scope.isEmpty) {
       return [`${owner}: no vault is watched; pass \`vaults\` or call \`watch(vault)\`.`];
     }
     const errors: string[] = [];
-    const patterns = this.scope.filterPatterns();
-    for (const signal of Object.keys(patterns) as AuditSignal[]) {
-      const length = estimatedLength(patterns[signal]);
+    const signalPatterns = this.scope.filterPatterns();
+    const patterns: [string, string | undefined][] = [
+      ...(Object.keys(AUDIT_METRICS) as AuditSignal[]).map((signal): [string, string] => [
+        AUDIT_METRICS[signal],
+        signalPatterns[signal],
+      ]),
+      ...(Object.keys(BREAK_GLASS_METRICS) as (keyof typeof BREAK_GLASS_METRICS)[]).map(
+        (signal): [string, string | undefined] => [
+          BREAK_GLASS_METRICS[signal],
+          this.scope.breakGlassPatterns()?.[signal],
+        ],
+      ),
+    ];
+    for (const [metricName, pattern] of patterns) {
+      if (pattern === undefined) continue;
+      const length = this.scope.estimatedLength(pattern);
       if (length > MAX_FILTER_PATTERN_LENGTH) {
         errors.push(
-          `${owner}: the filter pattern of the ${AUDIT_METRICS[signal]} metric would be about ${length} characters ` +
-            `for ${this.scope.prefixes.length} name prefixes and ${this.scope.keyIds.length} keys; CloudWatch Logs ` +
-            `allows ${MAX_FILTER_PATTERN_LENGTH}. Split the vaults across several SecretsAudit constructs (each with ` +
-            'its own `metricNamespace`, sharing the trail through `AuditTrail.fromLogGroup`), or give the vaults ' +
-            'shorter `namePrefix`es.',
+          `${owner}: the filter pattern of the ${metricName} metric would be about ${length} characters ` +
+            `for ${this.scope.prefixes.length} name prefixes, ${this.scope.keyIds.length} vault keys, ` +
+            `${this.scope.routineWriterIds().length} rotation roles and ${this.scope.breakGlass.length} break-glass ` +
+            `principals; CloudWatch Logs allows ${MAX_FILTER_PATTERN_LENGTH}. Split the vaults across several ` +
+            'SecretsAudit constructs (each with its own `metricNamespace`, sharing the trail through ' +
+            '`AuditTrail.fromLogGroup`), or give the vaults shorter `namePrefix`es.',
         );
       }
     }
@@ -420,4 +565,42 @@ function validateProps(owner: string, namespace: string, props: SecretsAuditProp
 
 function capitalize(value: string): string {
   return value.charAt(0).toUpperCase() + value.slice(1);
+}
+
+/**
+ * How the audit recognizes a vault's break-glass principal in CloudTrail. The vault's own rules
+ * apply (a vault that brings its own key and has no secret yet has not checked them): a principal
+ * that stands for a whole account or a service is refused, since every call of the account or
+ * service would raise the alarm, which would then say nothing.
+ */
+function breakGlassIdentity(
+  audit: Construct,
+  vault: SecretsVault,
+  principal: iam.IPrincipal,
+): BreakGlassIdentity {
+  const owner = `SecretsAudit ${audit.node.path} (watching vault ${vault.node.path})`;
+  const patterns = principalArnPatterns(owner, 'breakGlass', principal, {
+    allowAccount: false,
+    serviceHint: BREAK_GLASS_SERVICE_HINT,
+  });
+  if (patterns.length !== 1) {
+    return invalid(
+      owner,
+      'breakGlass',
+      principal.toString(),
+      'allowed: one role or user, so that its calls can be told apart',
+    );
+  }
+  const role = principal as Partial<iam.IRole>;
+  if (typeof role.roleArn === 'string') return { arn: role.roleArn, kind: 'role' };
+  const user = principal as Partial<iam.IUser>;
+  if (typeof user.userArn === 'string') return { arn: user.userArn, kind: 'user' };
+  return { arn: patterns[0], kind: kindOfArn(patterns[0]) };
+}
+
+/** A role's sessions carry the role's ARN as their issuer; anything else is the caller's own ARN. */
+function kindOfArn(arn: string): BreakGlassIdentity['kind'] {
+  if (Token.isUnresolved(arn)) return 'unknown';
+  const resource = arn.split(':').slice(5).join(':');
+  return resource.startsWith('role/') ? 'role' : 'user';
 }

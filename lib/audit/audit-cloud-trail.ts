@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { acknowledgeWildcardResource } from '../private/nag';
-import { validateDays } from '../private/validation';
+import { invalid, validateDays } from '../private/validation';
 import { AuditKey } from './audit-key';
 import { AuditTrailOptions, MAX_OBJECT_EXPIRATION_DAYS } from './audit-trail';
 
@@ -15,6 +15,34 @@ export const NONCURRENT_VERSION_DAYS = 90;
 
 /** The prefix under which the trail bucket's access logs land in the access-log bucket. */
 export const TRAIL_BUCKET_ACCESS_LOG_PREFIX = 'trail-bucket/';
+
+/** The trail's log files expire after this many days unless `objectExpiration` says otherwise. */
+export const DEFAULT_OBJECT_EXPIRATION_DAYS = 365;
+
+/**
+ * What only the deployment may do to the audit's buckets: delete them or their objects, and change
+ * whatever decides how long objects live or who may act on them. Written out one by one, so that a
+ * reviewer sees exactly what the guard covers.
+ */
+export const GUARDED_BUCKET_ACTIONS = [
+  's3:DeleteBucket',
+  's3:DeleteBucketPolicy',
+  's3:PutBucketPolicy',
+  's3:PutBucketAcl',
+  's3:PutBucketOwnershipControls',
+  's3:PutBucketPublicAccessBlock',
+  's3:PutBucketVersioning',
+  's3:PutLifecycleConfiguration',
+  's3:PutBucketLogging',
+  's3:PutEncryptionConfiguration',
+  's3:PutReplicationConfiguration',
+  's3:PutBucketObjectLockConfiguration',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:PutObjectRetention',
+  's3:PutObjectLegalHold',
+  's3:BypassGovernanceRetention',
+];
 
 /**
  * Properties of an AuditCloudTrail.
@@ -29,12 +57,20 @@ export interface AuditCloudTrailProps extends AuditTrailOptions {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * The ARN of the role CloudFormation deploys the stack with: the only principal the buckets'
+   * policies let delete them, delete objects or change their policy, versioning, lifecycle or lock.
+   */
+  readonly deploymentRoleArn: string;
 }
 
 /**
  * A multi-region CloudTrail trail of all management events (reads included), with log file
  * validation, encrypted with the audit's key, delivered to a versioned, KMS-encrypted S3 bucket
  * (whose access is logged to a second hardened bucket) and to an encrypted CloudWatch Logs group.
+ * Both buckets deny deleting them or their objects, and loosening them, to everyone but the
+ * deployment; the trail bucket takes S3 Object Lock when asked.
  */
 export class AuditCloudTrail extends Construct {
   /** The trail. */
@@ -63,6 +99,7 @@ export class AuditCloudTrail extends Construct {
     const owner = `AuditTrail ${this.node.path}`;
     validateDays(owner, 'objectExpiration', props.objectExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
     validateDays(owner, 'accessLogExpiration', props.accessLogExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
+    validateObjectLock(owner, props);
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const key = props.encryptionKey;
@@ -102,8 +139,10 @@ export class AuditCloudTrail extends Construct {
       bucketKeyEnabled: true,
       ...hardened(removalPolicy),
       lifecycleRules: [expire(props.objectExpiration)],
+      objectLockDefaultRetention: props.objectLockRetention,
     });
     for (const bucket of [this.bucket, this.accessLogBucket]) {
+      guardAgainstDeletion(bucket, props.deploymentRoleArn);
       Validations.of(bucket).acknowledge({
         id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
         reason:
@@ -199,6 +238,43 @@ export class AuditCloudTrail extends Construct {
   }
 }
 
+/**
+ * Denies deleting the bucket or its objects, and changing its policy, versioning, lifecycle,
+ * logging, encryption or lock, to everyone but the deployment, an account administrator included.
+ * Ways back: a stack update (the deployment may change the policy), and the account's root user,
+ * whom S3 always lets get, put and delete a bucket policy, whatever the policy says.
+ */
+function guardAgainstDeletion(bucket: s3.Bucket, deploymentRoleArn: string): void {
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyDeletionAndGuardChangesExceptDeployment',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: GUARDED_BUCKET_ACTIONS,
+      resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': deploymentRoleArn } },
+    }),
+  );
+}
+
+function validateObjectLock(owner: string, props: AuditCloudTrailProps): void {
+  const retention = props.objectLockRetention;
+  if (retention === undefined) return;
+  validateDays(owner, 'objectLockRetention', retention.duration, 1, MAX_OBJECT_EXPIRATION_DAYS);
+  const expiration = props.objectExpiration ?? Duration.days(DEFAULT_OBJECT_EXPIRATION_DAYS);
+  if (Token.isUnresolved(retention.duration.toSeconds()) || Token.isUnresolved(expiration.toSeconds()))
+    return;
+  if (retention.duration.toSeconds() > expiration.toSeconds()) {
+    invalid(
+      owner,
+      'objectLockRetention',
+      retention.duration,
+      `allowed: at most \`objectExpiration\` (${expiration.toHumanString()}); a log file would expire while still ` +
+        'locked and be kept, and billed, until its lock ends. Raise `objectExpiration` or shorten the retention',
+    );
+  }
+}
+
 function hardened(removalPolicy: RemovalPolicy): s3.BucketProps {
   return {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -213,7 +289,7 @@ function hardened(removalPolicy: RemovalPolicy): s3.BucketProps {
 function expire(after: Duration | undefined): s3.LifecycleRule {
   return {
     id: 'Expire',
-    expiration: after ?? Duration.days(365),
+    expiration: after ?? Duration.days(DEFAULT_OBJECT_EXPIRATION_DAYS),
     // A replaced or deleted log file is what an investigation looks for: keep it a quarter more.
     noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS),
     abortIncompleteMultipartUploadAfter: Duration.days(1),

@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { RotationFunction } from '../rotation-function';
 import { AuditQueries } from './audit-queries';
+import { LazyAlarmStatusWidget } from './lazy-alarm-status-widget';
 import { LazyGraphWidget } from './lazy-graph-widget';
 import { AUDIT_METRICS, SECRET_ID_DIMENSION } from './audit-scope';
 
@@ -27,6 +28,7 @@ export interface AuditDashboardAlarms {
   readonly accessDenied: cloudwatch.IAlarm;
   readonly destructiveChange: cloudwatch.IAlarm;
   readonly rotationStepFailed: cloudwatch.IAlarm;
+  readonly notificationDeliveryFailed: cloudwatch.IAlarm;
 }
 
 /**
@@ -50,6 +52,22 @@ export interface AuditDashboardProps {
 
   /** The rotation functions of the watched vaults, as they are at synth. */
   readonly rotationFunctions: () => RotationFunction[];
+
+  /**
+   * Alarms created after the dashboard (the break-glass alarm, with the first vault that names a
+   * break-glass principal), read at synth.
+   *
+   * @default - none
+   */
+  readonly laterAlarms?: () => cloudwatch.IAlarm[];
+
+  /**
+   * Metrics of signals created after the dashboard (break-glass use), read at synth and graphed
+   * with the management calls.
+   *
+   * @default - none
+   */
+  readonly laterChangeMetrics?: () => cloudwatch.IMetric[];
 
   /**
    * The dashboard's name.
@@ -106,17 +124,14 @@ export class AuditDashboard extends Construct {
       ),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({
-        title: 'Alarms',
-        alarms: [
-          alarms.rotationFailed,
-          alarms.rotationStepFailed,
-          alarms.accessDenied,
-          alarms.destructiveChange,
-        ],
-        width: 24,
-        height: 2,
-      }),
+      new LazyAlarmStatusWidget(24, 2, 'Alarms', () => [
+        alarms.rotationFailed,
+        alarms.rotationStepFailed,
+        alarms.accessDenied,
+        alarms.destructiveChange,
+        alarms.notificationDeliveryFailed,
+        ...(props.laterAlarms?.() ?? []),
+      ]),
     );
     this.dashboard.addWidgets(
       text(
@@ -168,20 +183,23 @@ export class AuditDashboard extends Construct {
         6,
         6,
         '## Keys and policies\nKey material rotations of the vault keys (expected every rotation period), and ' +
-          'changes that weaken a key or a secret. **Any change you did not plan**: DisableKey or ' +
-          'ScheduleKeyDeletion makes every secret unreadable (CancelKeyDeletion / EnableKey now); a new key or ' +
-          'resource policy may widen access — compare it with the template.',
+          'every management call on a watched key or secret: policies, tags, aliases, grants, rotation, ' +
+          'replication, deletion, and values written by anyone but the rotation function. A deployment that ' +
+          'changes the vault shows here too. **Any call you did not plan**: DisableKey or ScheduleKeyDeletion ' +
+          'makes every secret unreadable (CancelKeyDeletion / EnableKey now); a new key or resource policy may ' +
+          'widen access — compare it with the template. **Break-glass used** (when a vault names one): confirm the ' +
+          'emergency, or revoke the role’s sessions.',
       ),
-      new cloudwatch.GraphWidget({
-        title: 'Key rotations and changes',
+      new LazyGraphWidget(9, 6, () => ({
+        title: 'Key rotations and management calls',
         left: [
           metric(AUDIT_METRICS.keyRotated, 'Key material rotated'),
-          metric(AUDIT_METRICS.keyChanged, 'Key disabled / deletion / policy'),
-          metric(AUDIT_METRICS.secretChanged, 'Secret policy / deletion / rotation cancelled'),
+          metric(AUDIT_METRICS.keyChanged, 'Key management calls'),
+          metric(AUDIT_METRICS.secretChanged, 'Secret management calls'),
+          metric(AUDIT_METRICS.secretValueWritten, 'Values written outside rotation'),
+          ...(props.laterChangeMetrics?.() ?? []),
         ],
-        width: 9,
-        height: 6,
-      }),
+      })),
       table('Key events', queries.keyEvents),
     );
     this.dashboard.addWidgets(

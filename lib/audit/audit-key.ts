@@ -104,18 +104,37 @@ export class AuditKey extends kms.Key {
   }
 
   /**
-   * Lets CloudWatch alarms and EventBridge rules publish to a topic encrypted with the key. SNS
-   * calls KMS with the publisher's service principal and passes no source to condition on; the
-   * topic policy is where the source account and ARN are checked.
+   * Lets CloudWatch alarms of this account and region publish to a topic encrypted with the key, and
+   * EventBridge rules publish to it and to their encrypted dead-letter queue.
+   *
+   * CloudWatch passes the alarm as `aws:SourceArn` and its account as `aws:SourceAccount` through SNS
+   * to KMS, so the alarm statement names both. EventBridge does not: the SNS developer guide says
+   * that adding aws:SourceAccount or aws:SourceArn to a KMS key policy "is not supported for
+   * EventBridge-to-encrypted topics", and such a condition silently drops every notification. The
+   * rule statement therefore has none; what contains it is that only the audit's topic and queue use
+   * this key, and their own policies admit only this account's rules (the topic) and this audit's
+   * rules (the queue), by `aws:SourceArn`.
    */
   public allowTopicPublishers(): void {
+    const stack = Stack.of(this);
     this.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AlarmsAndRulesPublishToEncryptedTopic',
-        principals: [
-          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-          new iam.ServicePrincipal('events.amazonaws.com'),
-        ],
+        sid: 'AlarmsOfThisAccountPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: PUBLISH_ENCRYPTED_ACTIONS,
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+          },
+        },
+      }),
+    );
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'RulesPublishToEncryptedTopicAndDeadLetterQueue',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: PUBLISH_ENCRYPTED_ACTIONS,
         resources: ['*'],
       }),

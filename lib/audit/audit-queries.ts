@@ -1,7 +1,7 @@
 import { Lazy, Names } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { AuditScope, KEY_CHANGE_EVENTS } from './audit-scope';
+import { AuditScope, KEY_MANAGEMENT_EVENTS } from './audit-scope';
 
 const PRINCIPAL =
   'coalesce(userIdentity.sessionContext.sessionIssuer.arn, userIdentity.arn, userIdentity.invokedBy)';
@@ -28,7 +28,7 @@ export class AuditQueries extends Construct {
   /** The last rotation outcome and time of each secret. */
   public readonly lastRotation: logs.QueryString;
 
-  /** Key material rotations and weakening key changes. */
+  /** Key material rotations and the known key management calls. */
   public readonly keyEvents: logs.QueryString;
 
   /** Refused requests on the watched secrets and keys, by principal. */
@@ -40,7 +40,6 @@ export class AuditQueries extends Construct {
     // The scope grows as vaults are watched; the conditions are rendered at synth.
     const secretIn = (field: string) =>
       Lazy.string({ produce: () => watched.insightsSecretCondition(field) });
-    const keyIn = (field: string) => Lazy.string({ produce: () => watched.insightsKeyCondition(field) });
 
     this.readers = new logs.QueryString({
       fields: ['@timestamp', 'requestParameters.secretId as secret', `${PRINCIPAL} as principal`],
@@ -63,10 +62,20 @@ export class AuditQueries extends Construct {
       limit: 100,
     });
     this.keyEvents = new logs.QueryString({
-      fields: ['@timestamp', 'eventName', 'resources.0.ARN as key', `${PRINCIPAL} as actor`, 'errorCode'],
+      fields: [
+        '@timestamp',
+        'eventName',
+        // The alias calls name the alias first in `resources`; KMS records the key in responseElements.
+        'coalesce(responseElements.keyId, resources.0.ARN) as key',
+        `${PRINCIPAL} as actor`,
+        'errorCode',
+      ],
       filterStatements: [
-        `eventSource = "kms.amazonaws.com" and eventName in ${list(['RotateKey', ...KEY_CHANGE_EVENTS])}`,
-        keyIn('resources.0.ARN'),
+        `eventSource = "kms.amazonaws.com" and eventName in ${list(['RotateKey', ...KEY_MANAGEMENT_EVENTS])}`,
+        Lazy.string({
+          produce: () =>
+            `${watched.insightsKeyCondition('resources.0.ARN')} or ${watched.insightsKeyCondition('responseElements.keyId')}`,
+        }),
       ],
       sort: '@timestamp desc',
       limit: 50,

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 
 /** Trail log files and access logs are kept at most ten years. */
 export const MAX_OBJECT_EXPIRATION_DAYS = 3650;
@@ -30,6 +31,21 @@ export interface AuditTrailOptions {
    * @default Duration.days(365)
    */
   readonly accessLogExpiration?: Duration;
+
+  /**
+   * S3 Object Lock on the trail bucket: every log file version is write-once for this retention (1
+   * to 3650 whole days, at most `objectExpiration`), in governance mode (a principal allowed
+   * `s3:BypassGovernanceRetention` can still delete; the bucket policy denies it to all but the
+   * deployment) or compliance mode (nobody, the root user included, until the retention ends).
+   *
+   * Off by default because it costs and cannot be undone: Object Lock cannot be turned off on a
+   * bucket once on, every version is stored (and billed) until its retention ends, and in compliance
+   * mode the bucket cannot be emptied or deleted before then. The access-log bucket never gets it:
+   * S3 delivers no access logs to a bucket with Object Lock.
+   *
+   * @default - no Object Lock
+   */
+  readonly objectLockRetention?: s3.ObjectLockRetention;
 }
 
 /**

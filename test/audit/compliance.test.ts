@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { SecretContent, SecretsVault } from '../../lib';
 import { AuditTrail, SecretsAudit } from '../../lib/secrets-audit';
@@ -16,7 +18,12 @@ interface CfnLintFinding {
 }
 
 function vaultWithSecrets(stack: Stack, namePrefix: string): SecretsVault {
-  const vault = new SecretsVault(stack, 'Vault', { namePrefix });
+  const breakGlass = new iam.Role(stack, 'BreakGlass', {
+    assumedBy: new iam.AccountRootPrincipal(),
+    description:
+      'Emergency access to the vault: every call it makes raises the break-glass alarm of the audit',
+  });
+  const vault = new SecretsVault(stack, 'Vault', { namePrefix, breakGlass });
   vault.addSecret('PaymentsApiKey');
   vault.addSecret('OrdersDb', {
     content: SecretContent.generatedJson({ username: 'orders_app' }, 'password'),
@@ -25,7 +32,8 @@ function vaultWithSecrets(stack: Stack, namePrefix: string): SecretsVault {
 }
 
 /**
- * One app, two stacks (an audit with its own trail, and one on an organization trail's log group),
+ * One app, two stacks (an audit with its own trail, Object Lock on, and one on an organization
+ * trail's log group; both vaults with a break-glass role),
  * synthesized once with cdk-nag's AwsSolutions and NIST 800-53 rev 5 packs: an error-level finding
  * makes the synth throw. aws-cdk-lib's built-in CloudFormation validator stays off (3 s idle, 18 s on
  * a loaded machine): cfn-lint checks the same templates against the resource schemas below.
@@ -41,6 +49,7 @@ describe('compliance of a vault with an audit', () => {
     new SecretsAudit(own, 'Audit', {
       vaults: [vaultWithSecrets(own, 'example/orders')],
       alarmEmail: 'secops@example.com',
+      trail: AuditTrail.create({ objectLockRetention: s3.ObjectLockRetention.governance(Duration.days(90)) }),
     });
     const org = new Stack(app, 'AuditOrgTrail', { env });
     new SecretsAudit(org, 'Audit', {

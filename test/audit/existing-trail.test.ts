@@ -1,5 +1,9 @@
+import { App, CliCredentialsStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AUDIT_METRICS } from '../../lib/secrets-audit';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { SecretsVault } from '../../lib';
+import { AUDIT_METRICS, AuditTrail, SecretsAudit } from '../../lib/secrets-audit';
 import { AuditedStack, auditedStack, ORG_TRAIL_LOG_GROUP } from './support';
 
 describe('SecretsAudit on an existing (organization) trail', () => {
@@ -23,7 +27,8 @@ describe('SecretsAudit on an existing (organization) trail', () => {
 
   test('puts every metric filter on the existing log group', () => {
     const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')) as any[];
-    expect(filters).toHaveLength(Object.keys(AUDIT_METRICS).length);
+    // One per signal, and two for the vault's break-glass principal (its calls, its role assumed).
+    expect(filters).toHaveLength(Object.keys(AUDIT_METRICS).length + 2);
     for (const filter of filters) {
       expect(filter.Properties.LogGroupName).toBe(ORG_TRAIL_LOG_GROUP);
     }
@@ -37,23 +42,25 @@ describe('SecretsAudit on an existing (organization) trail', () => {
     }
   });
 
-  test('keeps its rules, alarms, encrypted topic and dashboard', () => {
+  test('keeps its rules and their dead-letter queue, alarms, encrypted topic and dashboard', () => {
     template.resourceCountIs('AWS::Events::Rule', 3);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.hasResourceProperties('AWS::SNS::Topic', {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditKey'), 'Arn'] },
     });
   });
 
-  test('its key serves the topic only: no CloudTrail or CloudWatch Logs statement', () => {
+  test('its key serves the topic and the dead-letter queue only: no CloudTrail or CloudWatch Logs statement', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       Description: Match.stringLikeRegexp('audit trail'),
       EnableKeyRotation: true,
       KeyPolicy: {
         Statement: [
           Match.objectLike({ Sid: 'AccountAdministersKey' }),
-          Match.objectLike({ Sid: 'AlarmsAndRulesPublishToEncryptedTopic' }),
+          Match.objectLike({ Sid: 'AlarmsOfThisAccountPublishToEncryptedTopic' }),
+          Match.objectLike({ Sid: 'RulesPublishToEncryptedTopicAndDeadLetterQueue' }),
         ],
       },
     });
@@ -68,4 +75,19 @@ describe('SecretsAudit on an existing (organization) trail', () => {
       expect(query.startsWith(`SOURCE '${ORG_TRAIL_LOG_GROUP}' | `)).toBe(true);
     }
   });
+});
+
+test('an audit on an existing trail needs no deployment role, whatever the stack’s synthesizer', () => {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'Legacy', {
+    env: { account: '123456789012', region: 'eu-west-1' },
+    synthesizer: new CliCredentialsStackSynthesizer(),
+  });
+  const vault = new SecretsVault(stack, 'Vault', {
+    namePrefix: 'team/app',
+    deploymentRole: iam.Role.fromRoleArn(stack, 'Deployer', 'arn:aws:iam::123456789012:role/deployer'),
+  });
+  const trail = AuditTrail.fromLogGroup(logs.LogGroup.fromLogGroupName(stack, 'Org', ORG_TRAIL_LOG_GROUP));
+  new SecretsAudit(stack, 'Audit', { vaults: [vault], trail });
+  Template.fromStack(stack).resourceCountIs('AWS::S3::BucketPolicy', 0);
 });

@@ -7,6 +7,8 @@ const record = {
   resources: [{ ARN: 'arn:aws:kms:eu-west-1:123456789012:key/1234' }, { ARN: 'second' }],
   responseElements: null,
   readOnly: true,
+  flag: false,
+  flagAsString: 'false',
 };
 
 describe('the test evaluator of CloudWatch Logs JSON filter patterns', () => {
@@ -36,6 +38,13 @@ describe('the test evaluator of CloudWatch Logs JSON filter patterns', () => {
     ['{ $.eventName = "GetSecretValue" && $.eventSource = "kms.amazonaws.com" }', false],
     ['{ ($.eventName = "A" || $.eventName = "GetSecretValue") && $.errorCode NOT EXISTS }', true],
     ['{ (($.eventName = "A") || ($.eventSource = "x")) && $.readOnly NOT EXISTS }', false],
+    ['{ $.readOnly IS TRUE }', true],
+    ['{ $.readOnly IS FALSE }', false],
+    ['{ $.writeOnly IS FALSE }', false],
+    ['{ $.flag IS FALSE }', true],
+    ['{ $.flagAsString IS FALSE }', false],
+    ['{ $.resources[0].ARN NOT EXISTS || $.resources[0].ARN != "*1234" }', false],
+    ['{ $.userIdentity.arn NOT EXISTS || $.userIdentity.arn != "x" }', true],
   ])('%s evaluates to %s', (pattern, expected) => {
     expect(matchesFilterPattern(pattern, record)).toBe(expected);
   });
@@ -45,7 +54,8 @@ describe('the test evaluator of CloudWatch Logs JSON filter patterns', () => {
     ['$.a = "x"', /expected "\{"/],
     ['{ $.a = x }', /expected a quoted string/],
     ['{ $.a = "x }', /unterminated string/],
-    ['{ $.a ~ "x" }', /expected =, != or NOT EXISTS/],
+    ['{ $.a ~ "x" }', /expected =, !=, NOT EXISTS, IS TRUE or IS FALSE/],
+    ['{ $.a IS NULL }', /expected =, !=, NOT EXISTS, IS TRUE or IS FALSE/],
     ['{ a = "x" }', /selector starting with \$/],
     ['{ $ = "x" }', /empty selector/],
     ['{ ($.a = "x" }', /expected "\)"/],

@@ -5,17 +5,20 @@
  *   pattern    := '{' expression '}'
  *   expression := term ( '&&' term )*  |  term ( '||' term )*     (mixing needs parentheses)
  *   term       := '(' expression ')' | selector '=' string | selector '!=' string | selector 'NOT EXISTS'
+ *               | selector 'IS TRUE' | selector 'IS FALSE'
  *   selector   := '$' ( '.' name | '[' index ']' )+
  *   string     := '"' characters '"', where `*` matches any run of characters (also none)
  *
- * Anything else is a syntax error, so a pattern that drifts outside the subset fails its test
+ * `IS TRUE` / `IS FALSE` hold only for a JSON boolean (CloudTrail's `readOnly`), never for the
+ * strings "true" / "false". Anything else is a syntax error, so a pattern that drifts outside the subset fails its test
  * instead of being evaluated loosely. Mixing `&&` and `||` without parentheses is refused too: the
  * audit's patterns must not depend on operator precedence.
  */
 type Node =
   | { kind: 'and' | 'or'; terms: Node[] }
   | { kind: 'eq' | 'ne'; path: (string | number)[]; value: string }
-  | { kind: 'notExists'; path: (string | number)[] };
+  | { kind: 'notExists'; path: (string | number)[] }
+  | { kind: 'is'; path: (string | number)[]; value: boolean };
 
 export class FilterPatternSyntaxError extends Error {}
 
@@ -40,6 +43,8 @@ function evaluate(node: Node, record: unknown): boolean {
       return node.terms.some((t) => evaluate(t, record));
     case 'notExists':
       return lookup(record, node.path) === undefined;
+    case 'is':
+      return lookup(record, node.path) === node.value;
     case 'eq': {
       const value = lookup(record, node.path);
       return typeof value === 'string' && glob(node.value).test(value);
@@ -120,6 +125,15 @@ class Parser {
       this.position += 'NOT EXISTS'.length;
       return { kind: 'notExists', path };
     }
+    for (const [keyword, value] of [
+      ['IS TRUE', true],
+      ['IS FALSE', false],
+    ] as const) {
+      if (this.text.startsWith(keyword, this.position)) {
+        this.position += keyword.length;
+        return { kind: 'is', path, value };
+      }
+    }
     if (this.text.startsWith('!=', this.position)) {
       this.position += 2;
       return { kind: 'ne', path, value: this.string() };
@@ -128,7 +142,7 @@ class Parser {
       this.position += 1;
       return { kind: 'eq', path, value: this.string() };
     }
-    return this.fail('expected =, != or NOT EXISTS');
+    return this.fail('expected =, !=, NOT EXISTS, IS TRUE or IS FALSE');
   }
 
   private selector(): (string | number)[] {

@@ -1,9 +1,17 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { SecretsVault } from '../../lib';
-import { AUDIT_METRICS, AuditTrail, DEFAULT_AUDIT_NAMESPACE, SecretsAudit } from '../../lib/secrets-audit';
-import { AuditedStack, auditedStack, resolveCfn } from './support';
+import {
+  AUDIT_METRICS,
+  AuditTrail,
+  BREAK_GLASS_METRICS,
+  DEFAULT_AUDIT_NAMESPACE,
+  SecretsAudit,
+} from '../../lib/secrets-audit';
+import { AuditedStack, auditedStack, BREAK_GLASS_ROLE_ARN, resolveCfn } from './support';
 
 const TRAIL_ARN = Match.objectLike({
   'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':cloudtrail:eu-west-1:123456789012:trail/')])],
@@ -270,11 +278,38 @@ describe('SecretsAudit with its own trail (the default)', () => {
       });
     });
 
-    test('lets alarms and rules publish to the encrypted topic', () => {
-      expect(keyStatements(template).AlarmsAndRulesPublishToEncryptedTopic).toMatchObject({
-        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+    test('lets alarms of this account and region only publish to the encrypted topic', () => {
+      const statement = keyStatements(template).AlarmsOfThisAccountPublishToEncryptedTopic;
+      expect(statement).toMatchObject({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
         Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       });
+      expect(audited.resolve(statement.Condition)).toEqual({
+        StringEquals: { 'aws:SourceAccount': '123456789012' },
+        ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*' },
+      });
+    });
+
+    test('lets EventBridge use it for the topic and the dead-letter queue, without source conditions SNS does not support for it', () => {
+      const statement = keyStatements(template).RulesPublishToEncryptedTopicAndDeadLetterQueue;
+      expect(statement).toMatchObject({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      });
+      // The SNS developer guide: aws:SourceAccount / aws:SourceArn in a key policy are not supported
+      // for EventBridge-to-encrypted topics (every notification would be dropped).
+      expect(statement.Condition).toBeUndefined();
+    });
+
+    test('only the topic and the dead-letter queue are encrypted with it, and both admit only their own rules', () => {
+      const keyRef = { 'Fn::GetAtt': [auditKeyId, 'Arn'] };
+      expect(
+        Object.keys(template.findResources('AWS::SNS::Topic', { Properties: { KmsMasterKeyId: keyRef } })),
+      ).toHaveLength(1);
+      expect(
+        Object.keys(template.findResources('AWS::SQS::Queue', { Properties: { KmsMasterKeyId: keyRef } })),
+      ).toHaveLength(1);
+      template.resourceCountIs('AWS::SQS::Queue', 1);
     });
 
     test('gives the account no kms:* and no decrypt outside CloudTrail log files', () => {
@@ -290,9 +325,9 @@ describe('SecretsAudit with its own trail (the default)', () => {
   });
 
   describe('signals', () => {
-    test('one metric filter per signal on the trail log group, in the audit namespace', () => {
-      template.resourceCountIs('AWS::Logs::MetricFilter', Object.keys(AUDIT_METRICS).length);
-      for (const metricName of Object.values(AUDIT_METRICS)) {
+    test('one metric filter per signal (and one for the break-glass principal) on the trail log group, in the audit namespace', () => {
+      template.resourceCountIs('AWS::Logs::MetricFilter', Object.keys(AUDIT_METRICS).length + 2);
+      for (const metricName of [...Object.values(AUDIT_METRICS), ...Object.values(BREAK_GLASS_METRICS)]) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
           LogGroupName: { Ref: Match.stringLikeRegexp('^AuditTrailLogs') },
           MetricTransformations: [
@@ -320,8 +355,11 @@ describe('SecretsAudit with its own trail (the default)', () => {
         'AccessDenied',
         'RotationFailed',
         'RotationAbandoned',
-        'KeyStateChanged',
-        'SecretPolicyOrLifecycleChanged',
+        'KeyManagementCall',
+        'SecretManagementCall',
+        'SecretValueWrittenOutsideRotation',
+        'BreakGlassUsed',
+        'BreakGlassRoleAssumed',
       ]) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
           MetricTransformations: [Match.objectLike({ MetricName: name, Dimensions: Match.absent() })],
@@ -329,12 +367,21 @@ describe('SecretsAudit with its own trail (the default)', () => {
       }
     });
 
-    test('three EventBridge rules notify the topic directly', () => {
+    test('three EventBridge rules notify the topic directly, retrying for a day, then into a dead-letter queue', () => {
       template.resourceCountIs('AWS::Events::Rule', 3);
+      const queueId = logicalId(template, 'AWS::SQS::Queue');
       const rules = Object.values(template.findResources('AWS::Events::Rule')) as any[];
       for (const rule of rules) {
-        expect(rule.Properties.Targets).toEqual([{ Arn: { Ref: topicId }, Id: 'Target0' }]);
+        expect(rule.Properties.Targets).toEqual([
+          {
+            Arn: { Ref: topicId },
+            Id: 'Target0',
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+            RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+          },
+        ]);
         expect(rule.Properties.State).toBe('ENABLED');
+        expect(rule.Properties.RoleArn).toBeUndefined();
       }
       expect(rules.map((r) => r.Properties.EventPattern['detail-type'][0]).sort()).toEqual([
         'AWS API Call via CloudTrail',
@@ -345,7 +392,7 @@ describe('SecretsAudit with its own trail (the default)', () => {
 
     test.each([
       ['RotationFailedAlarm', 'FILL(failed, 0) + FILL(abandoned, 0)'],
-      ['DestructiveChangeAlarm', 'FILL(keys, 0) + FILL(secrets, 0)'],
+      ['DestructiveChangeAlarm', 'FILL(keys, 0) + FILL(secrets, 0) + FILL(values, 0)'],
       ['RotationFunctionErrorsAlarm', 'FILL(s0, 0) + FILL(s1, 0) + FILL(s2, 0) + FILL(s3, 0) + FILL(s4, 0)'],
     ])('%s sums its metrics and notifies the topic', (alarmId, expression) => {
       const [alarm] = Object.entries(template.findResources('AWS::CloudWatch::Alarm'))
@@ -359,6 +406,78 @@ describe('SecretsAudit with its own trail (the default)', () => {
         TreatMissingData: 'notBreaching',
       });
       expect(alarm.Properties.Metrics[0]).toMatchObject({ Expression: expression, ReturnData: true });
+    });
+
+    test('the dead-letter queue is encrypted with the audit key, TLS-only, keeps messages 14 days, and takes them from the audit’s rules only', () => {
+      const queueId = logicalId(template, 'AWS::SQS::Queue');
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        KmsMasterKeyId: { 'Fn::GetAtt': [auditKeyId, 'Arn'] },
+        MessageRetentionPeriod: 1209600,
+      });
+      const ruleArns = Object.keys(template.findResources('AWS::Events::Rule'))
+        .sort()
+        .map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+      const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as any[];
+      expect(policy.Properties.Queues).toEqual([{ Ref: queueId }]);
+      const statements = policy.Properties.PolicyDocument.Statement as any[];
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+      const allow = statements.find((st) => st.Sid === 'AuditRulesSendUndeliveredNotifications');
+      expect(allow).toMatchObject({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      });
+      expect(
+        [...allow.Condition.ArnEquals['aws:SourceArn']].sort((a: any, b: any) =>
+          a['Fn::GetAtt'][0].localeCompare(b['Fn::GetAtt'][0]),
+        ),
+      ).toEqual(ruleArns);
+      expect(statements.filter((st) => st.Effect === 'Allow')).toHaveLength(1);
+    });
+
+    test('a notification waiting in the dead-letter queue raises the delivery alarm', () => {
+      const queueId = logicalId(template, 'AWS::SQS::Queue');
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: topicId }],
+        AlarmDescription: Match.stringLikeRegexp('dead-letter queue'),
+      });
+    });
+
+    test('any call by the break-glass principal, or an attempt to assume it, raises its own alarm at the first one', () => {
+      expect(audited.audit.breakGlassAlarm).toBeDefined();
+      const [alarm] = Object.entries(template.findResources('AWS::CloudWatch::Alarm'))
+        .filter(([id]) => id.startsWith('AuditBreakGlassUsedAlarm'))
+        .map(([, a]) => a as any);
+      expect(alarm.Properties).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: topicId }],
+        AlarmDescription: expect.stringMatching(/^The break-glass principal/),
+      });
+      expect(alarm.Properties.Metrics[0]).toMatchObject({
+        Expression: 'FILL(calls, 0) + FILL(assumptions, 0)',
+        ReturnData: true,
+      });
+      expect(
+        alarm.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => [
+          m.Id,
+          m.MetricStat.Metric.Namespace,
+          m.MetricStat.Metric.MetricName,
+          m.MetricStat.Stat,
+        ]),
+      ).toEqual([
+        ['calls', DEFAULT_AUDIT_NAMESPACE, BREAK_GLASS_METRICS.calls, 'Sum'],
+        ['assumptions', DEFAULT_AUDIT_NAMESPACE, BREAK_GLASS_METRICS.assumptions, 'Sum'],
+      ]);
     });
 
     test('the access-denied alarm watches its metric directly', () => {
@@ -484,7 +603,7 @@ describe('SecretsAudit options', () => {
     });
     for (const [description, threshold] of [
       ['A rotation of a watched secret', 2],
-      ['A watched key was disabled', 3],
+      ['A management call on a watched key', 3],
       ['A rotation function step failed', 4],
     ] as const) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -498,6 +617,111 @@ describe('SecretsAudit options', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'orders-secrets-audit' });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  test('the trail buckets have no Object Lock unless asked (it costs and cannot be undone)', () => {
+    const { template } = auditedStack();
+    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket')) as any[]) {
+      expect(bucket.Properties.ObjectLockEnabled).toBeUndefined();
+      expect(bucket.Properties.ObjectLockConfiguration).toBeUndefined();
+    }
+  });
+
+  test.each([
+    ['governance', s3.ObjectLockRetention.governance(Duration.days(90)), 'GOVERNANCE', 90],
+    ['compliance', s3.ObjectLockRetention.compliance(Duration.days(365)), 'COMPLIANCE', 365],
+  ])(
+    'objectLockRetention in %s mode locks every log file of the trail bucket, not the access logs',
+    (_mode, retention, mode, days) => {
+      const { template } = auditedStack({
+        props: { trail: AuditTrail.create({ objectLockRetention: retention }) },
+      });
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: Match.anyValue(),
+        VersioningConfiguration: { Status: 'Enabled' },
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: mode, Days: days } },
+        },
+      });
+      // S3 delivers no server access logs to a bucket with Object Lock.
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: Match.absent(),
+        ObjectLockEnabled: Match.absent(),
+        ObjectLockConfiguration: Match.absent(),
+      });
+    },
+  );
+
+  test('without a break-glass principal there is no break-glass filter or alarm', () => {
+    const { template, audit } = auditedStack({ breakGlass: false });
+    expect(audit.breakGlassAlarm).toBeUndefined();
+    expect(audit.breakGlassMetricFilters).toEqual([]);
+    template.resourceCountIs('AWS::Logs::MetricFilter', Object.keys(AUDIT_METRICS).length);
+    const alarms = JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).not.toContain(BREAK_GLASS_METRICS.calls);
+    expect(alarms).not.toContain(BREAK_GLASS_METRICS.assumptions);
+  });
+
+  /** The break-glass patterns of an audit watching one vault per principal. */
+  function breakGlassPatterns(...principals: iam.IPrincipal[]): { calls: string; assumptions: string } {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Audited', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const audit = new SecretsAudit(stack, 'Audit');
+    principals.forEach((breakGlass, i) =>
+      audit.watch(new SecretsVault(stack, `Vault${i}`, { namePrefix: `team/app${i}`, breakGlass })),
+    );
+    const filters = Object.values(
+      Template.fromStack(stack).findResources('AWS::Logs::MetricFilter'),
+    ) as any[];
+    const pattern = (metricName: string) => {
+      const found = filters.filter((f) => f.Properties.MetricTransformations[0].MetricName === metricName);
+      expect(found).toHaveLength(1);
+      return resolveCfn(found[0].Properties.FilterPattern) as string;
+    };
+    return {
+      calls: pattern(BREAK_GLASS_METRICS.calls),
+      assumptions: pattern(BREAK_GLASS_METRICS.assumptions),
+    };
+  }
+
+  test('a role by ARN is matched as the issuer of its sessions and as the role assumed', () => {
+    expect(breakGlassPatterns(new iam.ArnPrincipal(BREAK_GLASS_ROLE_ARN))).toEqual({
+      calls: `{ $.userIdentity.sessionContext.sessionIssuer.arn = "${BREAK_GLASS_ROLE_ARN}" }`,
+      assumptions: `{ $.eventSource = "sts.amazonaws.com" && ($.requestParameters.roleArn = "${BREAK_GLASS_ROLE_ARN}") }`,
+    });
+  });
+
+  test('a user is matched as the caller, and no role assumption can stand for it', () => {
+    const app = new App();
+    const user = iam.User.fromUserArn(
+      new Stack(app, 'Users'),
+      'Admin',
+      'arn:aws:iam::123456789012:user/emergency',
+    );
+    expect(breakGlassPatterns(user)).toEqual({
+      calls: '{ $.userIdentity.arn = "arn:aws:iam::123456789012:user/emergency" }',
+      assumptions: '{ $.eventSource = "sts.amazonaws.com" && ($.eventSource = "none") }',
+    });
+  });
+
+  test('an ARN known only at deploy is matched both ways', () => {
+    const arn = Fn.importValue('BreakGlassRoleArn');
+    expect(breakGlassPatterns(new iam.ArnPrincipal(arn))).toEqual({
+      calls:
+        '{ $.userIdentity.sessionContext.sessionIssuer.arn = "<import:BreakGlassRoleArn>" || ' +
+        '$.userIdentity.arn = "<import:BreakGlassRoleArn>" }',
+      assumptions:
+        '{ $.eventSource = "sts.amazonaws.com" && ($.requestParameters.roleArn = "<import:BreakGlassRoleArn>") }',
+    });
+  });
+
+  test('a break-glass principal shared by two vaults is listed once', () => {
+    const shared = new iam.ArnPrincipal(BREAK_GLASS_ROLE_ARN);
+    const { calls, assumptions } = breakGlassPatterns(shared, shared);
+    expect(calls.split(BREAK_GLASS_ROLE_ARN)).toHaveLength(2);
+    expect(assumptions.split(BREAK_GLASS_ROLE_ARN)).toHaveLength(2);
   });
 
   test('a vault watched after the audit is created is covered the same way', () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { SecretContent, SecretsVault } from '../../lib';
 import { AuditTrail, SecretsAudit, SecretsAuditProps } from '../../lib/secrets-audit';
@@ -11,6 +12,12 @@ export const REGION = 'eu-west-1';
 /** The vault's name prefix and its key id in the CloudTrail fixtures. */
 export const VAULT_PREFIX = 'example/orders';
 export const VAULT_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+/** The audit's own key id in the CloudTrail fixtures. */
+export const AUDIT_KEY_ID = '0987dcba-09fe-87dc-65ba-ab0987654321';
+/** The unique id of the vault's rotation role in the CloudTrail fixtures. */
+export const ROTATION_ROLE_ID = 'AROA3EXAMPLESECRET';
+/** The vault's break-glass role in the CloudTrail fixtures. */
+export const BREAK_GLASS_ROLE_ARN = `arn:aws:iam::123456789012:role/BreakGlass`;
 /** The log group of a Control Tower organization trail. */
 export const ORG_TRAIL_LOG_GROUP = 'aws-controltower/CloudTrailLogs';
 
@@ -33,6 +40,8 @@ export interface AuditedStackOptions {
   readonly builtinValidation?: boolean;
   /** Add the vault after the audit and watch it with `watch()`. */
   readonly watchLater?: boolean;
+  /** Give the vault a break-glass role created in the stack (its ARN a token). Default true. */
+  readonly breakGlass?: boolean;
 }
 
 /** A stack with the example vault (two rotating secrets) and an audit watching it. */
@@ -42,8 +51,12 @@ export function auditedStack(options: AuditedStackOptions = {}): AuditedStack {
   const trail = options.existingTrail
     ? AuditTrail.fromLogGroup(logs.LogGroup.fromLogGroupName(stack, 'OrgTrailLogs', ORG_TRAIL_LOG_GROUP))
     : undefined;
+  const breakGlass =
+    options.breakGlass === false
+      ? undefined
+      : new iam.Role(stack, 'BreakGlass', { assumedBy: new iam.AccountRootPrincipal() });
   const makeVault = () => {
-    const vault = new SecretsVault(stack, 'Vault', { namePrefix: VAULT_PREFIX });
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: VAULT_PREFIX, breakGlass });
     vault.addSecret('PaymentsApiKey', { content: SecretContent.generatedString({ length: 40 }) });
     vault.addSecret('OrdersDb', {
       content: SecretContent.generatedJson({ engine: 'postgres', username: 'orders_app' }, 'password'),
@@ -62,6 +75,21 @@ export function auditedStack(options: AuditedStackOptions = {}): AuditedStack {
   }
   let template: Template | undefined;
   const keyRef = stack.resolve(vault.encryptionKey.keyId) as { Ref: string };
+  const auditKeyRef = stack.resolve(audit.encryptionKey.keyId) as { Ref: string };
+  const refs: Record<string, string> = { [keyRef.Ref]: VAULT_KEY_ID, [auditKeyRef.Ref]: AUDIT_KEY_ID };
+  const rotationRole = vault.existingRotationFunction?.role;
+  if (rotationRole) {
+    const [id, attribute] = (stack.resolve(rotationRole.roleId) as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ];
+    refs[`${id}.${attribute}`] = ROTATION_ROLE_ID;
+  }
+  if (breakGlass) {
+    const [id, attribute] = (stack.resolve(breakGlass.roleArn) as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ];
+    refs[`${id}.${attribute}`] = BREAK_GLASS_ROLE_ARN;
+  }
   return {
     app,
     stack,
@@ -71,12 +99,12 @@ export function auditedStack(options: AuditedStackOptions = {}): AuditedStack {
       template ??= Template.fromStack(stack);
       return template;
     },
-    resolve: (value) => resolveCfn(value, { [keyRef.Ref]: VAULT_KEY_ID }),
+    resolve: (value) => resolveCfn(value, refs),
   };
 }
 
 /**
- * Resolves Fn::Join, Ref and Fn::GetAtt with the fixtures' account and region; a reference not in
+ * Resolves Fn::Join, Ref, Fn::GetAtt, Fn::Sub and Fn::ImportValue with the fixtures' account and region; a reference not in
  * `refs` becomes `<LogicalId>` (or `<LogicalId.Attribute>`).
  */
 export function resolveCfn(value: unknown, refs: Record<string, string> = {}): unknown {
@@ -94,6 +122,13 @@ export function resolveCfn(value: unknown, refs: Record<string, string> = {}): u
     return parts.map((p) => resolveCfn(p, refs)).join(separator);
   }
   if (typeof o.Ref === 'string') return pseudo[o.Ref] ?? refs[o.Ref] ?? `<${o.Ref}>`;
+  if (typeof o['Fn::ImportValue'] === 'string') return `<import:${o['Fn::ImportValue']}>`;
+  if (typeof o['Fn::Sub'] === 'string') {
+    return (o['Fn::Sub'] as string).replace(
+      /\$\{([^}]+)\}/g,
+      (_m, name: string) => pseudo[name] ?? refs[name] ?? `<${name}>`,
+    );
+  }
   if (Array.isArray(o['Fn::GetAtt'])) {
     const [id, attribute] = o['Fn::GetAtt'] as [string, string];
     return refs[`${id}.${attribute}`] ?? `<${id}.${attribute}>`;

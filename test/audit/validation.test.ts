@@ -1,5 +1,8 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CliCredentialsStackSynthesizer, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { SecretsVault } from '../../lib';
 import { AuditTrail, SecretsAudit, SecretsAuditProps } from '../../lib/secrets-audit';
 
@@ -103,6 +106,35 @@ describe('SecretsAudit refuses invalid input, naming the prop, the value and wha
       { trail: AuditTrail.create({ accessLogExpiration: Duration.days(4000) }) },
       /invalid `accessLogExpiration`: received 4000 days; allowed/,
     ],
+    [
+      `objectLockRetention: governance(Duration.days(4000))`,
+      {
+        trail: AuditTrail.create({
+          objectExpiration: Duration.days(3650),
+          objectLockRetention: s3.ObjectLockRetention.governance(Duration.days(4000)),
+        }),
+      },
+      /invalid `objectLockRetention`: received 4000 days; allowed: a whole number of days from 1 to 3650\./,
+    ],
+    [
+      `objectLockRetention: compliance(Duration.days(400)) with the default objectExpiration`,
+      {
+        trail: AuditTrail.create({
+          objectLockRetention: s3.ObjectLockRetention.compliance(Duration.days(400)),
+        }),
+      },
+      /invalid `objectLockRetention`: received 400 days; allowed: at most `objectExpiration` \(365 days\); a log file would expire while still locked .* Raise `objectExpiration` or shorten the retention\./,
+    ],
+    [
+      `objectLockRetention: governance(Duration.days(731)) over objectExpiration: Duration.days(730)`,
+      {
+        trail: AuditTrail.create({
+          objectExpiration: Duration.days(730),
+          objectLockRetention: s3.ObjectLockRetention.governance(Duration.days(731)),
+        }),
+      },
+      /invalid `objectLockRetention`: received 731 days; allowed: at most `objectExpiration` \(730 days\)/,
+    ],
   ] as [string, SecretsAuditProps, RegExp][])('%s', (_label, props, message) => {
     expect(audit(props)).toThrow(message);
   });
@@ -126,8 +158,97 @@ describe('SecretsAudit refuses invalid input, naming the prop, the value and wha
     );
     new SecretsAudit(stack, 'Audit', { vaults });
     expect(() => Template.fromStack(stack)).toThrow(
-      /the filter pattern of the AccessDenied metric would be about \d+ characters for 8 name prefixes and 8 keys; CloudWatch Logs allows 1024\. Split the vaults across several SecretsAudit constructs .* or give the vaults shorter `namePrefix`es\./,
+      /the filter pattern of the AccessDenied metric would be about \d+ characters for 8 name prefixes, 8 vault keys, 0 rotation roles and 0 break-glass principals; CloudWatch Logs allows 1024\. Split the vaults across several SecretsAudit constructs .* or give the vaults shorter `namePrefix`es\./,
     );
+  });
+
+  /** Six vaults sharing one key, each with its own break-glass role: only the break-glass patterns grow much. */
+  function sixBreakGlassRoles(role: (stack: Stack, i: number) => iam.IRole): Stack {
+    const stack = newStack();
+    const encryptionKey = new kms.Key(stack, 'SharedKey', { enableKeyRotation: true });
+    const vaults = Array.from(
+      { length: 6 },
+      (_, i) =>
+        new SecretsVault(stack, `Vault${i}`, {
+          namePrefix: `a${i}`,
+          encryptionKey,
+          breakGlass: role(stack, i),
+        }),
+    );
+    new SecretsAudit(stack, 'Audit', { vaults });
+    return stack;
+  }
+
+  test('the length check counts a break-glass ARN known at deploy as a whole ARN, not as a key id', () => {
+    const inStack = sixBreakGlassRoles(
+      (stack, i) => new iam.Role(stack, `BreakGlass${i}`, { assumedBy: new iam.AccountRootPrincipal() }),
+    );
+    // Six role ARNs counted as key ids (36 characters) would fit; counted as ARNs (128) they do not.
+    expect(() => Template.fromStack(inStack)).toThrow(
+      /the filter pattern of the BreakGlassUsed metric would be about 1\d{3} characters for 6 name prefixes, 1 vault keys, 0 rotation roles and 6 break-glass principals; CloudWatch Logs allows 1024/,
+    );
+    const literal = sixBreakGlassRoles((stack, i) =>
+      iam.Role.fromRoleArn(stack, `BreakGlass${i}`, `arn:aws:iam::123456789012:role/bg-${i}`),
+    );
+    expect(() => Template.fromStack(literal)).not.toThrow();
+  });
+
+  test('a typical audit of three rotating vaults, each with a break-glass role, fits every pattern', () => {
+    const stack = newStack();
+    const vaults = Array.from({ length: 3 }, (_, i) => {
+      const breakGlass = iam.Role.fromRoleArn(
+        stack,
+        `BreakGlass${i}`,
+        `arn:aws:iam::123456789012:role/break-glass-${i}`,
+      );
+      const v = new SecretsVault(stack, `Vault${i}`, { namePrefix: `team/app${i}`, breakGlass });
+      v.addSecret('Db');
+      return v;
+    });
+    new SecretsAudit(stack, 'Audit', { vaults });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+
+  /** A vault that brings its own key and has no secret yet: nothing of the vault has checked its break-glass principal. */
+  function uncheckedVault(stack: Stack, breakGlass: iam.IPrincipal): SecretsVault {
+    const encryptionKey = kms.Key.fromKeyArn(
+      stack,
+      'Key',
+      'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    );
+    return new SecretsVault(stack, 'Vault', { namePrefix: 'app', encryptionKey, breakGlass });
+  }
+
+  test('a vault whose break-glass principal is a whole account cannot be watched: every call would alarm', () => {
+    const stack = newStack();
+    const watched = uncheckedVault(stack, new iam.AccountRootPrincipal());
+    expect(() => new SecretsAudit(stack, 'Audit', { vaults: [watched] })).toThrow(
+      /^SecretsAudit Audited\/Audit \(watching vault Audited\/Vault\): invalid `breakGlass`: received AccountRootPrincipal\(\); an account principal lets in every principal of the account: name the roles or users instead\.$/,
+    );
+  });
+
+  test('a vault whose break-glass principal is a service cannot be watched either', () => {
+    const stack = newStack();
+    const watched = uncheckedVault(stack, new iam.ServicePrincipal('lambda.amazonaws.com'));
+    const audit = new SecretsAudit(stack, 'Audit');
+    expect(() => audit.watch(watched)).toThrow(
+      /invalid `breakGlass`: received ServicePrincipal\(lambda\.amazonaws\.com\); a service principal is not allowed here: the break-glass principal is a role people assume in an emergency\./,
+    );
+    expect(audit.vaults).toEqual([]);
+  });
+
+  test('a stack without the default synthesizer must name the deployment role the trail buckets exempt', () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Legacy', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      synthesizer: new CliCredentialsStackSynthesizer(),
+    });
+    const deploymentRole = iam.Role.fromRoleArn(stack, 'Deployer', 'arn:aws:iam::123456789012:role/deployer');
+    const watched = new SecretsVault(stack, 'Vault', { namePrefix: 'app', deploymentRole });
+    expect(() => new SecretsAudit(stack, 'Audit', { vaults: [watched] })).toThrow(
+      /^SecretsAudit Legacy\/Audit: invalid `deploymentRole`: received undefined; stack Legacy does not use DefaultStackSynthesizer, so there is no CloudFormation execution role to exempt from the policies’ guards: pass `deploymentRole`/,
+    );
+    expect(() => new SecretsAudit(stack, 'Audited', { vaults: [watched], deploymentRole })).not.toThrow();
   });
 
   test('a shared key and a vault watched twice add nothing twice', () => {
@@ -143,6 +264,19 @@ describe('SecretsAudit refuses invalid input, naming the prop, the value and wha
     const keyRule = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')).find(
       (r: any) => r.Properties.EventPattern.source[0] === 'aws.kms',
     ) as any;
-    expect(keyRule.Properties.EventPattern.detail.requestParameters.keyId).toHaveLength(1);
+    // The audit's own key and the shared key, each by request and by response.
+    expect(keyRule.Properties.EventPattern.detail.$or).toHaveLength(4);
+    const keyRef = JSON.stringify(stack.resolve(first.encryptionKey.keyId));
+    const filters = Object.values(
+      Template.fromStack(stack).findResources('AWS::Logs::MetricFilter'),
+    ) as any[];
+    for (const filter of filters) {
+      const pattern = JSON.stringify(filter.Properties.FilterPattern);
+      const name = filter.Properties.MetricTransformations[0].MetricName;
+      // The shared key (a token) is listed once: twice by the management pattern (request, response).
+      const expected =
+        name === 'KeyManagementCall' ? 2 : name === 'AccessDenied' || name === 'KeyMaterialRotated' ? 1 : 0;
+      expect({ name, count: pattern.split(keyRef).length - 1 }).toEqual({ name, count: expected });
+    }
   });
 });
