@@ -135,9 +135,17 @@ export interface SecretsAuditProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * The role CloudFormation deploys the stack with: the only principal the trail's buckets let
-   * delete them or their objects, or change their policy, versioning, lifecycle or lock. Used only
-   * when the audit creates its trail.
+   * Who administers the audit's key besides the deployment. Nobody else can change its policy or
+   * schedule its deletion, however broad their IAM policy.
+   *
+   * @default - only the deployment
+   */
+  readonly keyAdmins?: iam.IPrincipal[];
+
+  /**
+   * The role CloudFormation deploys the stack with: it administers the audit's key, and is the only
+   * principal the trail's buckets (when the audit creates its trail) let delete them or their objects,
+   * or change their policy, versioning, lifecycle or lock.
    *
    * @default - the CloudFormation execution role of the stack's `DefaultStackSynthesizer`; other
    *   synthesizers must name it
@@ -216,8 +224,14 @@ export class SecretsAudit extends Construct {
     const period = props.alarmPeriod ?? Duration.minutes(5);
     this.period = period;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    // Checked here so that a missing role is reported against the prop the user can set.
+    deploymentRoleArn(this, owner, props.deploymentRole);
 
-    this.encryptionKey = new AuditKey(this, 'Key', { removalPolicy });
+    this.encryptionKey = new AuditKey(this, 'Key', {
+      removalPolicy,
+      keyAdmins: props.keyAdmins,
+      deploymentRole: props.deploymentRole,
+    });
     const trail = props.trail ?? AuditTrail.create();
     if (trail.existingLogGroup) {
       this.logGroup = trail.existingLogGroup;

@@ -3,6 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { KEY_ADMIN_ACTIONS } from '../private/actions';
+import {
+  deploymentRoleArn,
+  distinct,
+  KEY_ADMIN_SERVICE_HINT,
+  nonEmpty,
+  principalArnPatterns,
+} from '../private/principals';
 
 /** What a service needs to put encrypted data into (and read it back from) an SNS topic or a log group. */
 const PUBLISH_ENCRYPTED_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'];
@@ -18,12 +25,28 @@ export interface AuditKeyProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Who administers the key besides the deployment (as `VaultKeyProps.keyAdmins`).
+   *
+   * @default - only the deployment
+   */
+  readonly keyAdmins?: iam.IPrincipal[];
+
+  /**
+   * The role CloudFormation deploys the stack with; it always administers the key.
+   *
+   * @default - the CloudFormation execution role of the stack's `DefaultStackSynthesizer`
+   */
+  readonly deploymentRole?: iam.IRole;
 }
 
 /**
  * The audit's own customer-managed key (rotation on) for its trail, log group, buckets and alarm
- * topic. Its policy names each service that uses it, scoped by the service's own conditions; the
- * account administers it but has no `kms:*`, and decrypts only CloudTrail log files.
+ * topic. Its policy names each service that uses it, scoped by the service's own conditions; only
+ * the deployment and named `keyAdmins` administer it (an IAM administrator with `kms:*` cannot change
+ * its policy or schedule its deletion, which would blind the audit), and the account decrypts only
+ * CloudTrail log files.
  */
 export class AuditKey extends kms.Key {
   constructor(scope: Construct, id: string, props: AuditKeyProps = {}) {
@@ -36,12 +59,21 @@ export class AuditKey extends kms.Key {
       // Our own document keeps aws-cdk-lib from adding its default `kms:*` for the account.
       policy: new iam.PolicyDocument(),
     });
+    const owner = `AuditKey ${this.node.path}`;
+    const administrators = distinct([
+      deploymentRoleArn(this, owner, props.deploymentRole),
+      ...nonEmpty(owner, 'keyAdmins', props.keyAdmins).flatMap((p) =>
+        principalArnPatterns(owner, 'keyAdmins', p, { serviceHint: KEY_ADMIN_SERVICE_HINT }),
+      ),
+    ]);
     this.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AccountAdministersKey',
+        sid: 'KeyAdministration',
         principals: [new iam.AccountRootPrincipal()],
         actions: KEY_ADMIN_ACTIONS,
         resources: ['*'],
+        // By ARN, as for a vault key: a deleted role recreated with the same name gets the key back.
+        conditions: { ArnLike: { 'aws:PrincipalArn': administrators } },
       }),
     );
   }

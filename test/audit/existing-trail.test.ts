@@ -58,7 +58,7 @@ describe('SecretsAudit on an existing (organization) trail', () => {
       EnableKeyRotation: true,
       KeyPolicy: {
         Statement: [
-          Match.objectLike({ Sid: 'AccountAdministersKey' }),
+          Match.objectLike({ Sid: 'KeyAdministration' }),
           Match.objectLike({ Sid: 'AlarmsOfThisAccountPublishToEncryptedTopic' }),
           Match.objectLike({ Sid: 'RulesPublishToEncryptedTopicAndDeadLetterQueue' }),
         ],
@@ -77,7 +77,7 @@ describe('SecretsAudit on an existing (organization) trail', () => {
   });
 });
 
-test('an audit on an existing trail needs no deployment role, whatever the stack’s synthesizer', () => {
+test('an audit on an existing trail creates no bucket, and names its deployment role for its key under another synthesizer', () => {
   const app = new App({ builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Legacy', {
     env: { account: '123456789012', region: 'eu-west-1' },
@@ -88,6 +88,23 @@ test('an audit on an existing trail needs no deployment role, whatever the stack
     deploymentRole: iam.Role.fromRoleArn(stack, 'Deployer', 'arn:aws:iam::123456789012:role/deployer'),
   });
   const trail = AuditTrail.fromLogGroup(logs.LogGroup.fromLogGroupName(stack, 'Org', ORG_TRAIL_LOG_GROUP));
-  new SecretsAudit(stack, 'Audit', { vaults: [vault], trail });
-  Template.fromStack(stack).resourceCountIs('AWS::S3::BucketPolicy', 0);
+  expect(() => new SecretsAudit(stack, 'Unnamed', { vaults: [vault], trail })).toThrow(
+    /^SecretsAudit Legacy\/Unnamed: invalid `deploymentRole`: received undefined; stack Legacy does not use DefaultStackSynthesizer/,
+  );
+  const deploymentRole = iam.Role.fromRoleArn(
+    stack,
+    'AuditDeployer',
+    'arn:aws:iam::123456789012:role/deployer',
+  );
+  new SecretsAudit(stack, 'Audit', { vaults: [vault], trail, deploymentRole });
+  const template = Template.fromStack(stack);
+  template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+  const keys = Object.values(template.findResources('AWS::KMS::Key')).filter((k: any) =>
+    /audit trail/.test(k.Properties.Description),
+  );
+  expect(
+    keys.map(
+      (k: any) => k.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'KeyAdministration').Condition,
+    ),
+  ).toEqual([{ ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/deployer'] } }]);
 });

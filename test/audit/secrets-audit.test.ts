@@ -235,6 +235,19 @@ describe('SecretsAudit with its own trail (the default)', () => {
   });
 
   describe('the audit key', () => {
+    test('is administered by the deployment only, by ARN: an administrator with kms:* cannot blind the audit', () => {
+      const admin = keyStatements(template).KeyAdministration;
+      expect(admin.Principal).toEqual({ AWS: expect.anything() });
+      expect(audited.resolve(admin.Condition)).toEqual({
+        ArnLike: {
+          'aws:PrincipalArn': [
+            'arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1',
+          ],
+        },
+      });
+      expect(admin.Action).toEqual(expect.arrayContaining(['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion']));
+    });
+
     test('rotates its material', () => {
       template.hasResourceProperties('AWS::KMS::Key', {
         Description: Match.stringLikeRegexp('audit trail'),
