@@ -2,12 +2,18 @@
  * Real PostgreSQL and MariaDB servers for the database rotation tests.
  *
  * Two ways to get one, in this order:
- * 1. Servers someone already started (CI runs `scripts/databases.sh start` and exports its variables):
- *    PGHOST, PGPORT, PGUSER, PGPASSWORD (a superuser) and MYSQL_HOST, MYSQL_PORT, MYSQL_USER,
- *    MYSQL_PASSWORD (a user with ALL PRIVILEGES ... WITH GRANT OPTION). All four of an engine must be set.
+ * 1. The run's shared server: jest's global setup (test/support/global-setup.ts) installs the packages
+ *    when it may, starts one private server per engine and hands it to every test file as a URL in
+ *    SECRETS_VAULT_TEST_POSTGRES_URL / SECRETS_VAULT_TEST_MYSQL_URL (`postgres://user:password@host:port`,
+ *    `mysql://...`; the user a superuser, or ALL PRIVILEGES ... WITH GRANT OPTION). Set one yourself to
+ *    use a server of your own instead. These names, and not PGHOST/PGPASSWORD, because the pg driver
+ *    falls back to PG* variables for every field a connection leaves empty: a rotation test could
+ *    then log in with the admin's credentials without saying so.
  * 2. Otherwise a private server per test file: a temporary data directory, a free port on 127.0.0.1,
- *    run as the engine's OS user (PostgreSQL refuses root), stopped in afterAll, and stopped by a
- *    watchdog too when this process dies without afterAll (its stdin closes), so no run leaves an orphan.
+ *    run as the engine's OS user when we are root (PostgreSQL refuses root) and as ourselves when not,
+ *    stopped in afterAll, and stopped by a watchdog too when this process dies without afterAll (its
+ *    stdin closes), so no run leaves an orphan. Test files that ask for TLS need one (below); the
+ *    others get one when jest runs without the global setup.
  *
  * Either way each test file gets its own database and its own uniquely named users, so test files can
  * share one server, run in parallel, and leave nothing behind.
@@ -22,18 +28,23 @@ import {
   chmodSync,
   chownSync,
   copyFileSync,
-  existsSync,
   mkdtempSync,
   readFileSync,
-  readdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client as PgClient } from 'pg';
+import { Client as PgClient, escapeIdentifier, escapeLiteral } from 'pg';
 import { createConnection as createMysqlConnection, type RowDataPacket } from 'mysql2/promise';
+import {
+  DatabaseSetupError,
+  INSTALL_COMMAND,
+  SERVER_PACKAGES,
+  findMariadb,
+  findPostgresBinDir,
+} from './database-install';
 
 export type EngineName = 'postgres' | 'mysql';
 
@@ -77,7 +88,19 @@ export interface DatabaseOptions {
  */
 export const TLS_ONLY_ROLE = 'sv_tls_only';
 
+/** Where a test file finds the run's shared server of each engine (see the top of this file). */
+export const SERVER_URL_VARIABLES: Readonly<Record<EngineName, string>> = {
+  postgres: 'SECRETS_VAULT_TEST_POSTGRES_URL',
+  mysql: 'SECRETS_VAULT_TEST_MYSQL_URL',
+};
+
 const LOOPBACK = '127.0.0.1';
+/**
+ * Generous for a loopback login: on a loaded 2-core machine (the TLS test file starts four servers and
+ * moto at once, next to other test files) an admin login once ran past 5 s. A refused or wrong login
+ * still fails at once.
+ */
+const CONNECT_TIMEOUT_MS = 20000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function randomSuffix(): string {
@@ -111,7 +134,16 @@ function installExitHook(): void {
   });
 }
 
-function osUser(name: string): { uid: number; gid: number } {
+interface OsUser {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+/** Who runs a private server: the engine's OS user when we are root, else ourselves. */
+function serverUser(name: string): OsUser | undefined {
+  if (!isRoot) return undefined;
   const id = (flag: string) => {
     const result = spawnSync('id', [flag, name], { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`OS user ${name} does not exist (${result.stderr.trim()})`);
@@ -120,15 +152,21 @@ function osUser(name: string): { uid: number; gid: number } {
   return { uid: id('-u'), gid: id('-g') };
 }
 
+function giveTo(path: string, user: OsUser | undefined): void {
+  if (user) chownSync(path, user.uid, user.gid);
+}
+
+const childEnv = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', HOME: tmpdir() });
+
 /**
  * `command` runs in the background of a small shell that waits for its stdin to close, then sends
  * `signal` to the server, waits for it and removes `removeAfter` (its data): closing our end (stop(),
  * or this process dying) shuts the server down cleanly and leaves nothing behind.
  */
 function spawnWatched(
-  command: string[],
+  command: readonly string[],
   signal: 'INT' | 'TERM',
-  user: { uid: number; gid: number },
+  user: OsUser | undefined,
   removeAfter: string,
 ): { child: ChildProcess; output: () => string } {
   installExitHook();
@@ -137,9 +175,8 @@ function spawnWatched(
   const script = `${command.map(quote).join(' ')} & pid=$!; cat >/dev/null; kill -${signal} $pid 2>/dev/null; wait $pid; rm -rf ${quote(removeAfter)}`;
   const child = spawn('sh', ['-c', script], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    uid: user.uid,
-    gid: user.gid,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', HOME: tmpdir() },
+    ...user,
+    env: childEnv(),
   });
   running.add(child);
   let output = '';
@@ -161,7 +198,12 @@ async function stopWatched(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitFor(what: string, child: ChildProcess, output: () => string, probe: () => Promise<void>) {
+async function waitFor(
+  what: string,
+  child: ChildProcess,
+  output: () => string,
+  probe: () => Promise<unknown>,
+) {
   const deadline = Date.now() + 60000;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -179,29 +221,18 @@ async function waitFor(what: string, child: ChildProcess, output: () => string, 
   throw new Error(`${what} did not accept connections within 60 s: ${String(lastError)}\n${output()}`);
 }
 
-function runAs(user: { uid: number; gid: number }, command: string, args: string[]): void {
-  const result = spawnSync(command, args, {
-    uid: user.uid,
-    gid: user.gid,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', HOME: tmpdir() },
-  });
+function run(user: OsUser | undefined, command: string, args: readonly string[]): void {
+  const result = spawnSync(command, args, { ...user, encoding: 'utf8', env: childEnv() });
   if (result.status !== 0) {
     throw new Error(`${command} failed (${result.status}): ${result.stderr || result.stdout}`);
   }
-}
-
-function makeTempDir(prefix: string, owner: { uid: number; gid: number }): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  chownSync(dir, owner.uid, owner.gid);
-  return dir;
 }
 
 /** Copies the TLS files into `dir` for the server's OS user: the key readable by that user only. */
 function installTls(
   tls: ServerTls,
   dir: string,
-  owner: { uid: number; gid: number },
+  owner: OsUser | undefined,
 ): { cert: string; key: string; ca: string } {
   const paths = { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') };
   for (const [from, to] of [
@@ -210,30 +241,35 @@ function installTls(
     [tls.caFile, paths.ca],
   ]) {
     copyFileSync(from, to);
-    chownSync(to, owner.uid, owner.gid);
+    giveTo(to, owner);
     chmodSync(to, to === paths.key ? 0o600 : 0o644);
   }
   return paths;
 }
 
-// ---------------------------------------------------------------------------------------------------
-// PostgreSQL
+/** What a test file that runs without the global setup sees when a server is not installed. */
+function notInstalled(engine: EngineName): DatabaseSetupError {
+  const pkg = SERVER_PACKAGES[engine];
+  return new DatabaseSetupError(
+    `${pkg.label} is not installed (Debian package ${pkg.debianPackage}): run \`${isRoot ? '' : 'sudo '}` +
+      `${INSTALL_COMMAND}\`, or \`npm test\`, which installs it when it may`,
+  );
+}
 
 export function postgresBinDir(): string {
-  if (process.env.PG_BIN_DIR) return process.env.PG_BIN_DIR;
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root)
-    ? readdirSync(root)
-        .filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  if (versions.length === 0) {
-    throw new Error(
-      'PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres): run `scripts/databases.sh install`',
-    );
-  }
-  return join(root, versions[0], 'bin');
+  const dir = findPostgresBinDir();
+  if (!dir) throw notInstalled('postgres');
+  return dir;
 }
+
+export function mariadbServerBinary(): string {
+  const found = findMariadb();
+  if (!found) throw notInstalled('mysql');
+  return found.server;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// What differs between the engines; everything below it serves both
 
 interface Admin {
   readonly host: string;
@@ -242,70 +278,93 @@ interface Admin {
   readonly password: string;
 }
 
-async function pgQuery(
-  admin: Admin,
-  database: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<Record<string, unknown>[]> {
-  const client = new PgClient({
-    host: admin.host,
-    port: admin.port,
-    user: admin.user,
-    password: admin.password,
-    database,
-    connectionTimeoutMillis: 5000,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as Record<string, unknown>[];
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+type Row = Record<string, unknown>;
+
+interface Statement {
+  readonly sql: string;
+  readonly params?: unknown[];
 }
 
-async function startPrivatePostgres(tls?: ServerTls): Promise<{ admin: Admin; stop: () => Promise<void> }> {
-  const user = osUser('postgres');
-  const bin = postgresBinDir();
-  const dir = makeTempDir('secrets-vault-pg-', user);
-  const password = randomBytes(12).toString('hex');
-  const pwfile = join(dir, 'pw');
-  writeFileSync(pwfile, password, { mode: 0o600 });
-  chownSync(pwfile, user.uid, user.gid);
-  const data = join(dir, 'data');
-  runAs(user, join(bin, 'initdb'), [
-    '-D',
-    data,
-    '-U',
-    'admin',
-    `--pwfile=${pwfile}`,
-    '--auth=scram-sha-256',
-    '--encoding=UTF8',
-    '--locale=C',
-    '--no-sync',
-    '--no-instructions',
-  ]);
-  const tlsArgs: string[] = [];
-  if (tls) {
-    const files = installTls(tls, dir, user);
-    tlsArgs.push(
-      '-c',
-      'ssl=on',
-      '-c',
-      `ssl_cert_file=${files.cert}`,
-      '-c',
-      `ssl_key_file=${files.key}`,
-      '-c',
-      `ssl_ca_file=${files.ca}`,
-    );
-    // First match wins: members of TLS_ONLY_ROLE never get past this line without TLS.
-    const hba = join(data, 'pg_hba.conf');
-    writeFileSync(hba, `hostnossl all +${TLS_ONLY_ROLE} all reject\n${readFileSync(hba, 'utf8')}`);
-  }
-  const port = await freePort();
-  const { child, output } = spawnWatched(
-    [
+const statement = (sql: string, params?: unknown[]): Statement => ({ sql, params });
+
+/** A private server's folder, its admin password and port, for an engine to initialise. */
+interface NewServer {
+  readonly dir: string;
+  readonly user: OsUser | undefined;
+  readonly password: string;
+  readonly port: number;
+  readonly tls?: { cert: string; key: string; ca: string };
+}
+
+interface Engine {
+  readonly name: EngineName;
+  readonly label: string;
+  /** The OS user that runs a private server when we are root. */
+  readonly osUser: string;
+  readonly urlScheme: string;
+  readonly stopSignal: 'INT' | 'TERM';
+  /** Throws the one "not installed" message when the server's programs are missing. */
+  checkInstalled(): void;
+  /**
+   * Runs the statements in order on one connection to `database` (undefined: no database, or
+   * PostgreSQL's `postgres`) and returns the rows of the last.
+   */
+  run(admin: Admin, database: string | undefined, statements: readonly Statement[]): Promise<Row[]>;
+  /** Makes the data directory in `server.dir`; returns the command that serves it. */
+  initialise(server: NewServer): string[];
+  /** Runs once a server started with TLS accepts connections. */
+  readonly afterTlsStart: readonly Statement[];
+  createDatabase(dbname: string): { readonly server: Statement; readonly inside: Statement };
+  /** The CREATE statement, then the grants (a user whose grants failed is still dropped at stop()). */
+  createUser(dbname: string, username: string, password: string): [Statement, ...Statement[]];
+  userExists(username: string): Statement;
+  /** Run with no database: drops the test file's database, its users and the rotation's clones. */
+  dropAll(dbname: string, usernames: readonly string[]): Statement[];
+}
+
+const POSTGRES: Engine = {
+  name: 'postgres',
+  label: 'PostgreSQL',
+  osUser: 'postgres',
+  urlScheme: 'postgres',
+  stopSignal: 'INT',
+  checkInstalled: () => void postgresBinDir(),
+  async run(admin, database, statements) {
+    const client = new PgClient({
+      ...admin,
+      database: database ?? 'postgres',
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      let rows: Row[] = [];
+      for (const s of statements) rows = (await client.query(s.sql, s.params ?? [])).rows as Row[];
+      return rows;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  },
+  initialise({ dir, user, password, port, tls }) {
+    const bin = postgresBinDir();
+    const pwfile = join(dir, 'pw');
+    writeFileSync(pwfile, password, { mode: 0o600 });
+    giveTo(pwfile, user);
+    const data = join(dir, 'data');
+    run(user, join(bin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'admin',
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+      '--no-instructions',
+    ]);
+    rmSync(pwfile);
+    const command = [
       join(bin, 'postgres'),
       '-D',
       data,
@@ -322,176 +381,94 @@ async function startPrivatePostgres(tls?: ServerTls): Promise<{ admin: Admin; st
       '-c',
       'full_page_writes=off',
       '-c',
-      'max_connections=60',
+      'max_connections=100',
       '-c',
       'shared_buffers=16MB',
-      ...tlsArgs,
-    ],
-    'INT',
-    user,
-    dir,
-  );
-  const admin = { host: LOOPBACK, port, user: 'admin', password };
-  const stop = async () => {
-    await stopWatched(child);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor('postgres', child, output, async () => {
-      await pgQuery(admin, 'postgres', 'SELECT 1');
+    ];
+    if (tls) {
+      command.push('-c', 'ssl=on', '-c', `ssl_cert_file=${tls.cert}`, '-c', `ssl_key_file=${tls.key}`);
+      command.push('-c', `ssl_ca_file=${tls.ca}`);
+      // First match wins: members of TLS_ONLY_ROLE never get past this line without TLS.
+      const hba = join(data, 'pg_hba.conf');
+      writeFileSync(hba, `hostnossl all +${TLS_ONLY_ROLE} all reject\n${readFileSync(hba, 'utf8')}`);
+    }
+    return command;
+  },
+  afterTlsStart: [statement(`CREATE ROLE ${TLS_ONLY_ROLE} NOLOGIN`)],
+  createDatabase: (dbname) => ({
+    server: statement(`CREATE DATABASE ${dbname}`),
+    inside: statement('CREATE TABLE items (id serial PRIMARY KEY, note text)'),
+  }),
+  createUser(dbname, username, password) {
+    const u = escapeIdentifier(username);
+    return [
+      statement(`CREATE ROLE ${u} WITH LOGIN PASSWORD ${escapeLiteral(password)}`),
+      statement(`GRANT CONNECT ON DATABASE ${dbname} TO ${u}`),
+      statement(`GRANT SELECT, INSERT ON items TO ${u}`),
+      statement(`GRANT USAGE ON SEQUENCE items_id_seq TO ${u}`),
+    ];
+  },
+  userExists: (username) => statement('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]),
+  dropAll: (dbname, usernames) => [
+    statement(`DROP DATABASE IF EXISTS ${dbname} WITH (FORCE)`),
+    // The rotation's clones are members of the test roles: drop them first.
+    ...[...usernames.map((u) => `${u}_clone`), ...usernames].map((name) =>
+      statement(`DROP ROLE IF EXISTS ${escapeIdentifier(name)}`),
+    ),
+  ],
+};
+
+const MARIADB: Engine = {
+  name: 'mysql',
+  label: 'MariaDB',
+  osUser: 'mysql',
+  urlScheme: 'mysql',
+  stopSignal: 'TERM',
+  checkInstalled: () => void mariadbServerBinary(),
+  async run(admin, database, statements) {
+    const connection = await createMysqlConnection({
+      ...admin,
+      database,
+      connectTimeout: CONNECT_TIMEOUT_MS,
     });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { admin, stop };
-}
-
-export async function startPostgres(options: DatabaseOptions = {}): Promise<DatabaseServer> {
-  const env = process.env;
-  let admin: Admin;
-  let stopServer = async () => undefined as void;
-  if (!options.tls && env.PGHOST && env.PGPORT && env.PGUSER && env.PGPASSWORD) {
-    admin = { host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD };
-  } else {
-    const started = await startPrivatePostgres(options.tls);
-    admin = started.admin;
-    stopServer = started.stop;
-    if (options.tls) {
-      try {
-        await pgQuery(admin, 'postgres', `CREATE ROLE ${TLS_ONLY_ROLE} NOLOGIN`);
-      } catch (error) {
-        await stopServer();
-        throw error;
-      }
-    }
-  }
-  const dbname = `sv_test_${randomSuffix()}`;
-  const users: string[] = [];
-  await pgQuery(admin, 'postgres', `CREATE DATABASE ${dbname}`);
-  await pgQuery(admin, dbname, 'CREATE TABLE items (id serial PRIMARY KEY, note text)');
-  const canLogin = async (username: string, password: string, port = admin.port) => {
     try {
-      await pgQuery({ ...admin, user: username, password, port }, dbname, 'SELECT 1');
-      return true;
-    } catch {
-      return false;
+      let rows: Row[] = [];
+      for (const s of statements) {
+        const [result] = await connection.query(s.sql, s.params ?? []);
+        rows = Array.isArray(result) ? (result as RowDataPacket[]) : [];
+      }
+      return rows;
+    } finally {
+      await connection.end().catch(() => connection.destroy());
     }
-  };
-  return {
-    engine: 'postgres',
-    host: admin.host,
-    port: admin.port,
-    adminUser: admin.user,
-    adminPassword: admin.password,
-    dbname,
-    adminQuery: (sql, params) => pgQuery(admin, dbname, sql, params),
-    async createUser(username, password) {
-      const client = new PgClient({ ...admin, database: dbname });
-      await client.connect();
-      try {
-        const u = client.escapeIdentifier(username);
-        await client.query(`CREATE ROLE ${u} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`);
-        users.push(username);
-        await client.query(`GRANT CONNECT ON DATABASE ${dbname} TO ${u}`);
-        await client.query(`GRANT SELECT, INSERT ON items TO ${u}`);
-        await client.query(`GRANT USAGE ON SEQUENCE items_id_seq TO ${u}`);
-      } finally {
-        await client.end();
-      }
-    },
-    async userExists(username) {
-      const rows = await pgQuery(admin, dbname, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
-      return rows.length > 0;
-    },
-    canLogin,
-    async stop() {
-      try {
-        await pgQuery(admin, 'postgres', `DROP DATABASE IF EXISTS ${dbname} WITH (FORCE)`);
-        // The rotation's clones are members of the test roles: drop them first.
-        for (const name of [...users.map((u) => `${u}_clone`), ...users]) {
-          await pgQuery(admin, 'postgres', `DROP ROLE IF EXISTS "${name.replace(/"/g, '""')}"`);
-        }
-      } finally {
-        await stopServer();
-      }
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// MariaDB / MySQL
-
-export function mariadbServerBinary(): string {
-  for (const candidate of ['/usr/sbin/mariadbd', '/usr/sbin/mysqld']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error('MariaDB is not installed (no /usr/sbin/mariadbd): run `scripts/databases.sh install`');
-}
-
-async function mysqlQuery(
-  admin: Admin,
-  database: string | undefined,
-  sql: string,
-  params: unknown[] = [],
-): Promise<Record<string, unknown>[]> {
-  const connection = await createMysqlConnection({
-    host: admin.host,
-    port: admin.port,
-    user: admin.user,
-    password: admin.password,
-    database,
-    connectTimeout: 5000,
-  });
-  try {
-    const [rows] = await connection.query(sql, params);
-    return Array.isArray(rows) ? (rows as RowDataPacket[]) : [];
-  } finally {
-    await connection.end().catch(() => connection.destroy());
-  }
-}
-
-async function startPrivateMariadb(tls?: ServerTls): Promise<{ admin: Admin; stop: () => Promise<void> }> {
-  const user = osUser('mysql');
-  const dir = makeTempDir('secrets-vault-mariadb-', user);
-  const data = join(dir, 'data');
-  const password = randomBytes(12).toString('hex');
-  const result = spawnSync(
-    'mariadb-install-db',
-    [
+  },
+  initialise({ dir, user, password, port, tls }) {
+    const found = findMariadb();
+    if (!found) throw notInstalled('mysql');
+    const data = join(dir, 'data');
+    run(undefined, found.installDb, [
       '--no-defaults',
       `--datadir=${data}`,
-      '--user=mysql',
+      // As root it makes the data directory for the OS user; otherwise for ourselves.
+      ...(user ? [`--user=${MARIADB.osUser}`] : []),
       '--auth-root-authentication-method=socket',
       '--skip-test-db',
       '--skip-name-resolve',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (result.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`mariadb-install-db failed: ${result.stderr || result.stdout}`);
-  }
-  // Runs at every start: the admin user the tests (and the rotation's admin secret) use.
-  const init = join(dir, 'init.sql');
-  writeFileSync(
-    init,
-    [
-      `CREATE USER IF NOT EXISTS 'admin'@'%' IDENTIFIED BY '${password}';`,
-      `GRANT ALL PRIVILEGES ON *.* TO 'admin'@'%' WITH GRANT OPTION;`,
-      '',
-    ].join('\n'),
-  );
-  chownSync(init, user.uid, user.gid);
-  const tlsArgs: string[] = [];
-  if (tls) {
-    const files = installTls(tls, dir, user);
-    tlsArgs.push(`--ssl-cert=${files.cert}`, `--ssl-key=${files.key}`, `--ssl-ca=${files.ca}`);
-  }
-  const port = await freePort();
-  const { child, output } = spawnWatched(
-    [
-      mariadbServerBinary(),
+    ]);
+    // Runs at every start: the admin user the tests (and the rotation's admin secret) use.
+    const init = join(dir, 'init.sql');
+    writeFileSync(
+      init,
+      [
+        `CREATE USER IF NOT EXISTS 'admin'@'%' IDENTIFIED BY '${password}';`,
+        `GRANT ALL PRIVILEGES ON *.* TO 'admin'@'%' WITH GRANT OPTION;`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    giveTo(init, user);
+    return [
+      found.server,
       '--no-defaults',
       `--datadir=${data}`,
       `--socket=${join(dir, 'mysqld.sock')}`,
@@ -503,22 +480,62 @@ async function startPrivateMariadb(tls?: ServerTls): Promise<{ admin: Admin; sto
       `--init-file=${init}`,
       '--innodb-buffer-pool-size=32M',
       '--innodb-flush-log-at-trx-commit=0',
-      '--max-connections=100',
-      ...tlsArgs,
-    ],
-    'TERM',
-    user,
-    dir,
-  );
+      '--max-connections=200',
+      ...(tls ? [`--ssl-cert=${tls.cert}`, `--ssl-key=${tls.key}`, `--ssl-ca=${tls.ca}`] : []),
+    ];
+  },
+  afterTlsStart: [],
+  createDatabase: (dbname) => ({
+    server: statement(`CREATE DATABASE ${dbname}`),
+    inside: statement('CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, note TEXT)'),
+  }),
+  createUser: (dbname, username, password) => [
+    statement("CREATE USER ?@'%' IDENTIFIED BY ?", [username, password]),
+    statement(`GRANT SELECT, INSERT ON ${dbname}.items TO ?@'%'`, [username]),
+  ],
+  userExists: (username) => statement('SELECT 1 FROM mysql.user WHERE User = ?', [username]),
+  dropAll: (dbname, usernames) => [
+    // The users this file made, and the rotation's clones of them.
+    ...[...usernames, ...usernames.map((u) => `${u}_clone`)].map((name) =>
+      statement("DROP USER IF EXISTS ?@'%'", [name]),
+    ),
+    statement(`DROP DATABASE IF EXISTS ${dbname}`),
+  ],
+};
+
+const ENGINES: Readonly<Record<EngineName, Engine>> = { postgres: POSTGRES, mysql: MARIADB };
+
+// ---------------------------------------------------------------------------------------------------
+// Servers
+
+async function startPrivateServer(
+  engine: Engine,
+  tls?: ServerTls,
+): Promise<{ admin: Admin; stop: () => Promise<void> }> {
+  // Before anything else, so that a missing server says so instead of naming a missing OS user.
+  engine.checkInstalled();
+  const user = serverUser(engine.osUser);
+  const dir = mkdtempSync(join(tmpdir(), `secrets-vault-${engine.name}-`));
+  giveTo(dir, user);
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const password = randomBytes(12).toString('hex');
+  const port = await freePort();
+  let command: string[];
+  try {
+    command = engine.initialise({ dir, user, password, port, tls: tls && installTls(tls, dir, user) });
+  } catch (error) {
+    removeDir();
+    throw error;
+  }
+  const { child, output } = spawnWatched(command, engine.stopSignal, user, dir);
   const admin = { host: LOOPBACK, port, user: 'admin', password };
   const stop = async () => {
     await stopWatched(child);
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
   };
   try {
-    await waitFor('mariadbd', child, output, async () => {
-      await mysqlQuery(admin, undefined, 'SELECT 1');
-    });
+    await waitFor(engine.label, child, output, () => engine.run(admin, undefined, [statement('SELECT 1')]));
+    if (tls && engine.afterTlsStart.length > 0) await engine.run(admin, undefined, engine.afterTlsStart);
   } catch (error) {
     await stop();
     throw error;
@@ -526,59 +543,94 @@ async function startPrivateMariadb(tls?: ServerTls): Promise<{ admin: Admin; sto
   return { admin, stop };
 }
 
-export async function startMysql(options: DatabaseOptions = {}): Promise<DatabaseServer> {
-  const env = process.env;
-  let admin: Admin;
-  let stopServer = async () => undefined as void;
-  if (!options.tls && env.MYSQL_HOST && env.MYSQL_PORT && env.MYSQL_USER && env.MYSQL_PASSWORD) {
-    admin = {
-      host: env.MYSQL_HOST,
-      port: Number(env.MYSQL_PORT),
-      user: env.MYSQL_USER,
-      password: env.MYSQL_PASSWORD,
-    };
-  } else {
-    const started = await startPrivateMariadb(options.tls);
+function adminUrl(engine: Engine, admin: Admin): string {
+  const credentials = `${encodeURIComponent(admin.user)}:${encodeURIComponent(admin.password)}`;
+  return `${engine.urlScheme}://${credentials}@${admin.host}:${admin.port}`;
+}
+
+/** The run's shared server of this engine, when SERVER_URL_VARIABLES names one. */
+function sharedServer(engine: Engine): Admin | undefined {
+  const variable = SERVER_URL_VARIABLES[engine.name];
+  const value = process.env[variable];
+  if (!value) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // The value holds a password: the message names the variable and the expected form only.
+  if (!url || url.protocol !== `${engine.urlScheme}:` || !url.hostname || !url.port || !url.username) {
+    throw new Error(`${variable} must look like ${engine.urlScheme}://user:password@host:port`);
+  }
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  };
+}
+
+/**
+ * A private server for the whole run (jest's global setup starts one per engine): its URL, the value of
+ * the engine's SERVER_URL_VARIABLES entry, and how to stop it. The watchdog stops it too when this
+ * process ends.
+ */
+export async function startSharedServer(
+  engine: EngineName,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const spec = ENGINES[engine];
+  const { admin, stop } = await startPrivateServer(spec);
+  return { url: adminUrl(spec, admin), stop };
+}
+
+async function startServer(engine: Engine, options: DatabaseOptions): Promise<DatabaseServer> {
+  let admin = options.tls ? undefined : sharedServer(engine);
+  let stopServer = async (): Promise<void> => undefined;
+  if (!admin) {
+    const started = await startPrivateServer(engine, options.tls);
     admin = started.admin;
     stopServer = started.stop;
   }
+  const server = admin;
   const dbname = `sv_test_${randomSuffix()}`;
   const users: string[] = [];
-  await mysqlQuery(admin, undefined, `CREATE DATABASE ${dbname}`);
-  await mysqlQuery(admin, dbname, 'CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, note TEXT)');
-  const canLogin = async (username: string, password: string, port = admin.port) => {
-    try {
-      await mysqlQuery({ ...admin, user: username, password, port }, dbname, 'SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  try {
+    const { server: create, inside } = engine.createDatabase(dbname);
+    await engine.run(server, undefined, [create]);
+    await engine.run(server, dbname, [inside]);
+  } catch (error) {
+    await stopServer();
+    throw error;
+  }
   return {
-    engine: 'mysql',
-    host: admin.host,
-    port: admin.port,
-    adminUser: admin.user,
-    adminPassword: admin.password,
+    engine: engine.name,
+    host: server.host,
+    port: server.port,
+    adminUser: server.user,
+    adminPassword: server.password,
     dbname,
-    adminQuery: (sql, params) => mysqlQuery(admin, dbname, sql, params),
+    adminQuery: (sql, params) => engine.run(server, dbname, [statement(sql, params)]),
     async createUser(username, password) {
-      await mysqlQuery(admin, dbname, "CREATE USER ?@'%' IDENTIFIED BY ?", [username, password]);
+      const [create, ...grants] = engine.createUser(dbname, username, password);
+      await engine.run(server, dbname, [create]);
       users.push(username);
-      await mysqlQuery(admin, dbname, `GRANT SELECT, INSERT ON ${dbname}.items TO ?@'%'`, [username]);
+      await engine.run(server, dbname, grants);
     },
     async userExists(username) {
-      const rows = await mysqlQuery(admin, undefined, 'SELECT 1 FROM mysql.user WHERE User = ?', [username]);
-      return rows.length > 0;
+      return (await engine.run(server, undefined, [engine.userExists(username)])).length > 0;
     },
-    canLogin,
+    async canLogin(username, password, port = server.port) {
+      try {
+        await engine.run({ ...server, user: username, password, port }, dbname, [statement('SELECT 1')]);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     async stop() {
       try {
-        // The users this file made, and the rotation's clones of them.
-        for (const name of [...users, ...users.map((u) => `${u}_clone`)]) {
-          await mysqlQuery(admin, undefined, "DROP USER IF EXISTS ?@'%'", [name]);
-        }
-        await mysqlQuery(admin, undefined, `DROP DATABASE IF EXISTS ${dbname}`);
+        await engine.run(server, undefined, engine.dropAll(dbname, users));
       } finally {
         await stopServer();
       }
@@ -586,8 +638,16 @@ export async function startMysql(options: DatabaseOptions = {}): Promise<Databas
   };
 }
 
+export function startPostgres(options: DatabaseOptions = {}): Promise<DatabaseServer> {
+  return startServer(POSTGRES, options);
+}
+
+export function startMysql(options: DatabaseOptions = {}): Promise<DatabaseServer> {
+  return startServer(MARIADB, options);
+}
+
 export function startDatabase(engine: EngineName, options: DatabaseOptions = {}): Promise<DatabaseServer> {
-  return engine === 'postgres' ? startPostgres(options) : startMysql(options);
+  return startServer(ENGINES[engine], options);
 }
 
 /**
