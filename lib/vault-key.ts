@@ -1,16 +1,19 @@
 import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   KEY_ADMIN_ACTIONS,
   KEY_CRYPTO_ACTIONS,
+  KEY_DECRYPT_ACTIONS,
+  KEY_ENCRYPT_ACTIONS,
   KEY_GRANT_ACTIONS,
   KEY_USE_VIA_SECRETS_MANAGER_ACTIONS,
 } from './private/actions';
 import {
   grantDecryptViaSecretsManager,
   grantEncryptViaSecretsManager,
+  grantViaSecretsManager,
   secretsManagerService,
 } from './private/grants';
 import {
@@ -22,6 +25,14 @@ import {
   principalArnPatterns,
 } from './private/principals';
 import { invalid, validateDays } from './private/validation';
+import {
+  allowsKeyUse,
+  limitedToService,
+  principalLimitedToService,
+  refused,
+  refusedImport,
+  statementsOf,
+} from './private/inherited';
 
 /** KMS allows automatic rotation periods from 90 to 2560 days. */
 export const MIN_KEY_ROTATION_DAYS = 90;
@@ -160,6 +171,7 @@ export class VaultKey extends kms.Key {
     }
 
     const enableKeyRotation = props.enableKeyRotation ?? true;
+    const policy = new iam.PolicyDocument();
     super(scope, id, {
       description:
         props.description ?? 'Encrypts secrets of cdk-secrets-vault; usable through Secrets Manager only',
@@ -170,8 +182,17 @@ export class VaultKey extends kms.Key {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       pendingWindow: props.pendingWindow ?? Duration.days(MAX_PENDING_WINDOW_DAYS),
       // Passing our own document keeps aws-cdk-lib from adding its default `kms:*` for the account.
-      policy: new iam.PolicyDocument(),
+      policy,
     });
+    if (this.policy !== policy) {
+      refused(
+        owner,
+        'the `policy` prop',
+        "a PropertyInjector for aws-cdk-lib's kms.Key supplied a key policy of its own, and a VaultKey's policy is what keeps it usable through Secrets Manager only",
+        'Make the PropertyInjector skip VaultKey (its `inject` gets the scope and id of each key), or remove it',
+      );
+    }
+    this.node.addValidation({ validate: () => this.checkUseThroughSecretsManagerOnly() });
 
     const stack = Stack.of(this);
     this.viaService = secretsManagerService(this);
@@ -193,7 +214,7 @@ export class VaultKey extends kms.Key {
       StringEquals: { 'kms:ViaService': this.viaService, 'kms:CallerAccount': stack.account },
     };
 
-    this.addToResourcePolicy(
+    this.addOwnStatement(
       new iam.PolicyStatement({
         sid: 'KeyAdministration',
         principals: [account],
@@ -204,7 +225,7 @@ export class VaultKey extends kms.Key {
         conditions: { ArnLike: { 'aws:PrincipalArn': this.administratorArns } },
       }),
     );
-    this.addToResourcePolicy(
+    this.addOwnStatement(
       new iam.PolicyStatement({
         sid: 'UseThroughSecretsManagerOnly',
         principals: [account],
@@ -213,7 +234,7 @@ export class VaultKey extends kms.Key {
         conditions: viaSecretsManager,
       }),
     );
-    this.addToResourcePolicy(
+    this.addOwnStatement(
       new iam.PolicyStatement({
         sid: 'SecretsManagerCreatesGrantsForItsResourcesOnly',
         principals: [account],
@@ -222,7 +243,7 @@ export class VaultKey extends kms.Key {
         conditions: { ...viaSecretsManager, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }),
     );
-    this.addToResourcePolicy(
+    this.addOwnStatement(
       new iam.PolicyStatement({
         sid: 'DenyGrantsNotForAwsResources',
         effect: iam.Effect.DENY,
@@ -233,7 +254,7 @@ export class VaultKey extends kms.Key {
         conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false' } },
       }),
     );
-    this.addToResourcePolicy(
+    this.addOwnStatement(
       new iam.PolicyStatement({
         sid: 'DenyUseOutsideSecretsManager',
         effect: iam.Effect.DENY,
@@ -263,4 +284,202 @@ export class VaultKey extends kms.Key {
   public grantEncryptViaSecretsManager(grantee: iam.IGrantable): iam.Grant {
     return grantEncryptViaSecretsManager(this, grantee);
   }
+
+  /**
+   * Lets the grantee decrypt with this key through Secrets Manager only, like
+   * `grantDecryptViaSecretsManager`: the grantee can read secrets encrypted with the key, and use the
+   * key for nothing else. (aws-cdk-lib's `kms.Key` would allow `kms:Decrypt` from anywhere.)
+   */
+  public override grantDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return grantViaSecretsManager(this, grantee, KEY_DECRYPT_ACTIONS);
+  }
+
+  /**
+   * Lets the grantee encrypt with this key through Secrets Manager only, like
+   * `grantEncryptViaSecretsManager`.
+   */
+  public override grantEncrypt(grantee: iam.IGrantable): iam.Grant {
+    return grantViaSecretsManager(this, grantee, KEY_ENCRYPT_ACTIONS);
+  }
+
+  /** Lets the grantee decrypt and encrypt with this key through Secrets Manager only. */
+  public override grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return grantViaSecretsManager(this, grantee, [...KEY_DECRYPT_ACTIONS, ...KEY_ENCRYPT_ACTIONS]);
+  }
+
+  /**
+   * Grants `actions` on this key when the grantee is already limited to Secrets Manager of this
+   * region (`new kms.ViaServicePrincipal('secretsmanager.<region>.amazonaws.com', principal)`, as
+   * aws-cdk-lib's Secret and RotationSchedule pass it). Any other grant is refused: this is the path
+   * every other service takes to its encryption key (an S3 bucket's, SQS queue's or SNS topic's grants
+   * call it), and a vault key serves Secrets Manager only.
+   */
+  public override grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return this.grantIfThroughSecretsManager('grant', grantee, actions);
+  }
+
+  /** Refused: a vault key is a symmetric encryption key, used by Secrets Manager only. */
+  public override grantSign(grantee: iam.IGrantable): iam.Grant {
+    return this.refuseKeyUse('grantSign', grantee);
+  }
+
+  /** Refused: a vault key is a symmetric encryption key, used by Secrets Manager only. */
+  public override grantVerify(grantee: iam.IGrantable): iam.Grant {
+    return this.refuseKeyUse('grantVerify', grantee);
+  }
+
+  /** Refused: a vault key is a symmetric encryption key, used by Secrets Manager only. */
+  public override grantSignVerify(grantee: iam.IGrantable): iam.Grant {
+    return this.refuseKeyUse('grantSignVerify', grantee);
+  }
+
+  /** Refused: a vault key is a symmetric encryption key, used by Secrets Manager only. */
+  public override grantGenerateMac(grantee: iam.IGrantable): iam.Grant {
+    return this.refuseKeyUse('grantGenerateMac', grantee);
+  }
+
+  /** Refused: a vault key is a symmetric encryption key, used by Secrets Manager only. */
+  public override grantVerifyMac(grantee: iam.IGrantable): iam.Grant {
+    return this.refuseKeyUse('grantVerifyMac', grantee);
+  }
+
+  /**
+   * Refused: the key's administrators are named in `keyAdmins` (matched by `aws:PrincipalArn` in the
+   * key policy), and aws-cdk-lib's admin actions include `kms:Create*`, hence `kms:CreateGrant`.
+   */
+  public override grantAdmin(grantee: iam.IGrantable): iam.Grant {
+    return refused(
+      `VaultKey ${this.node.path}`,
+      `grantAdmin(${grantee.grantPrincipal})`,
+      "a vault key's administrators are named by ARN in its key policy, and aws-cdk-lib's admin actions include kms:Create* (kms:CreateGrant, which opens the key outside Secrets Manager)",
+      'Name the principal in the `keyAdmins` prop (of the VaultKey or the SecretsVault)',
+    );
+  }
+
+  /**
+   * Adds a statement to the key policy. A Deny is always accepted (it only narrows); an Allow must
+   * carry `StringEquals` `kms:ViaService` = Secrets Manager of this region, or it is refused: it would
+   * open the key to some use outside Secrets Manager (an SNS subscription's statement for
+   * `sns.amazonaws.com` is one).
+   */
+  public override addToResourcePolicy(
+    statement: iam.PolicyStatement,
+    allowNoOp?: boolean,
+  ): iam.AddToResourcePolicyResult {
+    const service = secretsManagerService(this);
+    if (statement.effect === iam.Effect.ALLOW && !limitedToService(this, statement.conditions, service)) {
+      refused(
+        `VaultKey ${this.node.path}`,
+        `addToResourcePolicy(${describeStatement(statement)})`,
+        `an Allow statement on a vault key must carry the condition StringEquals kms:ViaService = ${service}, so that the key stays usable through Secrets Manager only`,
+        'Add that condition (kms.ViaServicePrincipal adds it), or give the other service a kms.Key of its own; a Deny statement is always accepted',
+      );
+    }
+    return super.addToResourcePolicy(statement, allowNoOp);
+  }
+
+  /** Refused: see `refusedKeyImport`. */
+  public static override fromKeyArn(scope: Construct, id: string, _keyArn: string): kms.IKey {
+    return refusedKeyImport(scope, id, 'fromKeyArn');
+  }
+
+  /** Refused: see `refusedKeyImport`. */
+  public static override fromCfnKey(cfnKey: kms.CfnKey): kms.IKey {
+    return refusedKeyImport(cfnKey, undefined, 'fromCfnKey');
+  }
+
+  /** Refused: see `refusedKeyImport`. */
+  public static override fromLookup(scope: Construct, id: string, _options: kms.KeyLookupOptions): kms.IKey {
+    return refusedKeyImport(scope, id, 'fromLookup');
+  }
+
+  /**
+   * The key's rule on the finished tree, whatever route a statement took: aws-cdk-lib's L1 grants
+   * (`s3.BucketGrants.fromBucket(cfnBucket)` and the other services' traits call
+   * `kms.KeyGrants.fromKey(cfnKey)`, which no member of this class sees), `key.grants`, escape
+   * hatches. Every Allow that uses the key, in its key policy or in an IAM policy of this stack naming
+   * it, must carry `kms:ViaService` = Secrets Manager of this region.
+   */
+  private checkUseThroughSecretsManagerOnly(): string[] {
+    const stack = Stack.of(this);
+    const service = secretsManagerService(this);
+    const keyArn = JSON.stringify(stack.resolve(this.keyArn));
+    const errors: string[] = [];
+    const check = (where: string, document: unknown, onThisKey: (resource: unknown) => boolean) => {
+      for (const statement of statementsOf(stack.resolve(document))) {
+        if (statement.Effect !== 'Allow' || !allowsKeyUse(statement)) continue;
+        if (![statement.Resource].flat().some(onThisKey)) continue;
+        if (limitedToService(this, statement.Condition, service)) continue;
+        errors.push(
+          `VaultKey ${this.node.path}: ${where} allows ${[statement.Action ?? 'NotAction'].flat().join(' ')} on this key without kms:ViaService = ${service}. ` +
+            'Something granted the key outside Secrets Manager (an L1 grant such as s3.BucketGrants.fromBucket(cfnBucket) on a resource encrypted with this key, key.grants, or an escape hatch); ' +
+            "give that resource a kms.Key of its own, and let principals read secrets with grantRead or this key's grantDecrypt.",
+        );
+      }
+    };
+    check('its key policy', (this.node.defaultChild as kms.CfnKey).keyPolicy, () => true);
+    const identity = (resource: unknown) => JSON.stringify(resource) === keyArn;
+    for (const c of stack.node.findAll()) {
+      if (c instanceof iam.CfnPolicy || c instanceof iam.CfnManagedPolicy || c instanceof iam.CfnRolePolicy) {
+        check(c.node.path, c.policyDocument, identity);
+      } else if (c instanceof iam.CfnRole) {
+        for (const inline of (stack.resolve(c.policies) ?? []) as Array<{
+          policyDocument?: unknown;
+          PolicyDocument?: unknown;
+        }>) {
+          check(c.node.path, inline.policyDocument ?? inline.PolicyDocument, identity);
+        }
+      }
+    }
+    return errors;
+  }
+
+  /** The key's own statements: written by this class, so exempt from the rule for added statements. */
+  private addOwnStatement(statement: iam.PolicyStatement): void {
+    super.addToResourcePolicy(statement);
+  }
+
+  private grantIfThroughSecretsManager(
+    member: string,
+    grantee: iam.IGrantable,
+    actions: string[],
+  ): iam.Grant {
+    if (!principalLimitedToService(this, grantee.grantPrincipal, secretsManagerService(this))) {
+      refused(
+        `VaultKey ${this.node.path}`,
+        `${member}(${grantee.grantPrincipal}, ${actions.join(' ')})`,
+        `a vault key is usable through Secrets Manager only, and this grant is not limited to it (kms:ViaService = ${secretsManagerService(this)})`,
+        "Let principals read or write secrets with VaultSecret.grantRead/grantWrite or SecretsVault.grantRead, or with this key's grantDecrypt, grantEncrypt, grantDecryptViaSecretsManager or grantEncryptViaSecretsManager; give other services (S3, SQS, SNS, Lambda, CloudWatch Logs) a kms.Key of their own",
+      );
+    }
+    return super.grant(grantee, ...actions);
+  }
+
+  private refuseKeyUse(member: string, grantee: iam.IGrantable): never {
+    return refused(
+      `VaultKey ${this.node.path}`,
+      `${member}(${grantee.grantPrincipal})`,
+      'a vault key is a symmetric encryption key that only Secrets Manager uses: it cannot sign, verify or compute MACs',
+      'Use a kms.Key with the key spec and usage you need',
+    );
+  }
+}
+
+/**
+ * Refuses VaultKey's inherited imports: they return a plain `kms.IKey` whose grants have none of the
+ * vault rules (`grantDecrypt` on it allows `kms:Decrypt` without `kms:ViaService`).
+ */
+function refusedKeyImport(scope: IConstruct, id: string | undefined, member: string): never {
+  return refusedImport(
+    scope,
+    id,
+    `VaultKey.${member}`,
+    "it would return a plain kms.IKey whose grants have none of a VaultKey's rules (grantDecrypt on it allows kms:Decrypt from anywhere)",
+    `Let readers read through the VaultSecret or SecretsVault that owns the key (grantRead); import the key with kms.Key.${member} only for what needs its ARN`,
+  );
+}
+
+/** A statement's Sid and actions, for a message: never its principals' values or conditions. */
+function describeStatement(statement: iam.PolicyStatement): string {
+  return `${statement.sid ? `"${statement.sid}" ` : ''}allowing ${statement.actions.join(' ') || 'NotAction'}`;
 }

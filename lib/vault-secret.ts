@@ -15,6 +15,7 @@ import {
 import { invalid, PrincipalRules, validatePrincipal, validateSecretName } from './private/validation';
 import { RotationFunction } from './rotation-function';
 import { RotationStrategy } from './rotation-strategy';
+import { refused, refusedImport, sameValue } from './private/inherited';
 import { SecretRotationSchedule } from './rotation-schedule';
 import {
   ResolvedPasswordOptions,
@@ -173,6 +174,8 @@ export class VaultSecret extends secretsmanager.Secret {
   private readerStatement?: iam.PolicyStatement;
   private readonly identityReaders: iam.IPrincipal[] = [];
   private readonly writers: iam.IPrincipal[] = [];
+  /** Roles of functions given with `addRotationSchedule`: exempt from the read and write guards. */
+  private readonly rotationRoles: iam.IRole[] = [];
   private readonly owner: string;
 
   /** The ARN of the role CloudFormation deploys the stack with, exempt from the policy's guards. */
@@ -194,6 +197,7 @@ export class VaultSecret extends secretsmanager.Secret {
         );
       }
     }
+    refuseSecretProps(owner, props);
     const content = props.content ?? SecretContent.generatedString();
     const passwordOptions =
       content.kind === SecretContentKind.SUPPLIED
@@ -265,6 +269,7 @@ export class VaultSecret extends secretsmanager.Secret {
       blockPublicPolicy: true,
     });
     this.node.addValidation({ validate: () => this.resourcePolicy.validateForResourcePolicy() });
+    this.node.addValidation({ validate: () => this.checkResourcesOfThisSecret() });
 
     for (const reader of nonEmpty(owner, 'readers', props.readers)) {
       this.addReader(reader);
@@ -401,6 +406,202 @@ export class VaultSecret extends secretsmanager.Secret {
   }
 
   /**
+   * Rotates the secret with `options.rotationLambda`, a function of this app whose role is then exempt
+   * from the read and write guards. Refused when the secret already rotates (a secret has one
+   * schedule: a second would overwrite the first), for a hosted rotation, and for a function whose role
+   * this app does not know (an imported function, or the serverless application that rds's
+   * `addRotationSingleUser` deploys): the guards could not name who rotates.
+   */
+  public override addRotationSchedule(
+    id: string,
+    options: secretsmanager.RotationScheduleOptions,
+  ): secretsmanager.RotationSchedule {
+    const member = `addRotationSchedule('${id}')`;
+    const useInstead =
+      'Rotate vault secrets with a RotationFunction: the `rotation` and `rotationFunction` props, or SecretsVault.addSecret / addDatabaseSecret for a database credential';
+    if (this.rotationSchedule || this.rotationRoles.length > 0) {
+      refused(
+        this.owner,
+        member,
+        'the secret already rotates, and a secret has one rotation schedule (a second would overwrite it)',
+        `Change the secret's \`rotation\` instead. ${useInstead}`,
+      );
+    }
+    if (options.hostedRotation) {
+      refused(
+        this.owner,
+        member,
+        "a hosted rotation function runs as a role that CloudFormation creates at deploy, which the secret's read and write guards cannot name",
+        useInstead,
+      );
+    }
+    const role = options.rotationLambda?.role;
+    if (!role) {
+      refused(
+        this.owner,
+        member,
+        `function ${options.rotationLambda?.node.path} has no role this app knows (an imported function, or the serverless application rds's addRotationSingleUser deploys), so the secret's read and write guards cannot exempt it`,
+        `${useInstead}; or import your function with lambda.Function.fromFunctionAttributes({ functionArn, role })`,
+      );
+    }
+    this.rotationRoles.push(role);
+    return super.addRotationSchedule(id, options);
+  }
+
+  /**
+   * Replicates the secret to `region`, encrypted there with `encryptionKey`. Refused without a key:
+   * the replica would be encrypted with the AWS-managed key `aws/secretsmanager`, whose policy lets
+   * any principal of the account that may read the replica decrypt it.
+   */
+  public override addReplicaRegion(region: string, encryptionKey?: kms.IKeyRef): void {
+    if (!encryptionKey) {
+      // Also reached from aws-cdk-lib's constructor, before this class's fields are set.
+      refused(
+        `VaultSecret ${this.node.path}`,
+        `addReplicaRegion('${region}') (or \`replicaRegions\`, e.g. from a PropertyInjector for aws-cdk-lib's Secret)`,
+        'without a key the replica is encrypted with the AWS-managed key aws/secretsmanager, which no vault key policy governs',
+        'Pass a customer-managed key of that region: addReplicaRegion(region, key)',
+      );
+    }
+    super.addReplicaRegion(region, encryptionKey);
+  }
+
+  /**
+   * Attaches the secret to a database, cluster or proxy (`rds.Credentials.fromSecret` calls it). The
+   * attachment is the same secret: its grants, resource-policy statements and rotation go to this
+   * VaultSecret, so they keep its guards.
+   */
+  public override attach(target: secretsmanager.ISecretAttachmentTarget): secretsmanager.ISecret {
+    if (this.node.tryFindChild('Attachment')) {
+      refused(
+        this.owner,
+        'attach',
+        'the secret is already attached to a target',
+        'A secret has one target attachment',
+      );
+    }
+    return new VaultSecretAttachment(this, 'Attachment', {
+      secret: this,
+      target,
+    });
+  }
+
+  /**
+   * Like `attach`, with a construct id of your choice. (Gone from aws-cdk-lib's typings, still on its
+   * prototype: JavaScript callers reach it.)
+   */
+  public addTargetAttachment(
+    id: string,
+    options: secretsmanager.AttachedSecretOptions,
+  ): secretsmanager.SecretTargetAttachment {
+    return new VaultSecretAttachment(this, id, { secret: this, ...options });
+  }
+
+  /** Refused: see `refusedSecretImport`. */
+  public static override fromSecretCompleteArn(
+    scope: Construct,
+    id: string,
+    _arn: string,
+  ): secretsmanager.ISecret {
+    return refusedSecretImport(scope, id, 'fromSecretCompleteArn');
+  }
+
+  /** Refused: see `refusedSecretImport`. */
+  public static override fromSecretPartialArn(
+    scope: Construct,
+    id: string,
+    _arn: string,
+  ): secretsmanager.ISecret {
+    return refusedSecretImport(scope, id, 'fromSecretPartialArn');
+  }
+
+  /** Refused: see `refusedSecretImport`. */
+  public static override fromSecretNameV2(
+    scope: Construct,
+    id: string,
+    _name: string,
+  ): secretsmanager.ISecret {
+    return refusedSecretImport(scope, id, 'fromSecretNameV2');
+  }
+
+  /** Refused: see `refusedSecretImport`. */
+  public static override fromSecretAttributes(
+    scope: Construct,
+    id: string,
+    _attrs: secretsmanager.SecretAttributes,
+  ): secretsmanager.ISecret {
+    return refusedSecretImport(scope, id, 'fromSecretAttributes');
+  }
+
+  /** Refused (deprecated in aws-cdk-lib and gone from its typings, still callable from JavaScript). */
+  public static fromSecretArn(scope: Construct, id: string, _arn: string): secretsmanager.ISecret {
+    return refusedSecretImport(scope, id, 'fromSecretArn');
+  }
+
+  /** Refused (deprecated in aws-cdk-lib and gone from its typings, still callable from JavaScript). */
+  public static fromSecretName(scope: Construct, id: string, _name: string): secretsmanager.ISecret {
+    return refusedSecretImport(scope, id, 'fromSecretName');
+  }
+
+  /**
+   * What no member can be made to keep, checked on the finished tree: one resource policy and at most
+   * one rotation schedule for this secret (a `secretsmanager.ResourcePolicy` or `RotationSchedule`
+   * made directly, or through an attachment, would overwrite ours at deploy), the vault key on the
+   * secret's resource and on every replica (a mixin or escape hatch could change them).
+   */
+  private checkResourcesOfThisSecret(): string[] {
+    const cfnSecret = this.node.defaultChild as secretsmanager.CfnSecret;
+    const inStack = Stack.of(this).node.findAll();
+    const ids = [
+      this.secretArn,
+      ...inStack
+        .filter(
+          (c): c is secretsmanager.CfnSecretTargetAttachment =>
+            c instanceof secretsmanager.CfnSecretTargetAttachment,
+        )
+        .filter((a) => sameValue(this, a.secretId, this.secretArn))
+        .map((a) => a.ref),
+    ];
+    const forThisSecret = <T extends { secretId: string }>(type: new (...args: never[]) => T) =>
+      inStack.filter(
+        (c): c is T & Construct =>
+          c instanceof type && ids.some((id) => sameValue(this, (c as T).secretId, id)),
+      );
+    const errors: string[] = [];
+    const policies = forThisSecret(secretsmanager.CfnResourcePolicy);
+    if (policies.length > 1) {
+      errors.push(
+        `${this.owner}: ${policies.length} resource policies name this secret (${policies.map((p) => p.node.path).join(', ')}); a secret has one, and each would overwrite the other at deploy. Add statements with addToResourcePolicy instead of making a secretsmanager.ResourcePolicy.`,
+      );
+    }
+    const schedules = forThisSecret(secretsmanager.CfnRotationSchedule);
+    if (schedules.length > 1) {
+      errors.push(
+        `${this.owner}: ${schedules.length} rotation schedules name this secret (${schedules.map((p) => p.node.path).join(', ')}); a secret has one rotation, and each would overwrite the other at deploy. Change the secret's \`rotation\` instead of making a secretsmanager.RotationSchedule.`,
+      );
+    }
+    if (!sameValue(this, cfnSecret.kmsKeyId, this.encryptionKey.keyArn)) {
+      errors.push(
+        `${this.owner}: the secret's KmsKeyId is not its encryptionKey (a mixin, aspect or escape hatch changed it); the vault's guards hold only under its encryptionKey. Remove what changes it.`,
+      );
+    }
+    const replicas = (Stack.of(this).resolve(cfnSecret.replicaRegions) ?? []) as Array<{
+      kmsKeyId?: unknown;
+      KmsKeyId?: unknown;
+      region?: string;
+      Region?: string;
+    }>;
+    for (const replica of replicas) {
+      if ((replica.kmsKeyId ?? replica.KmsKeyId) === undefined) {
+        errors.push(
+          `${this.owner}: the replica in ${replica.region ?? replica.Region} has no key, so it is encrypted with the AWS-managed key aws/secretsmanager. Pass a customer-managed key of that region: addReplicaRegion(region, key).`,
+        );
+      }
+    }
+    return errors;
+  }
+
+  /**
    * The resource policy's guards. Each Deny names who it lets through by `aws:PrincipalArn`, filled in
    * at synth so that readers and writers declared after the secret are exempt too. AWS services acting
    * as themselves are not denied.
@@ -408,7 +609,10 @@ export class VaultSecret extends secretsmanager.Secret {
   private addGuards(denyUnlistedReaders: boolean, rotationFunction?: RotationFunction) {
     const patterns = (prop: string, principals: iam.IPrincipal[], rules: PrincipalRules = {}) =>
       principals.flatMap((p) => principalArnPatterns(this.owner, prop, p, rules));
-    const rotation = rotationFunction ? [rotationFunction.role.roleArn] : [];
+    const rotation = () => [
+      ...(rotationFunction ? [rotationFunction.role.roleArn] : []),
+      ...this.rotationRoles.map((role) => role.roleArn),
+    ];
     const managers = () => [
       this.deploymentRoleArn,
       ...patterns('breakGlass', this.breakGlass ? [this.breakGlass] : [], BREAK_GLASS_RULES),
@@ -432,7 +636,7 @@ export class VaultSecret extends secretsmanager.Secret {
           ...patterns('readers', [...this.resourceReaders(), ...this.identityReaders], {
             allowService: true,
           }),
-          ...rotation,
+          ...rotation(),
           this.deploymentRoleArn,
         ]),
       );
@@ -441,7 +645,7 @@ export class VaultSecret extends secretsmanager.Secret {
       guard('DenyManagementExceptDeployment', SECRET_MANAGEMENT_ACTIONS, managers),
       guard('DenyWritesExceptRotationAndWriters', SECRET_WRITE_ACTIONS, () => [
         ...managers(),
-        ...rotation,
+        ...rotation(),
         ...patterns('grantWrite', this.writers, WRITER_RULES),
       ]),
     );
@@ -534,4 +738,88 @@ function accountOf(principal: iam.IPrincipal): string | undefined {
   if (principal.principalAccount !== undefined) return principal.principalAccount;
   if (principal instanceof iam.ArnPrincipal) return Fn.select(4, Fn.split(':', principal.arn));
   return undefined;
+}
+
+/** aws-cdk-lib SecretProps that a VaultSecret does not take, and what to use instead. */
+const SECRET_PROPS_NOT_TAKEN: Record<string, string> = {
+  secretStringValue: 'Give the value as `content: SecretContent.fromSecretValue(value)`',
+  secretObjectValue:
+    'Give the value as `content: SecretContent.fromSecretValue(value)` (a JSON string), or generate it with SecretContent.generatedJson(template, field)',
+  secretStringBeta1: 'Give the value as `content: SecretContent.fromSecretValue(value)`',
+  generateSecretString:
+    'Use `content: SecretContent.generatedString(options)` or SecretContent.generatedJson(template, field, options)',
+  replicaRegions: 'Call addReplicaRegion(region, key) with a customer-managed key of that region',
+};
+
+/**
+ * `{ ...secretProps, encryptionKey }` type-checks (TypeScript does not check spread properties for
+ * excess), and aws-cdk-lib's props would be dropped in silence: a supplied value replaced by a
+ * generated one. The message names the prop, never its value.
+ */
+function refuseSecretProps(owner: string, props: VaultSecretProps) {
+  const given = props as unknown as Record<string, unknown>;
+  for (const [prop, instead] of Object.entries(SECRET_PROPS_NOT_TAKEN)) {
+    if (given[prop] !== undefined) {
+      refused(
+        owner,
+        `the prop \`${prop}\``,
+        "it is aws-cdk-lib's SecretProps, which a VaultSecret does not take (it would be dropped in silence)",
+        instead,
+      );
+    }
+  }
+}
+
+/**
+ * Refuses VaultSecret's inherited imports: they return a plain `ISecret` that carries none of the
+ * vault's guards, and whose `grantRead` the owning VaultSecret never hears of (its read deny then
+ * denies that reader).
+ */
+function refusedSecretImport(scope: Construct, id: string, member: string): never {
+  return refusedImport(
+    scope,
+    id,
+    `VaultSecret.${member}`,
+    "it would return a plain ISecret with none of a VaultSecret's guards, whose grantRead the VaultSecret that owns the secret never hears of",
+    `Declare readers on the VaultSecret or SecretsVault that owns the secret (grantRead, addReader), and import it with secretsmanager.Secret.${member} only for what needs its ARN`,
+  );
+}
+
+/**
+ * The attachment a VaultSecret gives a database, cluster or proxy (`rds.Credentials.fromSecret`
+ * attaches it, and `db.secret` is this). It is the same secret, so its grants, resource-policy
+ * statements and rotation go to the VaultSecret. aws-cdk-lib's own attachment would grant without
+ * telling the read guard, and (without the feature flag
+ * `@aws-cdk/aws-secretsmanager:useAttachedSecretResourcePolicyForSecretTargetAttachments`) make a
+ * second resource policy for the secret.
+ */
+class VaultSecretAttachment extends secretsmanager.SecretTargetAttachment {
+  private readonly vaultSecret: VaultSecret;
+
+  constructor(scope: VaultSecret, id: string, props: secretsmanager.SecretTargetAttachmentProps) {
+    super(scope, id, props);
+    this.vaultSecret = scope;
+  }
+
+  public override grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
+    return this.vaultSecret.grantRead(grantee, versionStages);
+  }
+
+  public override grantWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.vaultSecret.grantWrite(grantee);
+  }
+
+  public override addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    return this.vaultSecret.addToResourcePolicy(statement);
+  }
+
+  public override addRotationSchedule(
+    id: string,
+    options: secretsmanager.RotationScheduleOptions,
+  ): secretsmanager.RotationSchedule {
+    const schedule = this.vaultSecret.addRotationSchedule(id, options);
+    // The first rotation must see the fields the attachment writes (host, port, engine).
+    schedule.node.addDependency(this);
+    return schedule;
+  }
 }
