@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,5 +74,21 @@ describe('the npm package', () => {
     expect(readFileSync(join(result.sources[0], 'node_modules/pg/index.js'))).toEqual(
       readFileSync(join(pkg, 'assets/rotation/node_modules/pg/index.js')),
     );
+  });
+
+  test('depends on nothing copyleft: the AGPL policy evaluator is a devDependency, never shipped or bundled', () => {
+    const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+    const shipped = {
+      ...manifest.dependencies,
+      ...manifest.peerDependencies,
+      ...manifest.optionalDependencies,
+    };
+    expect(Object.keys(shipped).filter((name) => name.startsWith('@cloud-copilot/'))).toEqual([]);
+    expect(manifest.license).toBe('Apache-2.0');
+    const own = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(own.devDependencies['@cloud-copilot/iam-simulate']).toBeDefined();
+    // Neither the compiled library nor the bundle carries a line of it.
+    const grep = spawnSync('grep', ['-rl', 'cloud-copilot', '.'], { cwd: pkg, encoding: 'utf8' });
+    expect([grep.status, grep.stdout]).toEqual([1, '']);
   });
 });

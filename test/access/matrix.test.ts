@@ -180,12 +180,15 @@ describe('the access matrix of docs/access-model.md', () => {
     expect(allowedOnSecret.length).toBeGreaterThan(0);
   });
 
-  test('docs/access-model.md shows exactly the table these tests evaluate', () => {
-    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'access-model.md'), 'utf8');
-    const lines = doc.split('\n');
-    const start = lines.findIndex((l) => l.startsWith('| principal |'));
-    expect(start).toBeGreaterThan(-1);
-    const end = lines.findIndex((l, i) => i > start && !l.startsWith('|'));
-    expect(lines.slice(start, end).join('\n')).toBe(markdownTable());
-  });
+  test.each([['docs/access-model.md'], ['README.md']])(
+    '%s shows exactly the table these tests evaluate',
+    (path) => {
+      const doc = readFileSync(join(__dirname, '..', '..', path), 'utf8');
+      const lines = doc.split('\n');
+      const start = lines.findIndex((l) => l.startsWith('| principal |'));
+      expect(start).toBeGreaterThan(-1);
+      const end = lines.findIndex((l, i) => i > start && !l.startsWith('|'));
+      expect(lines.slice(start, end).join('\n')).toBe(markdownTable());
+    },
+  );
 });
