@@ -73,7 +73,8 @@ export interface SecretsAuditProps {
   readonly metricNamespace?: string;
 
   /**
-   * An email address the alarm topic sends to (confirm the subscription from the first mail).
+   * An email address the alarm topic sends to (confirm the subscription from the first mail). What SNS
+   * cannot deliver to it goes to the rules' dead-letter queue and raises `notificationDeliveryFailedAlarm`.
    *
    * @default - no subscription; subscribe to `topic` yourself
    */
@@ -206,7 +207,10 @@ export class SecretsAudit extends Construct {
    */
   public readonly destructiveChangeAlarm: cloudwatch.Alarm;
 
-  /** Notifications the EventBridge rules could not deliver to the topic (their dead-letter queue is not empty). */
+  /**
+   * Notifications the EventBridge rules could not deliver to the topic, or the topic to `alarmEmail`
+   * (their shared dead-letter queue is not empty).
+   */
   public readonly notificationDeliveryFailedAlarm: cloudwatch.Alarm;
 
   private readonly scope = new AuditScope(() => this.rotationRoleIds());
@@ -245,15 +249,18 @@ export class SecretsAudit extends Construct {
       this.logGroup = this.trail.logGroup;
     }
 
-    this.topic = new AuditTopic(this, 'Topic', {
-      encryptionKey: this.encryptionKey,
-      email: props.alarmEmail,
-    }).topic;
+    const topic = new AuditTopic(this, 'Topic', { encryptionKey: this.encryptionKey });
+    this.topic = topic.topic;
     this.rules = new AuditRules(this, 'Rules', {
       topic: this.topic,
       encryptionKey: this.encryptionKey,
       routineWriterIds: () => this.scope.routineWriterIds(),
     });
+    if (props.alarmEmail !== undefined) {
+      // What SNS cannot deliver to the address waits with the rules' undelivered notifications and
+      // raises the same alarm.
+      topic.addEmail(props.alarmEmail, this.rules.deadLetterQueue);
+    }
     // The audit's own key guards the evidence: its management calls are watched like a vault key's.
     this.scope.addManagedKeyId(this.encryptionKey.keyId);
     this.rules.watchKey(this.encryptionKey.keyId);
@@ -343,10 +350,10 @@ export class SecretsAudit extends Construct {
     this.notificationDeliveryFailedAlarm = this.newAlarm(
       'NotificationDeliveryFailedAlarm',
       'An audit notification could not be delivered from an EventBridge rule to the topic (at once on a ' +
-        'permission error, after up to a day of retries otherwise) and waits in the rules’ dead-letter queue, ' +
-        'kept 14 days. Each message’s ERROR_CODE and ERROR_MESSAGE attributes say why (often the topic or key ' +
-        'policy): fix it, read the events, then delete the messages. This alarm shows red on the dashboard ' +
-        'even when the topic itself is what fails.',
+        'permission error, after up to a day of retries otherwise), or from the topic to the alarm email, and ' +
+        'waits in the rules’ dead-letter queue, kept 14 days. Each message’s attributes say why (EventBridge’s ' +
+        'ERROR_CODE and ERROR_MESSAGE; often the topic or key policy): fix it, read the events, then delete the ' +
+        'messages. This alarm shows red on the dashboard even when the topic itself is what fails.',
       1,
       this.rules.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
     );

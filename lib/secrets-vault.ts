@@ -14,6 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { grantDecryptViaSecretsManager } from './private/grants';
+import { acknowledgeWildcardResource } from './private/nag';
 import { SECRET_READ_ACTIONS } from './private/actions';
 import { deploymentRoleArn, nonEmpty } from './private/principals';
 import { invalid, SECRET_NAME_MAX_LENGTH, validateSecretName } from './private/validation';
@@ -384,9 +385,17 @@ export class SecretsVault extends Construct {
         'it has no identity policy in this account; use `addReader` for principals of other accounts or services',
       );
     }
-    this.vaultIdentityReaders.push(grantee.grantPrincipal);
+    const principal = grantee.grantPrincipal;
+    if (grant.principalStatements.length > 0 && Construct.isConstruct(principal)) {
+      acknowledgeWildcardResource(
+        principal,
+        this.secretArnPattern,
+        'Every secret of the vault, present and future, by the vault’s own name prefix: the policy does not grow with the number of secrets.',
+      );
+    }
+    this.vaultIdentityReaders.push(principal);
     for (const secret of this.vaultSecrets) {
-      secret.registerReader(grantee.grantPrincipal);
+      secret.registerReader(principal);
     }
     return grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
   }

@@ -250,8 +250,12 @@ export class VaultKey extends kms.Key {
         principals: [new iam.AnyPrincipal()],
         actions: KEY_GRANT_ACTIONS,
         resources: ['*'],
-        // A grant lets its holder decrypt outside Secrets Manager; absent counts as false.
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false' } },
+        // A grant lets its holder decrypt outside Secrets Manager; absent counts as false. The service
+        // exemption is the shape Control Tower's CT.KMS.PR.3 requires, and opens nothing: no statement of
+        // this key lets an AWS service principal create grants, and an added Allow must carry kms:ViaService.
+        conditions: {
+          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+        },
       }),
     );
     this.addOwnStatement(

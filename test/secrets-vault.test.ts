@@ -1,7 +1,8 @@
-import { App, CfnResource, Duration, SecretValue, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { SecretContent, SecretRotationSchedule, SecretsVault, VAULT_TAG, VaultKey } from '../lib';
 import {
@@ -158,6 +159,48 @@ describe('SecretsVault', () => {
           ],
         },
       });
+    });
+
+    test('grantRead acknowledges cdk-nag’s AwsSolutions-IAM5 for the vault prefix on the grantee, and nothing wider', () => {
+      const { app, stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+      vault.addSecret('A');
+      const role = new iam.Role(stack, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
+      vault.grantRead(role, ['AWSCURRENT']);
+      const acknowledged = role.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .map((m) => m.data as Record<string, string>);
+      expect(acknowledged).toEqual([
+        {
+          [`Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${REGION}:${ACCOUNT}:secret:orders/*]`]:
+            expect.stringMatching(/name prefix: the policy does not grow with the number of secrets/),
+        },
+      ]);
+
+      // The same statement without the acknowledgement is a finding: the id above is cdk-nag's own.
+      const unacknowledged = new iam.Role(stack, 'ByHand', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
+      iam.Grant.addToPrincipal({
+        grantee: unacknowledged,
+        actions: ['secretsmanager:GetSecretValue'],
+        resourceArns: [vault.secretArnPattern],
+      });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      let error: unknown;
+      try {
+        app.synth();
+      } catch (e) {
+        error = e;
+      }
+      const report = String(error);
+      expect(report).toContain('Test/ByHand/DefaultPolicy/Resource');
+      expect(report).toContain(
+        `Acknowledge with 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${REGION}:${ACCOUNT}:secret:orders/*]'`,
+      );
+      expect(report).not.toContain('Test/Role/');
     });
 
     test('grantRead refuses a principal with no identity policy here, and names the fix', () => {

@@ -198,11 +198,16 @@ describe('VaultKey', () => {
         StringEquals: { 'kms:ViaService': VIA_SM, 'kms:CallerAccount': ACCOUNT },
         Bool: { 'kms:GrantIsForAWSResource': 'true' },
       });
-      expect(policy.DenyGrantsNotForAwsResources).toMatchObject({
+      // Exactly the statement Control Tower's CT.KMS.PR.3 looks for: one action, both keys, nothing else.
+      expect(policy.DenyGrantsNotForAwsResources).toEqual({
+        Sid: 'DenyGrantsNotForAwsResources',
         Effect: 'Deny',
         Principal: { AWS: '*' },
         Action: 'kms:CreateGrant',
-        Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false' } },
+        Resource: '*',
+        Condition: {
+          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+        },
       });
     });
 

@@ -1,9 +1,10 @@
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeCompliance, COMPLIANCE_RULES } from '../private/compliance';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { acknowledgeWildcardResource } from '../private/nag';
 import { invalid, validateDays } from '../private/validation';
@@ -70,7 +71,8 @@ export interface AuditCloudTrailProps extends AuditTrailOptions {
  * validation, encrypted with the audit's key, delivered to a versioned, KMS-encrypted S3 bucket
  * (whose access is logged to a second hardened bucket) and to an encrypted CloudWatch Logs group.
  * Both buckets deny deleting them or their objects, and loosening them, to everyone but the
- * deployment; the trail bucket takes S3 Object Lock when asked.
+ * deployment. The trail bucket has S3 Object Lock on (a default retention when asked), and both
+ * send their object events to EventBridge.
  */
 export class AuditCloudTrail extends Construct {
   /** The trail. */
@@ -128,27 +130,27 @@ export class AuditCloudTrail extends Construct {
       ...hardened(removalPolicy),
       lifecycleRules: [expire(props.accessLogExpiration)],
     });
-    Validations.of(this.accessLogBucket).acknowledge({
-      id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
-      reason:
-        'S3 server access logging delivers only to buckets encrypted with S3-managed keys (SSE-S3), not SSE-KMS.',
-    });
+    acknowledgeAccessLogDestination(this.accessLogBucket);
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: key,
       bucketKeyEnabled: true,
       ...hardened(removalPolicy),
       lifecycleRules: [expire(props.objectExpiration)],
+      // On without a default retention, which stays opt-in (`objectLockRetention`): the bucket can be
+      // locked later without replacing it, and lifecycle expiry still removes unlocked versions.
+      objectLockEnabled: true,
       objectLockDefaultRetention: props.objectLockRetention,
     });
     for (const bucket of [this.bucket, this.accessLogBucket]) {
       guardAgainstDeletion(bucket, props.deploymentRoleArn);
-      Validations.of(bucket).acknowledge({
-        id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
-        reason:
-          'Replication needs a destination bucket in another region or account that this stack does not own; ' +
+      notifyEventBridge(bucket);
+      acknowledgeCompliance(
+        bucket,
+        COMPLIANCE_RULES.s3Replication,
+        'Replication needs a destination bucket in another region or account that this stack does not own; ' +
           'objects are versioned and log files integrity-validated. Replicate to your log-archive account there.',
-      });
+      );
     }
     // Set on the resource rather than through `serverAccessLogsBucket`, which would grant delivery
     // with an ACL unless a feature flag is set; a bucket policy works the same with every flag.
@@ -273,6 +275,40 @@ function validateObjectLock(owner: string, props: AuditCloudTrailProps): void {
         'locked and be kept, and billed, until its lock ends. Raise `objectExpiration` or shorten the retention',
     );
   }
+}
+
+/**
+ * Object-level events of the bucket (a log file deleted, a version replaced) reach the account's
+ * default event bus, where a rule can act on them; delivery to the default bus is free. Set on the
+ * resource: aws-cdk-lib's `eventBridgeEnabled` prop would add its bucket-notifications custom
+ * resource, a Lambda function with a role, to every stack with an audit.
+ */
+function notifyEventBridge(bucket: s3.Bucket): void {
+  (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+    eventBridgeConfiguration: { eventBridgeEnabled: true },
+  };
+}
+
+/**
+ * What S3 requires of a server access log destination, and so what the Control Tower and cdk-nag
+ * packs flag on the access-log bucket, with one reason per requirement for every pack that checks it.
+ */
+function acknowledgeAccessLogDestination(bucket: s3.Bucket): void {
+  acknowledgeCompliance(
+    bucket,
+    COMPLIANCE_RULES.s3DefaultEncryptionKms,
+    'S3 server access logging delivers only to buckets encrypted with S3-managed keys (SSE-S3), not SSE-KMS.',
+  );
+  acknowledgeCompliance(
+    bucket,
+    COMPLIANCE_RULES.s3AccessLogDestination,
+    'This bucket receives the trail bucket’s server access logs; logging it too would need another log bucket, and so on without end.',
+  );
+  acknowledgeCompliance(
+    bucket,
+    COMPLIANCE_RULES.s3ObjectLock,
+    'S3 cannot deliver server access logs to a bucket with Object Lock; versioning and the bucket policy’s deny keep them.',
+  );
 }
 
 function hardened(removalPolicy: RemovalPolicy): s3.BucketProps {

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { KEY_ADMIN_ACTIONS } from '../private/actions';
+import { KEY_ADMIN_ACTIONS, KEY_GRANT_ACTIONS } from '../private/actions';
 import {
   deploymentRoleArn,
   distinct,
@@ -49,6 +49,8 @@ export interface AuditKeyProps {
  * CloudTrail log files.
  */
 export class AuditKey extends kms.Key {
+  private topicDeadLetterQueueAllowed = false;
+
   constructor(scope: Construct, id: string, props: AuditKeyProps = {}) {
     super(scope, id, {
       description: 'Encrypts the audit trail, its logs and the alarm topic of cdk-secrets-vault',
@@ -74,6 +76,21 @@ export class AuditKey extends kms.Key {
         resources: ['*'],
         // By ARN, as for a vault key: a deleted role recreated with the same name gets the key back.
         conditions: { ArnLike: { 'aws:PrincipalArn': administrators } },
+      }),
+    );
+    // No statement allows kms:CreateGrant today (CloudTrail, CloudWatch Logs, SNS and SQS use the key
+    // without grants); the deny binds any a key administrator adds later, in the shape of Control
+    // Tower's CT.KMS.PR.3: grants only for AWS resources, or by AWS services themselves.
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyGrantsNotForAwsResourcesOrServices',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: KEY_GRANT_ACTIONS,
+        resources: ['*'],
+        conditions: {
+          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+        },
       }),
     );
   }
@@ -167,6 +184,25 @@ export class AuditKey extends kms.Key {
       new iam.PolicyStatement({
         sid: 'RulesPublishToEncryptedTopicAndDeadLetterQueue',
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: PUBLISH_ENCRYPTED_ACTIONS,
+        resources: ['*'],
+      }),
+    );
+  }
+
+  /**
+   * Lets SNS put what a subscription of the audit's topic could not deliver into a dead-letter queue
+   * encrypted with the key (SNS requires a customer-managed key's policy to name it for that). Without
+   * source conditions, like the EventBridge statement: the queue's own policy admits only the audit's
+   * topic, by `aws:SourceArn`. Added once, however many subscriptions use it.
+   */
+  public allowTopicDeadLetterQueue(): void {
+    if (this.topicDeadLetterQueueAllowed) return;
+    this.topicDeadLetterQueueAllowed = true;
+    this.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'TopicSendsUndeliveredToEncryptedDeadLetterQueue',
+        principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
         actions: PUBLISH_ENCRYPTED_ACTIONS,
         resources: ['*'],
       }),

@@ -1,10 +1,11 @@
-import { ArnFormat, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeCompliance, COMPLIANCE_RULES } from '../private/compliance';
 import { ROTATION_FAILURE_EVENTS, SECRET_VALUE_EVENTS } from './audit-scope';
 
 /** EventBridge's detail types for CloudTrail records. */
@@ -68,7 +69,10 @@ export class AuditRules extends Construct {
   /** Matches every successful write call on a watched key. */
   public readonly keyChange: events.Rule;
 
-  /** Where EventBridge puts the notifications it could not deliver. */
+  /**
+   * Where EventBridge puts the notifications it could not deliver (and SNS those of a subscription
+   * given it as its dead-letter queue, as `SecretsAudit`'s `alarmEmail`).
+   */
   public readonly deadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: AuditRulesProps) {
@@ -79,13 +83,13 @@ export class AuditRules extends Construct {
       enforceSSL: true,
       retentionPeriod: DEAD_LETTER_RETENTION,
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the audit’s EventBridge rules (their DeadLetterConfig, which cdk-nag ' +
-        'does not see). A dead-letter queue of its own would only move the problem; a message here raises the ' +
-        'audit’s NotificationDeliveryFailed alarm.',
-    });
+    acknowledgeCompliance(
+      this.deadLetterQueue,
+      COMPLIANCE_RULES.sqsDeadLetterQueue,
+      'This queue is the dead-letter queue of the audit’s EventBridge rules, and of its alarm email subscription ' +
+        'if any (their DeadLetterConfig and RedrivePolicy, which these checks do not follow). A dead-letter queue ' +
+        'of its own would only move the problem; a message here raises the audit’s NotificationDeliveryFailed alarm.',
+    );
 
     // The topic policy already admits the account's rules (with source conditions): a plain target
     // keeps aws-cdk-lib from adding a second, unconditioned grant.

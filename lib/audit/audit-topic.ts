@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AuditKey } from './audit-key';
 
@@ -11,13 +12,6 @@ import { AuditKey } from './audit-key';
 export interface AuditTopicProps {
   /** The key that encrypts the topic's messages. */
   readonly encryptionKey: AuditKey;
-
-  /**
-   * An email address subscribed to the topic (the subscription must be confirmed from the mail).
-   *
-   * @default - no subscription
-   */
-  readonly email?: string;
 }
 
 /**
@@ -28,8 +22,11 @@ export class AuditTopic extends Construct {
   /** The topic. */
   public readonly topic: sns.Topic;
 
+  private readonly encryptionKey: AuditKey;
+
   constructor(scope: Construct, id: string, props: AuditTopicProps) {
     super(scope, id);
+    this.encryptionKey = props.encryptionKey;
     const stack = Stack.of(this);
     this.topic = new sns.Topic(this, 'Resource', {
       displayName: 'Secrets audit alarms',
@@ -65,8 +62,15 @@ export class AuditTopic extends Construct {
         },
       }),
     );
-    if (props.email !== undefined) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
-    }
+  }
+
+  /**
+   * Subscribes an email address (confirm the subscription from the first mail). A notification SNS
+   * cannot deliver to it, once its retries are spent, goes to `deadLetterQueue`, which must be
+   * encrypted with the audit's key (the audit's rules' queue is): SNS may then use the key for it.
+   */
+  public addEmail(email: string, deadLetterQueue: sqs.IQueue): sns.Subscription {
+    this.encryptionKey.allowTopicDeadLetterQueue();
+    return this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue }));
   }
 }

@@ -33,17 +33,19 @@ export interface AuditTrailOptions {
   readonly accessLogExpiration?: Duration;
 
   /**
-   * S3 Object Lock on the trail bucket: every log file version is write-once for this retention (1
-   * to 3650 whole days, at most `objectExpiration`), in governance mode (a principal allowed
-   * `s3:BypassGovernanceRetention` can still delete; the bucket policy denies it to all but the
-   * deployment) or compliance mode (nobody, the root user included, until the retention ends).
+   * The default retention of the trail bucket's S3 Object Lock: every log file version is write-once
+   * for this retention (1 to 3650 whole days, at most `objectExpiration`), in governance mode (a
+   * principal allowed `s3:BypassGovernanceRetention` can still delete; the bucket policy denies it to
+   * all but the deployment) or compliance mode (nobody, the root user included, until the retention
+   * ends).
    *
-   * Off by default because it costs and cannot be undone: Object Lock cannot be turned off on a
-   * bucket once on, every version is stored (and billed) until its retention ends, and in compliance
-   * mode the bucket cannot be emptied or deleted before then. The access-log bucket never gets it:
-   * S3 delivers no access logs to a bucket with Object Lock.
+   * Object Lock itself is always on for the trail bucket (it costs nothing without a retention, and
+   * lets a retention be set later without a new bucket); the retention is off by default because it
+   * cannot be shortened for the versions it locked: every such version is stored (and billed) until
+   * its retention ends, and in compliance mode the bucket cannot be emptied or deleted before then.
+   * The access-log bucket never has Object Lock: S3 delivers no access logs to such a bucket.
    *
-   * @default - no Object Lock
+   * @default - no default retention: versions are not locked
    */
   readonly objectLockRetention?: s3.ObjectLockRetention;
 }

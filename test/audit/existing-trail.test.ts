@@ -59,6 +59,7 @@ describe('SecretsAudit on an existing (organization) trail', () => {
       KeyPolicy: {
         Statement: [
           Match.objectLike({ Sid: 'KeyAdministration' }),
+          Match.objectLike({ Sid: 'DenyGrantsNotForAwsResourcesOrServices' }),
           Match.objectLike({ Sid: 'AlarmsOfThisAccountPublishToEncryptedTopic' }),
           Match.objectLike({ Sid: 'RulesPublishToEncryptedTopicAndDeadLetterQueue' }),
         ],

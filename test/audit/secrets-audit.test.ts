@@ -1,8 +1,9 @@
-import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { App, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { IConstruct } from 'constructs';
 import { SecretsVault } from '../../lib';
 import {
   AUDIT_METRICS,
@@ -24,6 +25,36 @@ function keyStatements(template: Template): Record<string, any> {
   const [key] = Object.values(keys) as any[];
   return Object.fromEntries(key.Properties.KeyPolicy.Statement.map((s: any) => [s.Sid, s]));
 }
+
+/** The rule ids acknowledged on one construct itself (not its children), each with its reason. */
+function acknowledged(construct: IConstruct): Record<string, string> {
+  return Object.fromEntries(
+    construct.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .map(([id, reason]) => [id.replace(/^Annotation::/, ''), reason]),
+  );
+}
+
+/** The ids of one requirement in every pack that checks it, and in Control Tower's rules. */
+const REPLICATION = [
+  'NIST.800.53.R5-S3BucketReplicationEnabled',
+  'HIPAA.Security-S3BucketReplicationEnabled',
+  'PCI.DSS.321-S3BucketReplicationEnabled',
+];
+const DEFAULT_ENCRYPTION_KMS = [
+  'NIST.800.53.R5-S3DefaultEncryptionKMS',
+  'HIPAA.Security-S3DefaultEncryptionKMS',
+  'PCI.DSS.321-S3DefaultEncryptionKMS',
+  'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check',
+];
+const ACCESS_LOGGING = ['cdk-validator-cfnguard::s3_bucket_logging_enabled_check'];
+const OBJECT_LOCK = ['cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check'];
+const QUEUE_DEAD_LETTER = [
+  'AwsSolutions-SQS3',
+  'Serverless-SQSRedrivePolicy',
+  'cdk-validator-cfnguard::sqs_dlq_check',
+];
 
 function logicalId(template: Template, type: string, props: Record<string, unknown> = {}): string {
   const found = Object.keys(template.findResources(type, { Properties: props }));
@@ -176,6 +207,42 @@ describe('SecretsAudit with its own trail (the default)', () => {
     test.each([
       ['trail bucket', () => trailBucketId],
       ['access-log bucket', () => accessLogBucketId],
+    ])('the %s sends its object events to EventBridge, without a custom resource', (_name, id) => {
+      expect(template.toJSON().Resources[id()].Properties.NotificationConfiguration).toEqual({
+        EventBridgeConfiguration: { EventBridgeEnabled: true },
+      });
+      // `eventBridgeEnabled` on the L2 would add aws-cdk-lib's notifications handler (a Lambda function).
+      template.resourceCountIs('Custom::S3BucketNotifications', 0);
+      expect(Object.keys(template.findResources('AWS::Lambda::Function'))).not.toContainEqual(
+        expect.stringMatching(/^BucketNotificationsHandler/),
+      );
+    });
+
+    test('the trail bucket acknowledges only replication, in every pack that checks it, with one reason', () => {
+      const acks = acknowledged(audited.audit.trail!.bucket);
+      expect(Object.keys(acks).sort()).toEqual([...REPLICATION].sort());
+      expect(new Set(Object.values(acks)).size).toBe(1);
+      expect(Object.values(acks)[0]).toMatch(/another region or account/);
+    });
+
+    test('the access-log bucket acknowledges what S3 forbids for a log destination, in every pack that checks it', () => {
+      const acks = acknowledged(audited.audit.trail!.accessLogBucket);
+      expect(Object.keys(acks).sort()).toEqual(
+        [...REPLICATION, ...DEFAULT_ENCRYPTION_KMS, ...ACCESS_LOGGING, ...OBJECT_LOCK].sort(),
+      );
+      const reasonOf = (ids: string[]) => {
+        const reasons = new Set(ids.map((id) => acks[id]));
+        expect(reasons.size).toBe(1);
+        return [...reasons][0];
+      };
+      expect(reasonOf(DEFAULT_ENCRYPTION_KMS)).toMatch(/only to buckets encrypted with S3-managed keys/);
+      expect(reasonOf(ACCESS_LOGGING)).toMatch(/receives the trail bucket’s server access logs/);
+      expect(reasonOf(OBJECT_LOCK)).toMatch(/cannot deliver server access logs to a bucket with Object Lock/);
+    });
+
+    test.each([
+      ['trail bucket', () => trailBucketId],
+      ['access-log bucket', () => accessLogBucketId],
     ])('the %s refuses requests without TLS 1.2', (_name, id) => {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: id() },
@@ -314,6 +381,16 @@ describe('SecretsAudit with its own trail (the default)', () => {
       expect(statement.Condition).toBeUndefined();
     });
 
+    test('lets SNS put what the alarm email could not receive into the encrypted dead-letter queue', () => {
+      expect(keyStatements(template).TopicSendsUndeliveredToEncryptedDeadLetterQueue).toEqual({
+        Sid: 'TopicSendsUndeliveredToEncryptedDeadLetterQueue',
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+      });
+    });
+
     test('only the topic and the dead-letter queue are encrypted with it, and both admit only their own rules', () => {
       const keyRef = { 'Fn::GetAtt': [auditKeyId, 'Arn'] };
       expect(
@@ -323,6 +400,25 @@ describe('SecretsAudit with its own trail (the default)', () => {
         Object.keys(template.findResources('AWS::SQS::Queue', { Properties: { KmsMasterKeyId: keyRef } })),
       ).toHaveLength(1);
       template.resourceCountIs('AWS::SQS::Queue', 1);
+    });
+
+    test('denies every grant not for an AWS resource nor made by an AWS service, to everyone (CT.KMS.PR.3)', () => {
+      // Exactly the statement Control Tower's CT.KMS.PR.3 looks for: one action, both keys, nothing else.
+      expect(keyStatements(template).DenyGrantsNotForAwsResourcesOrServices).toEqual({
+        Sid: 'DenyGrantsNotForAwsResourcesOrServices',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'kms:CreateGrant',
+        Resource: '*',
+        Condition: {
+          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+        },
+      });
+      const allowingGrants = Object.values(keyStatements(template)).filter(
+        (s: any) =>
+          s.Effect === 'Allow' && [s.Action].flat().some((a: string) => /^kms:(CreateGrant|\*)$/.test(a)),
+      );
+      expect(allowingGrants).toEqual([]);
     });
 
     test('gives the account no kms:* and no decrypt outside CloudTrail log files', () => {
@@ -421,7 +517,7 @@ describe('SecretsAudit with its own trail (the default)', () => {
       expect(alarm.Properties.Metrics[0]).toMatchObject({ Expression: expression, ReturnData: true });
     });
 
-    test('the dead-letter queue is encrypted with the audit key, TLS-only, keeps messages 14 days, and takes them from the audit’s rules only', () => {
+    test('the dead-letter queue is encrypted with the audit key, TLS-only, keeps messages 14 days, and takes them from the audit’s rules and topic only', () => {
       const queueId = logicalId(template, 'AWS::SQS::Queue');
       template.hasResourceProperties('AWS::SQS::Queue', {
         KmsMasterKeyId: { 'Fn::GetAtt': [auditKeyId, 'Arn'] },
@@ -448,7 +544,26 @@ describe('SecretsAudit with its own trail (the default)', () => {
           a['Fn::GetAtt'][0].localeCompare(b['Fn::GetAtt'][0]),
         ),
       ).toEqual(ruleArns);
-      expect(statements.filter((st) => st.Effect === 'Allow')).toHaveLength(1);
+      // The alarm email's undelivered notifications (aws-cdk-lib's statement for the subscription).
+      const fromTopic = statements.filter((st) => st.Effect === 'Allow' && st !== allow);
+      expect(fromTopic).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'sns.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+          Condition: { ArnEquals: { 'aws:SourceArn': { Ref: topicId } } },
+        },
+      ]);
+    });
+
+    test('the dead-letter queue acknowledges having none of its own, in every pack and control that checks it', () => {
+      const acks = acknowledged(audited.audit.rules.deadLetterQueue);
+      expect(Object.keys(acks).sort()).toEqual([...QUEUE_DEAD_LETTER].sort());
+      expect(new Set(Object.values(acks)).size).toBe(1);
+      expect(acks['Serverless-SQSRedrivePolicy']).toMatch(
+        /dead-letter queue of the audit’s EventBridge rules/,
+      );
     });
 
     test('a notification waiting in the dead-letter queue raises the delivery alarm', () => {
@@ -557,12 +672,22 @@ describe('SecretsAudit with its own trail (the default)', () => {
       });
     });
 
-    test('sends to the email address given', () => {
+    test('sends to the email address given; what SNS cannot deliver goes to the rules’ dead-letter queue', () => {
+      const queueId = logicalId(template, 'AWS::SQS::Queue');
       template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
         Endpoint: 'secops@example.com',
         TopicArn: { Ref: topicId },
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
       });
+      // Same construct path as before the dead-letter queue: a deployed subscription is updated, not
+      // replaced (which would need a new confirmation from the mail).
+      expect(Object.keys(template.findResources('AWS::SNS::Subscription'))).toEqual([
+        expect.stringMatching(/^AuditTopicsecopsexamplecom/),
+      ]);
+      expect(audited.audit.topic.node.tryFindChild('secops@example.com')?.node.defaultChild?.node.path).toBe(
+        'Audited/Audit/Topic/Resource/secops@example.com/Resource',
+      );
     });
   });
 
@@ -632,12 +757,29 @@ describe('SecretsAudit options', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  test('the trail buckets have no Object Lock unless asked (it costs and cannot be undone)', () => {
+  test('the trail bucket has Object Lock on without a default retention unless asked; the access-log bucket has none', () => {
     const { template } = auditedStack();
-    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket')) as any[]) {
-      expect(bucket.Properties.ObjectLockEnabled).toBeUndefined();
-      expect(bucket.Properties.ObjectLockConfiguration).toBeUndefined();
-    }
+    // CT.S3.PR.9 asks for Object Lock on; a retention locks versions, is billed until it ends, and
+    // stays the user's choice.
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: Match.anyValue(),
+      VersioningConfiguration: { Status: 'Enabled' },
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: Match.absent(),
+    });
+    // S3 delivers no server access logs to a bucket with Object Lock.
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: Match.absent(),
+      ObjectLockEnabled: Match.absent(),
+      ObjectLockConfiguration: Match.absent(),
+    });
+  });
+
+  test('without alarmEmail the audit key names no SNS principal', () => {
+    const { template } = auditedStack();
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    expect(keyStatements(template)).not.toHaveProperty('TopicSendsUndeliveredToEncryptedDeadLetterQueue');
+    expect(JSON.stringify(keyStatements(template))).not.toContain('sns.amazonaws.com');
   });
 
   test.each([
