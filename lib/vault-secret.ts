@@ -12,7 +12,14 @@ import {
   nonEmpty,
   principalArnPatterns,
 } from './private/principals';
-import { invalid, PrincipalRules, validatePrincipal, validateSecretName } from './private/validation';
+import {
+  invalid,
+  PrincipalRules,
+  validatePrincipal,
+  validateSecretName,
+  validateText,
+  validateVersionStages,
+} from './private/validation';
 import { RotationFunction } from './rotation-function';
 import { RotationStrategy } from './rotation-strategy';
 import { refused, refusedImport, sameValue } from './private/inherited';
@@ -23,6 +30,9 @@ import {
   SecretContentKind,
   resolvePasswordOptions,
 } from './secret-content';
+
+/** Secrets Manager accepts descriptions of at most 2,048 characters. */
+export const MAX_DESCRIPTION_LENGTH = 2048;
 
 /** How often a secret rotates when nobody says otherwise. */
 export const DEFAULT_ROTATION_DAYS = 30;
@@ -187,6 +197,20 @@ export class VaultSecret extends secretsmanager.Secret {
   constructor(scope: Construct, id: string, props: VaultSecretProps) {
     const owner = `VaultSecret ${scope.node.path}/${id}`;
     validateSecretName(owner, 'secretName', props.secretName);
+    validateText(owner, 'description', props.description, MAX_DESCRIPTION_LENGTH);
+    const aliasName = (props.encryptionKey as Partial<kms.IAlias>).aliasName;
+    if (
+      typeof aliasName === 'string' &&
+      !Token.isUnresolved(aliasName) &&
+      aliasName.startsWith('alias/aws/')
+    ) {
+      invalid(
+        owner,
+        'encryptionKey',
+        aliasName,
+        'an AWS-managed key lets any principal of the account with IAM rights decrypt, and cannot serve readers of another account: use a customer-managed key (a VaultKey)',
+      );
+    }
     if (props.allowedOrganizationId !== undefined && !Token.isUnresolved(props.allowedOrganizationId)) {
       if (!ORGANIZATION_ID.test(props.allowedOrganizationId)) {
         invalid(
@@ -295,11 +319,18 @@ export class VaultSecret extends secretsmanager.Secret {
           'a rotation schedule needs a `rotationFunction` (a SecretsVault provides one)',
         );
       }
-      this.rotationSchedule = props.rotationFunction.addSecret(this, {
-        schedule,
-        strategy: props.rotationStrategy ?? defaultStrategy(content),
-      });
+      const strategy = props.rotationStrategy ?? defaultStrategy(content);
+      checkStrategyFitsContent(owner, content, strategy, props.rotationStrategy !== undefined);
+      this.rotationSchedule = props.rotationFunction.addSecret(this, { schedule, strategy });
     } else {
+      if (props.rotationStrategy !== undefined) {
+        invalid(
+          owner,
+          'rotationStrategy',
+          props.rotationStrategy.kind,
+          'the secret does not rotate (no `rotation` schedule or `rotationFunction`), so the strategy would be ignored: give it a schedule, or leave the strategy out',
+        );
+      }
       Annotations.of(this).addWarningV2(
         'cdk-secrets-vault:secret-not-rotated',
         'This secret is not rotated: its value lives until someone changes it by hand.',
@@ -347,6 +378,12 @@ export class VaultSecret extends secretsmanager.Secret {
    * policy) and lifted over the account boundary.
    */
   public grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
+    for (const label of validateVersionStages(this.owner, 'versionStages', versionStages)) {
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:custom-version-stage',
+        `grantRead limits reads to the version stage "${label}", a label of your own: rotation moves only AWSCURRENT, AWSPREVIOUS and AWSPENDING.`,
+      );
+    }
     const grant = (actions: string[], conditions?: Record<string, Record<string, unknown>>) =>
       iam.Grant.addToPrincipalOrResource({
         grantee,
@@ -398,6 +435,14 @@ export class VaultSecret extends secretsmanager.Secret {
     if (statement.effect === iam.Effect.ALLOW) {
       for (const principal of statement.principals) {
         validatePrincipal(`VaultSecret ${this.node.path}`, 'readers', principal, { allowService: true });
+        if (principal instanceof iam.ServicePrincipal && !hasSourceCondition(statement)) {
+          invalid(
+            `VaultSecret ${this.node.path}`,
+            'addToResourcePolicy',
+            principal,
+            'an Allow to a service principal needs an aws:SourceAccount or aws:SourceArn condition, or the service would act for any of its customers (a confused deputy): add one, or list the service with addReader, which adds aws:SourceAccount',
+          );
+        }
       }
       this.allowStatements.push(statement);
     }
@@ -678,6 +723,74 @@ const BREAK_GLASS_RULES: PrincipalRules = { allowAccount: false, serviceHint: BR
 const WRITER_RULES: PrincipalRules = {
   serviceHint: 'a service writes through a role of this account given grantWrite',
 };
+
+/** Statement conditions that bind a service to a source: the confused-deputy guard. */
+function hasSourceCondition(statement: iam.PolicyStatement): boolean {
+  const keys = Object.values(statement.conditions ?? {}).flatMap((c) => Object.keys(c as object));
+  return keys.some((k) =>
+    ['aws:sourceaccount', 'aws:sourcearn', 'aws:sourceowner'].includes(k.toLowerCase()),
+  );
+}
+
+/**
+ * A strategy that does not match the content would rotate the wrong thing: a JSON field the content
+ * does not generate (the generated field would never change), a JSON field of a string, a whole new
+ * string over a JSON value or a supplied value (the other fields, or the supplied value, would be lost).
+ */
+function checkStrategyFitsContent(
+  owner: string,
+  content: SecretContent,
+  strategy: RotationStrategy,
+  given: boolean,
+) {
+  const prop = given ? 'rotationStrategy' : 'content';
+  if (strategy.kind !== 'generated') {
+    if (content.kind !== SecretContentKind.GENERATED_JSON) {
+      invalid(
+        owner,
+        prop,
+        strategy.kind,
+        'a database strategy rotates the database JSON: use SecretsVault.addDatabaseSecret',
+      );
+    }
+    return;
+  }
+  if (strategy.jsonField !== undefined) {
+    if (content.kind !== SecretContentKind.GENERATED_JSON) {
+      invalid(
+        owner,
+        'rotationStrategy',
+        `generatedJsonField("${strategy.jsonField}")`,
+        'a JSON-field strategy needs JSON content (SecretContent.generatedJson); this secret holds a string',
+      );
+    }
+    if (strategy.jsonField !== content.generateField) {
+      invalid(
+        owner,
+        'rotationStrategy',
+        `generatedJsonField("${strategy.jsonField}")`,
+        `it rotates field "${strategy.jsonField}", but the content generates "${content.generateField}": rotate that field`,
+      );
+    }
+    return;
+  }
+  if (content.kind === SecretContentKind.GENERATED_JSON) {
+    invalid(
+      owner,
+      'rotationStrategy',
+      'generatedString()',
+      `it would replace the whole JSON value with a random string: use RotationStrategy.generatedJsonField("${content.generateField}")`,
+    );
+  }
+  if (content.kind === SecretContentKind.SUPPLIED && !given) {
+    invalid(
+      owner,
+      'rotation',
+      'a schedule for a supplied value',
+      'rotating with the default strategy would replace the supplied value with a random string: pass a `rotationStrategy` that fits the value, or `rotation: SecretRotationSchedule.never()`',
+    );
+  }
+}
 
 function defaultStrategy(content: SecretContent): RotationStrategy {
   return content.kind === SecretContentKind.GENERATED_JSON
