@@ -1,9 +1,13 @@
-import { App, CliCredentialsStackSynthesizer, Duration, Stack, Token } from 'aws-cdk-lib';
+import { App, CliCredentialsStackSynthesizer, Duration, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import {
   SecretReaderRole,
   SecretReaderRoleProps,
+  RotationFunction,
+  RotationStrategy,
+  SecretContent,
   SecretRotationSchedule,
   SecretsVault,
   VaultKey,
@@ -908,6 +912,135 @@ describe('principal props accept', () => {
   });
 });
 
+const rotating = (props: Partial<VaultSecretProps>) => () => {
+  const { app, stack } = newStack();
+  const key = new VaultKey(stack, 'Key');
+  new VaultSecret(stack, 'Secret', {
+    encryptionKey: key,
+    rotationFunction: new RotationFunction(stack, 'Rotation'),
+    ...props,
+  });
+  app.synth();
+};
+const jsonContent = SecretContent.generatedJson({ username: 'app' }, 'password');
+
+const secretRefusals: Refusal[] = [
+  {
+    input: 'VaultSecret rotationStrategy: generatedJsonField("pwd") on content that generates "password"',
+    act: rotating({ content: jsonContent, rotationStrategy: RotationStrategy.generatedJsonField('pwd') }),
+    where: 'VaultSecret Test/Secret',
+    prop: 'rotationStrategy',
+    received: '"generatedJsonField(\\"pwd\\")"',
+    allowed: 'it rotates field "pwd", but the content generates "password": rotate that field',
+  },
+  {
+    input: 'VaultSecret rotationStrategy: generatedJsonField on a generated string',
+    act: rotating({ rotationStrategy: RotationStrategy.generatedJsonField('password') }),
+    where: 'VaultSecret Test/Secret',
+    prop: 'rotationStrategy',
+    received: '"generatedJsonField(\\"password\\")"',
+    allowed: 'a JSON-field strategy needs JSON content',
+  },
+  {
+    input: 'VaultSecret rotationStrategy: generatedString() on generated JSON',
+    act: rotating({ content: jsonContent, rotationStrategy: RotationStrategy.generatedString() }),
+    where: 'VaultSecret Test/Secret',
+    prop: 'rotationStrategy',
+    received: '"generatedString()"',
+    allowed:
+      'it would replace the whole JSON value with a random string: use RotationStrategy.generatedJsonField("password")',
+  },
+  {
+    input: 'VaultSecret: a supplied value rotated by the default (generated) strategy',
+    act: rotating({ content: SecretContent.fromSecretValue(SecretValue.ssmSecure('/app/key')) }),
+    where: 'VaultSecret Test/Secret',
+    prop: 'rotation',
+    received: '"a schedule for a supplied value"',
+    allowed: 'rotating with the default strategy would replace the supplied value with a random string',
+  },
+  {
+    input: 'VaultSecret rotationStrategy without rotation (it would be ignored)',
+    act: () => {
+      const { stack } = newStack();
+      new VaultSecret(stack, 'Secret', {
+        encryptionKey: new VaultKey(stack, 'Key'),
+        rotationStrategy: RotationStrategy.generatedString(),
+      });
+    },
+    where: 'VaultSecret Test/Secret',
+    prop: 'rotationStrategy',
+    received: '"generated"',
+    allowed: 'the strategy would be ignored',
+  },
+  {
+    input: 'VaultSecret description: 2049 characters',
+    act: secretWith({ description: 'd'.repeat(2049) }),
+    where: 'VaultSecret Test/Secret',
+    prop: 'description',
+    received: 'a text of 2049 characters',
+    allowed: 'allowed: at most 2048 characters',
+  },
+  {
+    input: "VaultSecret encryptionKey: the AWS-managed key (alias 'alias/aws/secretsmanager')",
+    act: () => {
+      const { stack } = newStack();
+      new VaultSecret(stack, 'Secret', {
+        encryptionKey: kms.Alias.fromAliasName(stack, 'Managed', 'alias/aws/secretsmanager'),
+      });
+    },
+    where: 'VaultSecret Test/Secret',
+    prop: 'encryptionKey',
+    received: '"alias/aws/secretsmanager"',
+    allowed: 'use a customer-managed key',
+  },
+  {
+    input: 'VaultSecret grantRead(role, [])',
+    act: () => {
+      const { stack } = newStack();
+      const secret = new VaultSecret(stack, 'Secret', { encryptionKey: new VaultKey(stack, 'Key') });
+      secret.grantRead(new iam.Role(stack, 'Role', { assumedBy: LAMBDA }), []);
+    },
+    where: 'VaultSecret Test/Secret',
+    prop: 'versionStages',
+    received: 'an empty list',
+    allowed: 'name at least one',
+  },
+  {
+    input: "VaultSecret grantRead(role, ['AWSCURENT']) (a typo)",
+    act: () => {
+      const { stack } = newStack();
+      const secret = new VaultSecret(stack, 'Secret', { encryptionKey: new VaultKey(stack, 'Key') });
+      secret.grantRead(new iam.Role(stack, 'Role', { assumedBy: LAMBDA }), ['AWSCURENT']);
+    },
+    where: 'VaultSecret Test/Secret',
+    prop: 'versionStages',
+    received: '"AWSCURENT"',
+    allowed: 'AWSCURRENT',
+  },
+  {
+    input: 'VaultSecret addToResourcePolicy: an Allow to a service without a source condition',
+    act: () => {
+      const { stack } = newStack();
+      const secret = new VaultSecret(stack, 'Secret', { encryptionKey: new VaultKey(stack, 'Key') });
+      secret.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('appsync.amazonaws.com')],
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: ['*'],
+        }),
+      );
+    },
+    where: 'VaultSecret Test/Secret',
+    prop: 'addToResourcePolicy',
+    received: 'ServicePrincipal(appsync.amazonaws.com)',
+    allowed: 'needs an aws:SourceAccount or aws:SourceArn condition',
+  },
+];
+
+describe('VaultSecret refuses', () => {
+  test.each(secretRefusals)('$input', (row) => expectRefusal(row));
+});
+
 // ---------------------------------------------------------------------------------------------------
 // Misuses of constructs still being hardened by their owners. Each becomes a row above when its
 // construct refuses it; "(refused today)" marks those whose message already names path, prop and value.
@@ -986,25 +1119,7 @@ describe('misuses to refuse (todo)', () => {
     'VaultSecret.secretName: ending in "-" + 6 characters (e.g. "db-abcdef") → warning: looks like an ARN suffix, partial-ARN lookups break',
   );
   test.todo(
-    'VaultSecret.description: 2049 characters → "a text of 2049 characters; allowed: at most 2048 characters"',
-  );
-  test.todo(
-    'VaultSecret.rotationStrategy: generatedJsonField("pwd") on content generated in field "password" → "rotates field pwd, but the content generates password"',
-  );
-  test.todo(
-    'VaultSecret.rotationStrategy: generatedJsonField(...) on a generatedString content → "a JSON-field strategy needs JSON content"',
-  );
-  test.todo(
-    'VaultSecret.rotationStrategy: generatedString() on a generatedJson content → "would replace the whole JSON value"',
-  );
-  test.todo(
-    'VaultSecret.rotationStrategy: generatedString() (the default) on fromSecretValue content that rotates → "rotation would replace the supplied value: pass a rotationStrategy or SecretRotationSchedule.never()"',
-  );
-  test.todo(
     'VaultSecret.rotationStrategy: a database strategy on non-JSON content → "a database strategy needs the database JSON"',
-  );
-  test.todo(
-    'VaultSecret.rotationStrategy given with rotation never() or without rotationFunction → refused: ignored',
   );
   test.todo(
     'VaultSecret.rotation: never() with a rotationFunction → refused or warning: the function is never used',
@@ -1026,19 +1141,9 @@ describe('misuses to refuse (todo)', () => {
     'VaultSecret.encryptionKey: a key of another region (imported by ARN) → refused: Secrets Manager needs a key in the secret’s region',
   );
   test.todo(
-    'VaultSecret.encryptionKey: the AWS-managed key (alias/aws/secretsmanager) → refused: cross-account readers and key policies need a customer-managed key',
-  );
-  test.todo('VaultSecret.grantRead(grantee, []) → refused: empty version stages');
-  test.todo(
-    "VaultSecret.grantRead(grantee, ['AWSCURENT']) → refused: unknown version stage (validateVersionStages)",
-  );
-  test.todo(
     'VaultSecret.grantRead(new ServicePrincipal(...)) → aws:SourceAccount added, or refused (confused deputy)',
   );
   test.todo('VaultSecret.registerReader(AnyPrincipal) → refused: public');
-  test.todo(
-    'VaultSecret.addToResourcePolicy: an Allow to a service principal without aws:SourceAccount/aws:SourceArn → refused: confused deputy',
-  );
   test.todo(
     'VaultSecret.addToResourcePolicy: a Deny that does not exempt the rotation role → warning: rotation breaks',
   );
