@@ -26,6 +26,7 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { ROTATION_ENV, ROTATION_PROFILE_TAG, secretNameKey } from '../lib/contract/rotation-contract';
 import { FAKE_AWS_ENV, startMoto, type MotoServer } from '../test/support/moto';
 
 const ROOT = join(__dirname, '..');
@@ -121,14 +122,29 @@ function templateReplica(client: SecretsManagerClient): Handler {
 async function countCalls(moto: MotoServer): Promise<Record<string, { calls: number; ops: string[] }>> {
   const proxy = await countingProxy(moto.endpoint);
   try {
+    const run = Date.now();
+    const nameOf = (label: string) => `bench/${label.replace(/[^a-z]+/gi, '-')}-${run}`;
+    const cases: [string, string, string | undefined][] = [
+      ['ours: generated string', 'rotated-value-0123456789', 'api'],
+      ['ours: generated JSON field', JSON.stringify({ username: 'u', password: 'p-0123456789' }), 'json'],
+      ['AWS template (replayed)', 'x-0123456789', undefined],
+    ];
+    // The environment as a vault's RotationFunction writes it: each secret it added is bound to its
+    // profile by the key of its name (the binding, not the tag, decides; the tag must agree).
     Object.assign(process.env, FAKE_AWS_ENV, {
       AWS_ENDPOINT_URL: proxy.url,
-      VAULT_SECRET_NAME_PREFIX: 'bench/',
-      ROTATION_PROFILES: JSON.stringify({
+      [ROTATION_ENV.namePrefix]: 'bench/',
+      [ROTATION_ENV.profiles]: JSON.stringify({
         api: { kind: 'generated' },
         json: { kind: 'generated', jsonField: 'password' },
       }),
-      ROTATION_DEFAULT_PROFILE: 'api',
+      [ROTATION_ENV.bindings]: JSON.stringify(
+        Object.fromEntries(
+          cases
+            .filter(([, , profile]) => profile !== undefined)
+            .map(([label, , profile]) => [profile, secretNameKey(nameOf(label))]),
+        ),
+      ),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
@@ -138,31 +154,17 @@ async function countCalls(moto: MotoServer): Promise<Record<string, { calls: num
       throw new Error(`${asset} is missing: run \`node scripts/bundle.mjs rotation\` first`);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ours = (require(asset) as { handler: Handler }).handler;
+    const template = templateReplica(new SecretsManagerClient({ endpoint: proxy.url }));
     const admin = new SecretsManagerClient({ endpoint: moto.endpoint });
     const fn = await moto.createDummyRotationFunction();
     const results: Record<string, { calls: number; ops: string[] }> = {};
-    const cases: [string, Handler, string, string | undefined][] = [
-      ['ours: generated string', ours, 'rotated-value-0123456789', undefined],
-      [
-        'ours: generated JSON field',
-        ours,
-        JSON.stringify({ username: 'u', password: 'p-0123456789' }),
-        'json',
-      ],
-      [
-        'AWS template (replayed)',
-        templateReplica(new SecretsManagerClient({ endpoint: proxy.url })),
-        'x-0123456789',
-        undefined,
-      ],
-    ];
-    for (const [label, handler, value, profile] of cases) {
-      const name = `bench/${label.replace(/[^a-z]+/gi, '-')}-${Date.now()}`;
+    for (const [label, value, profile] of cases) {
+      const handler = profile === undefined ? template : ours;
       const { ARN } = await admin.send(
         new CreateSecretCommand({
-          Name: name,
+          Name: nameOf(label),
           SecretString: value,
-          Tags: profile ? [{ Key: 'secrets-vault:rotation-profile', Value: profile }] : undefined,
+          Tags: profile ? [{ Key: ROTATION_PROFILE_TAG, Value: profile }] : undefined,
         }),
       );
       const { VersionId } = await admin.send(

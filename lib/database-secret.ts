@@ -1,7 +1,10 @@
+import { Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { DatabaseEngine } from './database-engine';
-import { RotationStrategy } from './rotation-strategy';
-import { PasswordOptions } from './secret-content';
+import { CLONE_SUFFIX } from './contract/rotation-contract';
+import { DatabaseEngine, DatabaseTls } from './database-engine';
+import { invalid } from './private/validation';
+import { checkDatabaseTarget, DatabaseTarget, RotationStrategy } from './rotation-strategy';
+import { PasswordOptions, SecretContent } from './secret-content';
 import { VaultSecretOptions } from './vault-secret';
 
 /**
@@ -15,7 +18,7 @@ export class DatabaseUserRotation {
 
   /**
    * Two users take turns (`<username>` and `<username>_clone`), set up by the admin credential in
-   * `adminSecret`; the current credential keeps working throughout a rotation.
+   * `adminSecret`; the current credential keeps working throughout a rotation. Needs verified TLS.
    */
   public static alternatingUsers(adminSecret: secretsmanager.ISecret): DatabaseUserRotation {
     return new DatabaseUserRotation(adminSecret);
@@ -26,23 +29,25 @@ export class DatabaseUserRotation {
     public readonly adminSecret?: secretsmanager.ISecret,
   ) {}
 
-  /** The rotation strategy for a secret of `engine`. */
-  public strategyFor(engine: DatabaseEngine, options?: PasswordOptions): RotationStrategy {
+  /** The rotation strategy for a secret of `target`. */
+  public strategyFor(target: DatabaseTarget, options?: PasswordOptions): RotationStrategy {
     return this.adminSecret
-      ? RotationStrategy.alternatingUsers(engine, this.adminSecret, options)
-      : RotationStrategy.singleUser(engine, options);
+      ? RotationStrategy.alternatingUsers(target, this.adminSecret, options)
+      : RotationStrategy.singleUser(target, options);
   }
 }
 
 /**
  * Options of `SecretsVault.addDatabaseSecret`: the connection the secret describes, and how its
- * password rotates.
+ * password rotates. The rotation function is pinned to this connection: it sends the secret's
+ * credentials to this host, port and database only, with this TLS mode, whatever the secret's value
+ * later says.
  */
 export interface DatabaseSecretOptions extends Omit<VaultSecretOptions, 'content' | 'rotationStrategy'> {
   /** The database engine. */
   readonly engine: DatabaseEngine;
 
-  /** The database's host name (a token, such as an RDS endpoint, is fine). */
+  /** The database's host name (a token, such as an RDS endpoint address, is fine). */
   readonly host: string;
 
   /**
@@ -63,12 +68,13 @@ export interface DatabaseSecretOptions extends Omit<VaultSecretOptions, 'content
   readonly dbname?: string;
 
   /**
-   * Require TLS on every connection the rotation function makes; a server without TLS then fails
-   * rotation with a clear error instead of receiving a password in the clear.
+   * How the rotation function's connections are protected. Verified TLS (certificate chain and host
+   * name) unless you choose, by name, to accept the risk of a man in the middle. Alternating users
+   * need verified TLS (the admin credential never travels otherwise).
    *
-   * @default true
+   * @default DatabaseTls.VERIFIED
    */
-  readonly ssl?: boolean;
+  readonly tls?: DatabaseTls;
 
   /**
    * Whose password rotates.
@@ -83,4 +89,50 @@ export interface DatabaseSecretOptions extends Omit<VaultSecretOptions, 'content
    * @default - 32 characters without `/ @ " ' \` (and `:` for PostgreSQL)
    */
   readonly passwordOptions?: PasswordOptions;
+}
+
+/**
+ * Checks a database secret's options and makes what the vault adds: the secret's content (the usual
+ * JSON, with a generated password) and its rotation strategy, pinned to the connection.
+ */
+export function databaseSecretSetup(
+  owner: string,
+  options: DatabaseSecretOptions,
+): { secretOptions: VaultSecretOptions } {
+  const { engine, host, username, dbname, passwordOptions, userRotation, tls, ...secretOptions } = options;
+  const port = options.port ?? engine.defaultPort;
+  const rotation = userRotation ?? DatabaseUserRotation.singleUser();
+  const mode = tls ?? DatabaseTls.VERIFIED;
+  if (!Token.isUnresolved(username)) {
+    const longest = rotation.adminSecret ? username.length + CLONE_SUFFIX.length : username.length;
+    if (username.length === 0 || longest > engine.maxUsernameLength) {
+      invalid(
+        owner,
+        'username',
+        username,
+        `allowed: 1 to ${engine.maxUsernameLength - (rotation.adminSecret ? CLONE_SUFFIX.length : 0)} characters for ${engine.name}` +
+          (rotation.adminSecret ? ` (alternating users add "${CLONE_SUFFIX}")` : ''),
+      );
+    }
+  }
+  const target = { engine, host, port, dbname, tls: mode };
+  checkDatabaseTarget(owner, target, rotation.adminSecret !== undefined);
+  const template: Record<string, string | number | boolean> = {
+    engine: engine.name,
+    host,
+    port,
+    username,
+    ...(dbname !== undefined ? { dbname } : {}),
+    // For the applications that read the secret; the rotation function reads only its pinned mode.
+    ssl: mode !== DatabaseTls.PLAINTEXT_INSECURE,
+    ...(rotation.adminSecret ? { masterarn: rotation.adminSecret.secretArn } : {}),
+  };
+  const strategy = rotation.strategyFor(target, passwordOptions);
+  return {
+    secretOptions: {
+      ...secretOptions,
+      content: SecretContent.generatedJson(template, 'password', strategy.passwordOptions),
+      rotationStrategy: strategy,
+    },
+  };
 }

@@ -15,10 +15,19 @@ import { acknowledgeWildcardResource } from './private/nag';
 import { deployedLength, MAX_LAMBDA_ENVIRONMENT_BYTES } from './private/size';
 import { invalid, validateSecretName } from './private/validation';
 import { SecretRotationSchedule } from './rotation-schedule';
+import {
+  bindingKey,
+  ROTATION_ENV,
+  ROTATION_PROFILE_TAG as CONTRACT_PROFILE_TAG,
+  secretNameKey,
+} from './contract/rotation-contract';
 import { RotationProfile, RotationStrategy } from './rotation-strategy';
 
-/** The tag through which a secret picks its rotation profile (defined in the function's environment). */
-export const ROTATION_PROFILE_TAG = 'secrets-vault:rotation-profile';
+/**
+ * The tag that names a secret's rotation profile. The function checks it against the profile this
+ * deployment bound the secret to; it never chooses one for a secret the deployment added.
+ */
+export const ROTATION_PROFILE_TAG = CONTRACT_PROFILE_TAG;
 
 /** Lambda's reserved concurrency must leave the account's unreserved pool intact; we cap ours. */
 export const MAX_RESERVED_CONCURRENCY = 100;
@@ -128,6 +137,11 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
   private readonly secretNamePrefix?: string;
   private readonly adminSecrets = new Set<secretsmanager.ISecret>();
   private readonly profiles = new Map<string, RotationProfile>();
+  /** Pinned database targets by id; `targetIds` finds one by its rendered content. */
+  private readonly targets = new Map<string, unknown>();
+  private readonly targetIds = new Map<string, string>();
+  /** Binding key (`<profile>[@<target>]`) -> the secrets bound to it (name keys or full ARNs). */
+  private readonly bindings = new Map<string, string[]>();
   private readonly secretArns: string[] = [];
   private readonly keys = new Set<kms.IKey>();
   private readonly invokePermissions: IDependable[] = [];
@@ -195,13 +209,32 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       securityGroups: props.vpc ? props.securityGroups : undefined,
       environment: {
-        ...(props.secretNamePrefix ? { VAULT_SECRET_NAME_PREFIX: `${props.secretNamePrefix}/` } : {}),
-        VAULT_SECRET_ARNS: Lazy.string({
+        ...(props.secretNamePrefix ? { [ROTATION_ENV.namePrefix]: `${props.secretNamePrefix}/` } : {}),
+        [ROTATION_ENV.secretArns]: Lazy.string({
           produce: () => (this.secretArns.length ? this.secretArns.join(',') : undefined),
         }),
-        ROTATION_PROFILES: Lazy.string({ produce: () => JSON.stringify(Object.fromEntries(this.profiles)) }),
-        ROTATION_DEFAULT_PROFILE: Lazy.string({
-          produce: () => (this.profiles.size === 1 ? [...this.profiles.keys()][0] : undefined),
+        [ROTATION_ENV.profiles]: Lazy.string({
+          produce: () => JSON.stringify(Object.fromEntries(this.profiles)),
+        }),
+        // Only for secrets under the prefix that this deployment did not add, and never a database kind.
+        [ROTATION_ENV.defaultProfile]: Lazy.string({
+          produce: () => {
+            const only = this.profiles.size === 1 ? [...this.profiles.entries()][0] : undefined;
+            return only && only[1].kind === 'generated' ? only[0] : undefined;
+          },
+        }),
+        // Where each database secret's credentials may go, pinned here and not in the secret.
+        [ROTATION_ENV.targets]: Lazy.string({
+          produce: () =>
+            this.targets.size ? Stack.of(this).toJsonString(Object.fromEntries(this.targets)) : undefined,
+        }),
+        [ROTATION_ENV.bindings]: Lazy.string({
+          produce: () =>
+            this.bindings.size
+              ? Stack.of(this).toJsonString(
+                  Object.fromEntries([...this.bindings].map(([key, secrets]) => [key, secrets.join(',')])),
+                )
+              : undefined,
         }),
         // Database strategies verify the server's certificate: Lambda's Node.js runtimes trust the RDS
         // certificate authorities only through this bundle.
@@ -228,7 +261,11 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
             ],
     });
     if (props.vpc) {
-      // With a VPC, aws-cdk-lib attaches AWSLambdaVPCAccessExecutionRole for the function's ENIs.
+      // The function's network interfaces need this; aws-cdk-lib attaches it only to a role it creates
+      // itself, and ours is passed in: without it Lambda refuses to create the function in the VPC.
+      this.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
         reason:
@@ -293,7 +330,9 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     return [
       `RotationFunction ${this.node.path}: its environment would take about ${bytes} bytes, over Lambda's ` +
         `${MAX_LAMBDA_ENVIRONMENT_BYTES}. It holds ${this.profiles.size} rotation profiles (one per distinct ` +
-        `strategy and PasswordOptions) and ${this.secretArns.length} secret ARNs. Give secrets the same ` +
+        `strategy and PasswordOptions), ${this.targets.size} database targets (one per distinct endpoint, TLS mode ` +
+        `and admin secret), ${[...this.bindings.values()].reduce((n, l) => n + l.length, 0)} secret bindings ` +
+        `(11 bytes each by name) and ${this.secretArns.length} secret ARNs. Give secrets the same ` +
         'PasswordOptions, serve them by name prefix (secretNamePrefix, as a SecretsVault does) rather than ARN by ARN, ' +
         'or split them over several functions.',
     ];
@@ -335,6 +374,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     const profileId = profileIdOf(profile);
     this.profiles.set(profileId, profile);
     Tags.of(secret).add(ROTATION_PROFILE_TAG, profileId);
+    this.bind(secret, profileId, this.targetIdOf(options.strategy));
 
     if (this.secretNamePrefix) {
       const name = literalNameOf(secret);
@@ -389,6 +429,44 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     // secret, when the schedule is created: both must exist first.
     schedule.node.addDependency(...this.invokePermissions, this.role);
     return schedule;
+  }
+
+  /** The id of the strategy's pinned target (added on first use), or undefined for a generated value. */
+  private targetIdOf(strategy: RotationStrategy): string | undefined {
+    const target = strategy.renderTarget();
+    if (target === undefined) return undefined;
+    // Secrets on one endpoint (with one TLS mode and admin) share a target: the environment grows
+    // by one short key per secret, not by one endpoint.
+    // Tokens stringify to stable placeholders: the same RDS attribute gives the same key.
+    const content = JSON.stringify(target);
+    let id = this.targetIds.get(content);
+    if (id === undefined) {
+      id = `t${this.targets.size}`;
+      this.targetIds.set(content, id);
+      this.targets.set(id, target);
+    }
+    return id;
+  }
+
+  /**
+   * Binds the secret to its profile and target in the function's environment: by a short hash of its
+   * name when synth knows the name (as in a vault), else by its full ARN.
+   */
+  private bind(secret: secretsmanager.ISecret, profileId: string, targetId: string | undefined): void {
+    const name = literalNameOf(secret);
+    const entry = name !== undefined ? secretNameKey(name) : secret.secretFullArn;
+    if (entry === undefined) {
+      invalid(
+        `RotationFunction ${this.node.path}`,
+        'secret',
+        secret.secretArn,
+        'the function binds each secret by its name or complete ARN: give it a literal name, or import it with Secret.fromSecretCompleteArn',
+      );
+    }
+    const key = bindingKey(profileId, targetId);
+    const list = this.bindings.get(key) ?? [];
+    list.push(entry);
+    this.bindings.set(key, list);
   }
 
   /** Lets the function use `key` for the secrets it rotates, through Secrets Manager only. */

@@ -1,5 +1,7 @@
+import { Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { DatabaseEngine } from './database-engine';
+import { databaseKind, verifiedHostProblem } from './contract/rotation-contract';
+import { DatabaseEngine, DatabaseTls } from './database-engine';
 import { invalid } from './private/validation';
 import { PasswordOptions, ResolvedPasswordOptions, resolvePasswordOptions } from './secret-content';
 
@@ -8,6 +10,49 @@ export interface RotationProfile {
   readonly kind: string;
   readonly jsonField?: string;
   readonly password: ResolvedPasswordOptions;
+}
+
+/**
+ * The database a database strategy rotates on: the rotation function sends the secret's credentials
+ * only here, whatever the secret's value says.
+ */
+export interface DatabaseTarget {
+  /** The database engine. */
+  readonly engine: DatabaseEngine;
+
+  /** The database's host name (a token, such as an RDS endpoint address, is fine). */
+  readonly host: string;
+
+  /**
+   * The database's port.
+   *
+   * @default the engine's default port (5432, 3306)
+   */
+  readonly port?: number;
+
+  /**
+   * The database to log in to.
+   *
+   * @default - the engine's default (`postgres` for PostgreSQL, none for MySQL)
+   */
+  readonly dbname?: string;
+
+  /**
+   * How the rotation function's connections are protected.
+   *
+   * @default DatabaseTls.VERIFIED
+   */
+  readonly tls?: DatabaseTls;
+}
+
+/** A target as the function's `ROTATION_TARGETS` carries it (host and port may be tokens). */
+export interface RenderedTarget {
+  readonly engine: string;
+  readonly host: string;
+  readonly port: number;
+  readonly dbname?: string;
+  readonly tls: string;
+  readonly admin?: string;
 }
 
 /**
@@ -35,36 +80,42 @@ export class RotationStrategy {
 
   /**
    * The database user of the secret changes its own password (logging in with the current, or
-   * else the previous, password). Connections that still use the old password fail until they
-   * re-read the secret.
+   * else the previous, password) on `target`, and only there. Connections that still use the old
+   * password fail until they re-read the secret.
    */
-  public static singleUser(engine: DatabaseEngine, options: PasswordOptions = {}): RotationStrategy {
+  public static singleUser(target: DatabaseTarget, options: PasswordOptions = {}): RotationStrategy {
+    checkDatabaseTarget('RotationStrategy.singleUser', target, false);
     return new RotationStrategy(
-      `${engine.name}-single`,
-      withEngineDefaults(engine, options),
+      databaseKind(target.engine.name, 'single'),
+      withEngineDefaults(target.engine, options),
       undefined,
-      engine,
+      target,
     );
   }
 
   /**
    * Two users take turns (`user` and `user_clone`): each rotation sets a new password on the user
    * that is not current, using the admin credential in `adminSecret`, so the current credential
-   * keeps working throughout. The secret's JSON names the admin secret in `masterarn`.
+   * keeps working throughout. The admin secret is pinned with the target (a `masterarn` field in the
+   * secret must name the same one), and admin logins always use verified TLS.
    */
   public static alternatingUsers(
-    engine: DatabaseEngine,
+    target: DatabaseTarget,
     adminSecret: secretsmanager.ISecret,
     options: PasswordOptions = {},
   ): RotationStrategy {
+    checkDatabaseTarget('RotationStrategy.alternatingUsers', target, true);
     return new RotationStrategy(
-      `${engine.name}-alternating`,
-      withEngineDefaults(engine, options),
+      databaseKind(target.engine.name, 'alternating'),
+      withEngineDefaults(target.engine, options),
       undefined,
-      engine,
+      target,
       adminSecret,
     );
   }
+
+  /** The database engine, for database strategies. */
+  public readonly engine?: DatabaseEngine;
 
   private constructor(
     /** The strategy's kind in the function's profiles. */
@@ -73,16 +124,66 @@ export class RotationStrategy {
     public readonly passwordOptions: PasswordOptions,
     /** The JSON field that is rotated, for generated JSON secrets. */
     public readonly jsonField?: string,
-    /** The database engine, for database strategies. */
-    public readonly engine?: DatabaseEngine,
+    /** The pinned database, for database strategies. */
+    public readonly target?: DatabaseTarget,
     /** The admin secret, for alternating users. */
     public readonly adminSecret?: secretsmanager.ISecret,
-  ) {}
+  ) {
+    this.engine = target?.engine;
+  }
 
   /** The profile the function's environment carries for this strategy. */
   public renderProfile(owner: string): RotationProfile {
     const password = resolvePasswordOptions(owner, this.passwordOptions);
     return { kind: this.kind, ...(this.jsonField ? { jsonField: this.jsonField } : {}), password };
+  }
+
+  /** The pinned target the function's environment carries for this strategy, if it has one. */
+  public renderTarget(): RenderedTarget | undefined {
+    const target = this.target;
+    if (!target) return undefined;
+    return {
+      engine: target.engine.name,
+      host: target.host,
+      port: target.port ?? target.engine.defaultPort,
+      ...(target.dbname !== undefined ? { dbname: target.dbname } : {}),
+      tls: (target.tls ?? DatabaseTls.VERIFIED).mode,
+      ...(this.adminSecret ? { admin: this.adminSecret.secretArn } : {}),
+    };
+  }
+}
+
+/**
+ * Refuses, at synth, a target the rotation function would refuse: a host or port that cannot be one,
+ * alternating users (whose admin login is always verified) on anything but verified TLS, and verified
+ * TLS to a MySQL database named by its IP address. `owner` names the caller in the message.
+ */
+export function checkDatabaseTarget(owner: string, target: DatabaseTarget, alternating: boolean): void {
+  const { engine, host } = target;
+  const port = target.port ?? engine.defaultPort;
+  const tls = target.tls ?? DatabaseTls.VERIFIED;
+  if (!Token.isUnresolved(host) && (host.trim().length === 0 || host !== host.trim())) {
+    invalid(owner, 'host', host, 'allowed: the database host name, without spaces');
+  }
+  if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    invalid(owner, 'port', port, 'allowed: a whole number from 1 to 65535');
+  }
+  if (alternating && tls !== DatabaseTls.VERIFIED) {
+    invalid(
+      owner,
+      'tls',
+      tls.mode,
+      'alternating users log in with the admin secret, which travels over verified TLS only: use DatabaseTls.VERIFIED',
+    );
+  }
+  const hostProblem = Token.isUnresolved(host) ? undefined : verifiedHostProblem(engine.name, tls.mode, host);
+  if (hostProblem !== undefined) {
+    invalid(
+      owner,
+      'host',
+      host,
+      `${hostProblem}: use the database's DNS name (such as the RDS endpoint address), or a TLS mode other than DatabaseTls.VERIFIED`,
+    );
   }
 }
 

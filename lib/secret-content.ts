@@ -1,13 +1,14 @@
 import { SecretValue, Token } from 'aws-cdk-lib';
+import {
+  DEFAULT_EXCLUDE_CHARACTERS,
+  DEFAULT_PASSWORD_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  passwordRulesProblem,
+} from './contract/rotation-contract';
 import { invalid } from './private/validation';
 
 /** Characters excluded from generated values by default: they break URLs, shells, JSON and SQL. */
-export const DEFAULT_EXCLUDE_CHARACTERS = '/@"\'\\';
-export const DEFAULT_PASSWORD_LENGTH = 32;
-/** Secrets Manager's GetRandomPassword and GenerateSecretString accept 1 to 4096 characters. */
-export const MAX_PASSWORD_LENGTH = 4096;
-
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+export { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH };
 
 /**
  * How a value is generated, by CloudFormation at creation and by the rotation function at every
@@ -82,43 +83,16 @@ export function resolvePasswordOptions(
     includeSpace: options.includeSpace ?? false,
     requireEachIncludedType: options.requireEachIncludedType ?? true,
   };
-  const { length } = resolved;
-  if (
-    !Token.isUnresolved(length) &&
-    (!Number.isInteger(length) || length < 1 || length > MAX_PASSWORD_LENGTH)
-  ) {
-    invalid(owner, 'length', length, `allowed: a whole number from 1 to ${MAX_PASSWORD_LENGTH}`);
-  }
-  if (!PRINTABLE_ASCII.test(resolved.excludeCharacters)) {
-    invalid(owner, 'excludeCharacters', '(not shown)', 'allowed: printable ASCII characters only');
-  }
-  const classes = [
-    !resolved.excludePunctuation,
-    !resolved.excludeNumbers,
-    !resolved.excludeUppercase,
-    !resolved.excludeLowercase,
-    resolved.includeSpace,
-  ].filter(Boolean).length;
-  if (
-    resolved.excludePunctuation &&
-    resolved.excludeNumbers &&
-    resolved.excludeUppercase &&
-    resolved.excludeLowercase
-  ) {
-    invalid(
-      owner,
-      'exclude*',
-      'every character class excluded',
-      'allowed: leave at least one of punctuation, numbers, upper or lower case',
-    );
-  }
-  if (resolved.requireEachIncludedType && !Token.isUnresolved(length) && length < classes) {
-    invalid(
-      owner,
-      'length',
-      length,
-      `with requireEachIncludedType the value needs at least one character of each of its ${classes} classes`,
-    );
+  // The same check the rotation function runs on its environment (lib/contract): no drift.
+  const problem = passwordRulesProblem(resolved, Token.isUnresolved(resolved.length));
+  if (problem !== undefined) {
+    const received =
+      problem.option === 'length'
+        ? resolved.length
+        : problem.option === 'excludeCharacters'
+          ? '(not shown)'
+          : 'every character class excluded';
+    invalid(owner, problem.option, received, problem.allowed);
   }
   return resolved;
 }

@@ -1,8 +1,9 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Fn, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import { DatabaseEngine, DatabaseUserRotation, SecretsVault } from '../lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { DatabaseEngine, DatabaseTls, DatabaseUserRotation, RotationStrategy, SecretsVault } from '../lib';
 import { ACCOUNT, REGION, newStack, onlyResource, resourcesOf, template } from './support/stack';
 
 function profileOf(stack: Stack, kind: string) {
@@ -39,7 +40,7 @@ describe('SecretsVault.addDatabaseSecret', () => {
     });
   });
 
-  test('a MySQL alternating-users secret names its admin secret, which the function may read', () => {
+  test('a MySQL alternating-users secret names its admin secret, which the function may read; verified TLS', () => {
     const { stack } = newStack();
     const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
     const admin = vault.addDatabaseSecret('Admin', {
@@ -51,7 +52,6 @@ describe('SecretsVault.addDatabaseSecret', () => {
       engine: DatabaseEngine.MYSQL,
       host: 'db.internal',
       username: 'app',
-      ssl: false,
       userRotation: DatabaseUserRotation.alternatingUsers(admin),
     });
     const app = Object.values(resourcesOf(stack, 'AWS::SecretsManager::Secret')).find((s) =>
@@ -62,7 +62,7 @@ describe('SecretsVault.addDatabaseSecret', () => {
       'Fn::Join': [
         '',
         [
-          '{"engine":"mysql","host":"db.internal","port":3306,"username":"app","ssl":false,"masterarn":"',
+          '{"engine":"mysql","host":"db.internal","port":3306,"username":"app","ssl":true,"masterarn":"',
           { Ref: adminId },
           '"}',
         ],
@@ -142,7 +142,8 @@ describe('SecretsVault.addDatabaseSecret', () => {
   test.each([
     [{ port: 0 }, 'invalid `port`: received 0; allowed: a whole number from 1 to 65535'],
     [{ port: 70000 }, 'invalid `port`: received 70000; allowed: a whole number from 1 to 65535'],
-    [{ host: ' ' }, 'invalid `host`: received " "; allowed: the database host name'],
+    [{ host: ' ' }, 'invalid `host`: received " "; allowed: the database host name, without spaces'],
+    [{ host: 'db ' }, 'invalid `host`: received "db "; allowed: the database host name, without spaces'],
     [{ username: '' }, 'invalid `username`: received ""; allowed: 1 to 63 characters for postgres'],
     [
       { username: 'u'.repeat(64) },
@@ -159,6 +160,124 @@ describe('SecretsVault.addDatabaseSecret', () => {
         ...override,
       }),
     ).toThrow(`SecretsVault Test/Vault: ${message}.`);
+  });
+
+  test.each([
+    [DatabaseTls.UNVERIFIED_INSECURE, true, 'unverified'],
+    [DatabaseTls.PLAINTEXT_INSECURE, false, 'plaintext'],
+  ])(
+    'tls %p: the function is pinned to that mode; the secret says "ssl": %p for applications',
+    (tls, ssl, mode) => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+      vault.addDatabaseSecret('Db', {
+        engine: DatabaseEngine.POSTGRES,
+        host: 'db.internal',
+        username: 'app',
+        tls,
+      });
+      const generator = onlyResource(stack, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
+      expect(JSON.parse(generator.SecretStringTemplate).ssl).toBe(ssl);
+      const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+      expect(JSON.parse(env.ROTATION_TARGETS)).toEqual({
+        t0: { engine: 'postgres', host: 'db.internal', port: 5432, tls: mode },
+      });
+    },
+  );
+
+  test('without tls, the function is pinned to verified TLS', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    vault.addDatabaseSecret('Db', {
+      engine: DatabaseEngine.MYSQL,
+      host: 'db.internal',
+      port: 3307,
+      username: 'app',
+    });
+    const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    expect(JSON.parse(env.ROTATION_TARGETS)).toEqual({
+      t0: { engine: 'mysql', host: 'db.internal', port: 3307, tls: 'verified' },
+    });
+  });
+
+  test.each([DatabaseTls.UNVERIFIED_INSECURE, DatabaseTls.PLAINTEXT_INSECURE])(
+    'refuses alternating users with tls %p: the admin credential travels over verified TLS only',
+    (tls) => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault');
+      const admin = vault.addDatabaseSecret('Admin', {
+        engine: DatabaseEngine.POSTGRES,
+        host: 'db',
+        username: 'root',
+      });
+      expect(() =>
+        vault.addDatabaseSecret('Db', {
+          engine: DatabaseEngine.POSTGRES,
+          host: 'db',
+          username: 'app',
+          tls,
+          userRotation: DatabaseUserRotation.alternatingUsers(admin),
+        }),
+      ).toThrow(
+        `SecretsVault Test/Vault: invalid \`tls\`: received "${tls.mode}"; alternating users log in with the admin secret, which travels over verified TLS only: use DatabaseTls.VERIFIED.`,
+      );
+    },
+  );
+
+  describe('verified TLS to MySQL needs a DNS name: an IP address is refused at synth', () => {
+    const allowed =
+      "verified TLS checks the certificate against a host name, and the MySQL driver cannot check an IP address: use the database's DNS name (such as the RDS endpoint address), or a TLS mode other than DatabaseTls.VERIFIED.";
+
+    test.each(['10.0.0.5', '127.0.0.1', '::1', '[fd00::5]', '2001:db8::1'])('refuses host %s', (host) => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault');
+      expect(() =>
+        vault.addDatabaseSecret('Db', { engine: DatabaseEngine.MYSQL, host, username: 'app' }),
+      ).toThrow(`SecretsVault Test/Vault: invalid \`host\`: received "${host}"; ${allowed}`);
+    });
+
+    test('RotationStrategy.singleUser and .alternatingUsers refuse it too', () => {
+      const { stack } = newStack();
+      const admin = new secretsmanager.Secret(stack, 'Admin');
+      const target = { engine: DatabaseEngine.MYSQL, host: '10.0.0.5' };
+      expect(() => RotationStrategy.singleUser(target)).toThrow(
+        `RotationStrategy.singleUser: invalid \`host\`: received "10.0.0.5"; ${allowed}`,
+      );
+      expect(() => RotationStrategy.alternatingUsers(target, admin)).toThrow(
+        `RotationStrategy.alternatingUsers: invalid \`host\`: received "10.0.0.5"; ${allowed}`,
+      );
+    });
+
+    test.each([
+      ['a DNS name with verified TLS', DatabaseEngine.MYSQL, 'db.internal', undefined],
+      ['a name that merely starts with digits', DatabaseEngine.MYSQL, '10.0.0.5.nip.example', undefined],
+      [
+        'an IP address with unverified TLS',
+        DatabaseEngine.MYSQL,
+        '10.0.0.5',
+        DatabaseTls.UNVERIFIED_INSECURE,
+      ],
+      ['an IP address without TLS', DatabaseEngine.MYSQL, '10.0.0.5', DatabaseTls.PLAINTEXT_INSECURE],
+      ['an IP address for PostgreSQL (pg checks it)', DatabaseEngine.POSTGRES, '10.0.0.5', undefined],
+    ])('accepts %s', (_name, engine, host, tls) => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+      vault.addDatabaseSecret('Db', { engine, host, username: 'app', tls });
+      const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+      expect(JSON.parse(env.ROTATION_TARGETS).t0.host).toBe(host);
+    });
+
+    test('a host that is a token (an RDS endpoint address) is left to the function', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+      vault.addDatabaseSecret('Db', {
+        engine: DatabaseEngine.MYSQL,
+        host: Fn.importValue('DbAddress'),
+        username: 'app',
+      });
+      const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+      expect(JSON.stringify(env.ROTATION_TARGETS)).toContain('DbAddress');
+    });
   });
 
   test('rejects a MySQL username too long for its _clone', () => {

@@ -1,7 +1,10 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
+  DatabaseEngine,
+  DatabaseTls,
+  DatabaseUserRotation,
   ROTATION_PROFILE_TAG,
   RotationFunction,
   RotationStrategy,
@@ -11,6 +14,7 @@ import {
   VaultKey,
   VaultSecret,
 } from '../lib';
+import { secretNameKey } from '../lib/contract/rotation-contract';
 import { bundledAssetPath } from '../lib/private/assets';
 import { ACCOUNT, REGION, newStack, onlyResource, resourcesOf, template } from './support/stack';
 
@@ -298,4 +302,111 @@ describe('RotationFunction alone', () => {
       'cdk-secrets-vault: the bundled Lambda "assets/no-such-function/index.js" is missing. In a checkout of cdk-secrets-vault run `npm run bundle` (or `npm run build`); an installed package ships it.',
     );
   });
+});
+
+describe('RotationFunction: where database credentials may go is pinned in its environment', () => {
+  const host = 'db.internal';
+
+  function envOf(stack: Stack): Record<string, any> {
+    return onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+  }
+
+  test('one target per endpoint, TLS mode and admin secret; each secret bound by its name key', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    vault.addSecret('ApiKey');
+    const admin = vault.addDatabaseSecret('Admin', {
+      engine: DatabaseEngine.POSTGRES,
+      host,
+      username: 'root',
+    });
+    vault.addDatabaseSecret('A', { engine: DatabaseEngine.POSTGRES, host, username: 'a' });
+    vault.addDatabaseSecret('Plain', {
+      engine: DatabaseEngine.POSTGRES,
+      host,
+      username: 'p',
+      tls: DatabaseTls.PLAINTEXT_INSECURE,
+    });
+    vault.addDatabaseSecret('Alt', {
+      engine: DatabaseEngine.POSTGRES,
+      host,
+      dbname: 'orders',
+      username: 'alt',
+      userRotation: DatabaseUserRotation.alternatingUsers(admin),
+    });
+    const env = envOf(stack);
+    const adminId = stack.getLogicalId(admin.node.defaultChild as secretsmanager.CfnSecret);
+    // The admin's ARN is a Ref: the targets are rendered as a Fn::Join around it.
+    expect(env.ROTATION_TARGETS).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          '{"t0":{"engine":"postgres","host":"db.internal","port":5432,"tls":"verified"},' +
+            '"t1":{"engine":"postgres","host":"db.internal","port":5432,"tls":"plaintext"},' +
+            '"t2":{"engine":"postgres","host":"db.internal","port":5432,"dbname":"orders","tls":"verified","admin":"',
+          { Ref: adminId },
+          '"}}',
+        ],
+      ],
+    });
+    const profiles = profilesOf(stack);
+    const idOf = (kind: string) => Object.keys(profiles).find((id) => profiles[id].kind === kind) as string;
+    expect(JSON.parse(env.ROTATION_BINDINGS)).toEqual({
+      [idOf('generated')]: secretNameKey('orders/ApiKey'),
+      [`${idOf('postgres-single')}@t0`]: [secretNameKey('orders/Admin'), secretNameKey('orders/A')].join(','),
+      [`${idOf('postgres-single')}@t1`]: secretNameKey('orders/Plain'),
+      [`${idOf('postgres-alternating')}@t2`]: secretNameKey('orders/Alt'),
+    });
+    // Only for secrets the deployment did not add; never a database kind.
+    expect(env.ROTATION_DEFAULT_PROFILE).toBeUndefined();
+  });
+
+  test('an imported secret is bound by the name its complete ARN gives', () => {
+    const { stack } = newStack();
+    const fn = new RotationFunction(stack, 'Rotation');
+    const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:legacy-AbCdEf`;
+    const imported = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Imported', arn);
+    fn.addSecret(imported, {
+      schedule: monthly,
+      strategy: RotationStrategy.singleUser({ engine: DatabaseEngine.MYSQL, host, port: 3307 }),
+    });
+    const env = envOf(stack);
+    expect(JSON.parse(env.ROTATION_TARGETS)).toEqual({
+      t0: { engine: 'mysql', host, port: 3307, tls: 'verified' },
+    });
+    const [profileId] = Object.keys(profilesOf(stack));
+    expect(JSON.parse(env.ROTATION_BINDINGS)).toEqual({ [`${profileId}@t0`]: secretNameKey('legacy') });
+    expect(env.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
+  });
+
+  test('a secret whose name synth cannot know (a token ARN) is bound by its complete ARN', () => {
+    const { stack } = newStack();
+    const fn = new RotationFunction(stack, 'Rotation');
+    const imported = secretsmanager.Secret.fromSecretCompleteArn(
+      stack,
+      'Imported',
+      Fn.importValue('LegacyArn'),
+    );
+    fn.addSecret(imported, {
+      schedule: monthly,
+      strategy: RotationStrategy.singleUser({ engine: DatabaseEngine.MYSQL, host, port: 3307 }),
+    });
+    const [profileId] = Object.keys(profilesOf(stack));
+    expect(envOf(stack).ROTATION_BINDINGS).toEqual({
+      'Fn::Join': ['', [`{"${profileId}@t0":"`, { 'Fn::ImportValue': 'LegacyArn' }, '"}']],
+    });
+  });
+
+  test.each([DatabaseTls.UNVERIFIED_INSECURE, DatabaseTls.PLAINTEXT_INSECURE])(
+    'alternating users refuse TLS %p: the admin credential travels over verified TLS only',
+    (tls) => {
+      const { stack } = newStack();
+      const admin = new secretsmanager.Secret(stack, 'Admin');
+      expect(() =>
+        RotationStrategy.alternatingUsers({ engine: DatabaseEngine.POSTGRES, host, tls }, admin),
+      ).toThrow(
+        `RotationStrategy.alternatingUsers: invalid \`tls\`: received "${tls.mode}"; alternating users log in with the admin secret, which travels over verified TLS only: use DatabaseTls.VERIFIED.`,
+      );
+    },
+  );
 });

@@ -1,3 +1,4 @@
+import { findBinding, type TargetSpec } from '../../lib/contract/rotation-contract';
 import { type RotationConfig, type VaultScope, PROFILE_TAG, knownProfileIds } from './config';
 import { RotationError } from './errors';
 import { AWSCURRENT, AWSPENDING, type SecretMetadata, versionsWithStage } from './metadata';
@@ -61,24 +62,50 @@ export function checkTokenStage(secret: SecretMetadata, token: string): TokenSta
   );
 }
 
+/** What a secret rotates with: its profile, and the database target the deployment pinned for it. */
+export interface ResolvedBinding {
+  readonly profile: ProfileBase;
+  readonly target?: TargetSpec;
+}
+
 /**
- * The secret's tag picks its profile, but only among those the construct defined: a tampered tag can
- * choose another vetted profile, never weaker generation settings.
+ * The deployment binds each secret it adds (by the key of its name, or its ARN) to a profile and, for
+ * a database, a target. Tags are writer-controlled (TagResource), so the profile tag only has to agree
+ * with that binding: a retagged secret fails rather than rotate with another profile. A secret the
+ * deployment did not bind (made elsewhere, under the vault's prefix) picks among the generated
+ * profiles only: no tag can point this function's database credentials at anything.
  */
-export function resolveProfile(secret: SecretMetadata, config: RotationConfig): ProfileBase {
+export function resolveBinding(secret: SecretMetadata, config: RotationConfig): ResolvedBinding {
   const tagged = secret.tags[PROFILE_TAG];
+  const shown = (id: string) => JSON.stringify(id.length > 128 ? `${id.slice(0, 128)}...` : id);
+  const bound = findBinding(config.bindings, secret);
+  if (bound !== undefined) {
+    if (tagged !== undefined && tagged !== bound.profileId) {
+      throw new RotationError(
+        `secret ${secret.arn} carries ${PROFILE_TAG} tag ${shown(tagged)}, but this deployment bound it to profile ${JSON.stringify(bound.profileId)}; a tag cannot change how a secret rotates: restore the tag (or redeploy), then rotate again`,
+      );
+    }
+    // checkBindings (config.ts) made sure both exist.
+    const profile = config.profiles.get(bound.profileId) as ProfileBase;
+    const target = bound.targetId === undefined ? undefined : config.targets.get(bound.targetId);
+    return { profile, target };
+  }
   const id = tagged ?? config.defaultProfile;
   if (id === undefined) {
     throw new RotationError(
-      `secret ${secret.arn} has no ${PROFILE_TAG} tag and this function has no default profile; tag it with one of ${knownProfileIds(config.profiles)}`,
+      `secret ${secret.arn} is not bound to a profile by this deployment, has no ${PROFILE_TAG} tag and this function has no default profile; tag it with one of ${knownProfileIds(config.profiles)}`,
     );
   }
   const profile = config.profiles.get(id);
   if (profile === undefined) {
-    const shown = id.length > 128 ? `${id.slice(0, 128)}...` : id;
     throw new RotationError(
-      `secret ${secret.arn} selects rotation profile ${JSON.stringify(shown)} with its ${PROFILE_TAG} tag, which this function does not define; known profiles: ${knownProfileIds(config.profiles)}`,
+      `secret ${secret.arn} selects rotation profile ${shown(id)} with its ${PROFILE_TAG} tag, which this function does not define; known profiles: ${knownProfileIds(config.profiles)}`,
     );
   }
-  return profile;
+  if (profile.kind !== 'generated') {
+    throw new RotationError(
+      `secret ${secret.arn} is not bound to a database target by this deployment, so profile ${JSON.stringify(id)} (${profile.kind}) cannot rotate it: add the secret to the rotation function with its database (addDatabaseSecret, or RotationFunction.addSecret with a database strategy) and deploy`,
+    );
+  }
+  return { profile };
 }

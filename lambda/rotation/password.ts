@@ -1,45 +1,21 @@
 import { GetRandomPasswordCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DEFAULT_EXCLUDE_CHARACTERS,
+  DEFAULT_PASSWORD_LENGTH,
+  DEFAULT_PASSWORD_RULES,
+  PASSWORD_FLAGS,
+  passwordRulesProblem,
+  type PasswordRules,
+} from '../../lib/contract/rotation-contract';
 import { ConfigurationError } from './env';
 
-/** GetRandomPassword's options, as a profile in ROTATION_PROFILES spells them. */
-export interface PasswordOptions {
-  readonly length: number;
-  readonly excludeCharacters: string;
-  readonly excludePunctuation: boolean;
-  readonly excludeNumbers: boolean;
-  readonly excludeUppercase: boolean;
-  readonly excludeLowercase: boolean;
-  readonly includeSpace: boolean;
-  readonly requireEachIncludedType: boolean;
-}
+/** GetRandomPassword's options, as a profile in ROTATION_PROFILES spells them (the contract's rules). */
+export type PasswordOptions = PasswordRules;
 
-/** ROTATION.md: by default never generate `/ @ " ' \` (they break URLs, shells and connection strings). */
-export const DEFAULT_EXCLUDE_CHARACTERS = '/@"\'\\';
-export const DEFAULT_PASSWORD_LENGTH = 32;
-// GetRandomPassword's own limits.
-const MAX_PASSWORD_LENGTH = 4096;
-const MAX_EXCLUDE_CHARACTERS = 4096;
+export { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH };
+export const DEFAULT_PASSWORD_OPTIONS: PasswordOptions = DEFAULT_PASSWORD_RULES;
 
-const BOOLEAN_OPTIONS = [
-  'excludePunctuation',
-  'excludeNumbers',
-  'excludeUppercase',
-  'excludeLowercase',
-  'includeSpace',
-  'requireEachIncludedType',
-] as const;
-const KNOWN_KEYS: readonly string[] = ['length', 'excludeCharacters', ...BOOLEAN_OPTIONS];
-
-export const DEFAULT_PASSWORD_OPTIONS: PasswordOptions = {
-  length: DEFAULT_PASSWORD_LENGTH,
-  excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS,
-  excludePunctuation: false,
-  excludeNumbers: false,
-  excludeUppercase: false,
-  excludeLowercase: false,
-  includeSpace: false,
-  requireEachIncludedType: true,
-};
+const KNOWN_KEYS: readonly string[] = ['length', 'excludeCharacters', ...PASSWORD_FLAGS];
 
 /** Parses a profile's `password` object; `where` names it in errors, e.g. `ROTATION_PROFILES["api"].password`. */
 export function parsePasswordOptions(raw: unknown, where: string): PasswordOptions {
@@ -55,34 +31,29 @@ export function parsePasswordOptions(raw: unknown, where: string): PasswordOptio
     );
   }
   const length = record.length ?? DEFAULT_PASSWORD_LENGTH;
-  if (typeof length !== 'number' || !Number.isInteger(length) || length < 1 || length > MAX_PASSWORD_LENGTH) {
-    throw new ConfigurationError(`${where}.length must be an integer from 1 to ${MAX_PASSWORD_LENGTH}`);
+  if (typeof length !== 'number') {
+    throw new ConfigurationError(`${where}.length must be a number`);
   }
   const excludeCharacters = record.excludeCharacters ?? DEFAULT_EXCLUDE_CHARACTERS;
-  if (typeof excludeCharacters !== 'string' || excludeCharacters.length > MAX_EXCLUDE_CHARACTERS) {
-    throw new ConfigurationError(
-      `${where}.excludeCharacters must be a string of at most ${MAX_EXCLUDE_CHARACTERS} characters`,
-    );
+  if (typeof excludeCharacters !== 'string') {
+    throw new ConfigurationError(`${where}.excludeCharacters must be a string`);
   }
   const flags = Object.fromEntries(
-    BOOLEAN_OPTIONS.map((name) => {
+    PASSWORD_FLAGS.map((name) => {
       const value = record[name] ?? DEFAULT_PASSWORD_OPTIONS[name];
       if (typeof value !== 'boolean') {
         throw new ConfigurationError(`${where}.${name} must be true or false`);
       }
       return [name, value];
     }),
-  ) as Record<(typeof BOOLEAN_OPTIONS)[number], boolean>;
-  if (
-    flags.excludePunctuation &&
-    flags.excludeNumbers &&
-    flags.excludeUppercase &&
-    flags.excludeLowercase &&
-    !flags.includeSpace
-  ) {
-    throw new ConfigurationError(`${where} excludes every character type, so no password can be generated`);
+  ) as Record<(typeof PASSWORD_FLAGS)[number], boolean>;
+  const rules: PasswordOptions = { length, excludeCharacters, ...flags };
+  // The same check the constructs run at synth (lib/contract): what one side refuses, so does the other.
+  const problem = passwordRulesProblem(rules);
+  if (problem !== undefined) {
+    throw new ConfigurationError(`${where}: invalid ${problem.option}; ${problem.allowed}`);
   }
-  return { length, excludeCharacters, ...flags };
+  return rules;
 }
 
 /** One GetRandomPassword call with the profile's options. */

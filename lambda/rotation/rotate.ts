@@ -1,7 +1,7 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { assertInVault, assertRotationEnabled, checkTokenStage, resolveProfile } from './checks';
+import { assertInVault, assertRotationEnabled, checkTokenStage, resolveBinding } from './checks';
 import type { RotationConfig } from './config';
 import { redactError } from './errors';
 import { parseEvent, type RotationEvent } from './event';
@@ -46,8 +46,8 @@ export async function rotate(rawEvent: unknown, deps: Dependencies): Promise<voi
     if (checkTokenStage(secret, event.ClientRequestToken) === 'already-current') {
       logger.info('version is already AWSCURRENT; nothing to do', { outcome: 'already-current' });
     } else {
-      const profile = resolveProfile(secret, config);
-      const strategy = STRATEGIES[profile.kind].create(profile);
+      const { profile, target } = resolveBinding(secret, config);
+      const strategy = STRATEGIES[profile.kind].create(profile, target);
       logger.appendKeys({ profile: profile.id });
       const secretValues = new SecretValues(client, secret.arn, event.ClientRequestToken);
       values = secretValues;
@@ -69,13 +69,14 @@ export async function rotate(rawEvent: unknown, deps: Dependencies): Promise<voi
     metrics.addMetric(METRICS.succeeded, MetricUnit.Count, 1);
     logger.info('rotation step succeeded', { outcome: 'succeeded' });
   } catch (error) {
-    redactError(error, [
+    const logged = redactError(error, [
       event?.ClientRequestToken,
       event?.RotationToken,
       ...(values?.sensitiveValues() ?? []),
     ]);
     metrics.addMetric(METRICS.failed, MetricUnit.Count, 1);
-    logger.error('rotation step failed', { outcome: 'failed', error: error as Error });
+    // Name and redacted message only: the logger would print every property of an Error, and `cause`.
+    logger.error('rotation step failed', { outcome: 'failed', error: logged });
     throw error;
   } finally {
     metrics.addDimension('Step', stepDimension);

@@ -1,25 +1,29 @@
 /**
- * Database rotations over verified TLS, end to end: the built bundle, in a child node process started
- * the way Lambda's runtime starts (the CA trusted only through NODE_EXTRA_CA_CERTS), rotates users of
- * private PostgreSQL and MariaDB servers that serve a certificate from a throwaway CA made here.
+ * How the rotation's connections are protected, end to end: the built bundle, in a child node process
+ * started the way Lambda's runtime starts (the CA trusted only through NODE_EXTRA_CA_CERTS), rotates
+ * users of private PostgreSQL and MariaDB servers that serve a certificate from a throwaway CA made
+ * here, with each TLS mode a deployment can pin (DatabaseTls: verified, the default; unverified;
+ * plaintext). The mode is the pinned one, exactly: no fallback, and the secret's `ssl` field, which any
+ * writer of the secret controls, chooses nothing.
  *
  * The users rotated over TLS may log in over TLS only (PostgreSQL: pg_hba.conf rejects their plain-TCP
  * logins; MariaDB: REQUIRE SSL), so a rotation that completes proves that each of its logins was TLS;
- * each test checks that control first, and asks the server about the cipher of a session with the new
- * password. Without the CA, a certificate-verification error must stop the rotation, with "ssl": true
- * and without an "ssl" field alike (never a silent fall-back to plain TCP).
+ * each such test checks that control first, and asks the server about the cipher of a session with the
+ * new password. A TLS-only user that a plaintext pin cannot rotate proves the opposite.
  */
 import {
   randomSuffix,
+  startDatabase,
   startMysql,
   startPostgres,
   type DatabaseServer,
   type EngineName,
 } from '../support/databases';
 import { FAKE_AWS_ENV, startMoto, type MotoServer } from '../support/moto';
-import { Vault, expectOneCurrent, STEPS } from '../rotation/fixture';
+import { PinnedEnvironment, Vault, expectOneCurrent, STEPS } from '../rotation/fixture';
+import type { TlsMode } from '../../lib/contract/rotation-contract';
 import { resolveBundle } from './support/bundle';
-import { bundleEnv, VAULT_PREFIX } from './support/suite';
+import { bundleEnv, pinnedTarget, PINNED_HOST, VAULT_PREFIX } from './support/suite';
 import {
   forwardFrom,
   isWrongPassword,
@@ -27,6 +31,7 @@ import {
   makeCertificates,
   requireTls,
   runStepsInChild,
+  startImpostor,
   type Certificates,
   type ChildRun,
   type LoginResult,
@@ -35,6 +40,8 @@ import {
 
 const bundle = resolveBundle();
 const servers: Partial<Record<EngineName, DatabaseServer>> = {};
+/** The run's servers without TLS (the shared ones, when jest's global setup started them). */
+const plainServers: Partial<Record<EngineName, DatabaseServer>> = {};
 let certs: Certificates | undefined;
 let moto: MotoServer | undefined;
 let vault: Vault;
@@ -47,24 +54,34 @@ beforeAll(async () => {
     process.env[key] = value;
   }
   certs = makeCertificates();
-  // All three at once: each spends most of its start-up waiting.
-  const [postgres, mysql, motoServer] = await Promise.allSettled([
+  // All at once: each spends most of its start-up waiting.
+  const [postgres, mysql, plainPostgres, plainMysql, motoServer] = await Promise.allSettled([
     startPostgres({ tls: certs }),
     startMysql({ tls: certs }),
+    startDatabase('postgres'),
+    startDatabase('mysql'),
     startMoto(),
   ]);
   if (postgres.status === 'fulfilled') servers.postgres = postgres.value;
   if (mysql.status === 'fulfilled') servers.mysql = mysql.value;
+  if (plainPostgres.status === 'fulfilled') plainServers.postgres = plainPostgres.value;
+  if (plainMysql.status === 'fulfilled') plainServers.mysql = plainMysql.value;
   if (motoServer.status === 'fulfilled') moto = motoServer.value;
-  for (const result of [postgres, mysql, motoServer]) {
+  for (const result of [postgres, mysql, plainPostgres, plainMysql, motoServer]) {
     if (result.status === 'rejected') throw result.reason;
   }
   vault = await Vault.create(moto as MotoServer);
-}, 90000);
+}, 120000);
 
 afterAll(async () => {
   try {
-    await Promise.allSettled([servers.postgres?.stop(), servers.mysql?.stop(), moto?.stop()]);
+    await Promise.allSettled([
+      servers.postgres?.stop(),
+      servers.mysql?.stop(),
+      plainServers.postgres?.stop(),
+      plainServers.mysql?.stop(),
+      moto?.stop(),
+    ]);
   } finally {
     certs?.cleanup();
     bundle.cleanup();
@@ -77,8 +94,9 @@ afterAll(async () => {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-describe.each(['postgres', 'mysql'] as const)(`%s over TLS, through the ${bundle.origin}`, (engine) => {
+describe.each(['postgres', 'mysql'] as const)(`%s, through the ${bundle.origin}`, (engine) => {
   const label = engine === 'postgres' ? 'PostgreSQL' : 'MySQL';
+  const deployment = new PinnedEnvironment(bundleEnv(engine));
   const server = (): DatabaseServer => {
     const s = servers[engine];
     if (!s) throw new Error(`${engine} is not running`);
@@ -86,42 +104,50 @@ describe.each(['postgres', 'mysql'] as const)(`%s over TLS, through the ${bundle
   };
   const ca = (): string => (certs as Certificates).caPem;
 
-  function secretJson(fields: Record<string, unknown>): string {
-    const s = server();
+  function secretJson(s: DatabaseServer, fields: Record<string, unknown>): string {
     return JSON.stringify({
       engine: engine === 'postgres' ? 'postgres' : 'mariadb',
-      host: s.host,
+      host: PINNED_HOST,
       port: s.port,
       dbname: s.dbname,
       ...fields,
     });
   }
 
-  /** A fresh user and its secret; `ssl` undefined leaves the field out ('prefer'). */
+  /**
+   * A fresh user and its secret, which the deployment pins to `tls` (default verified) at `host`:`port`
+   * (default: localhost, the server's port). `ssl` is the secret's own field: the writer's choice.
+   */
   async function made(options: {
-    ssl?: boolean;
     tlsOnly: boolean;
+    tls?: TlsMode;
+    ssl?: boolean;
     scheme?: 'single' | 'alternating';
-    extra?: Record<string, unknown>;
+    on?: DatabaseServer;
+    host?: string;
+    port?: number;
   }): Promise<{ arn: string; username: string; password: string }> {
-    const s = server();
+    const s = options.on ?? server();
     const username = `sv_${randomSuffix()}`;
     const password = `Init-${randomSuffix()}-pw`;
     await s.createUser(username, password);
     if (options.tlsOnly) await requireTls(s, username);
+    const where = { host: options.host ?? PINNED_HOST, port: options.port ?? s.port };
     const ssl = options.ssl === undefined ? {} : { ssl: options.ssl };
-    let admin = {};
+    let admin: string | undefined;
     if (options.scheme === 'alternating') {
-      const adminArn = await vault.createSecret(
+      admin = await vault.createSecret(
         vault.uniqueName('admin/tls'),
-        secretJson({ username: s.adminUser, password: s.adminPassword, ...ssl }),
+        secretJson(s, { username: s.adminUser, password: s.adminPassword, ...where }),
       );
-      admin = { masterarn: adminArn };
     }
+    const scheme = options.scheme ?? 'single';
+    const name = vault.uniqueName(`${VAULT_PREFIX}tls`);
+    deployment.bind(name, scheme, pinnedTarget(s, { ...where, tls: options.tls, admin }));
     const arn = await vault.createSecret(
-      vault.uniqueName(`${VAULT_PREFIX}tls`),
-      secretJson({ username, password, ...ssl, ...admin, ...options.extra }),
-      options.scheme ?? 'single',
+      name,
+      secretJson(s, { username, password, ...where, ...ssl, ...(admin ? { masterarn: admin } : {}) }),
+      scheme,
     );
     return { arn, username, password };
   }
@@ -131,7 +157,7 @@ describe.each(['postgres', 'mysql'] as const)(`%s over TLS, through the ${bundle
     return runStepsInChild({
       bundle: bundle.path,
       awsEndpoint: (moto as MotoServer).endpoint,
-      env: bundleEnv(engine),
+      env: deployment.env(),
       extraCaCerts: trusted ? (certs as Certificates).caFile : undefined,
       runs,
     });
@@ -158,31 +184,41 @@ describe.each(['postgres', 'mysql'] as const)(`%s over TLS, through the ${bundle
   }
 
   /**
-   * The results of createSecret + setSecret and, on its own, testSecret when the certificate cannot be
-   * verified: both fail with the TLS error, naming engine, place and user and pointing at the fix. The
-   * reason by default: the CA is not trusted (the servers send their chain, the CA included, hence
-   * "self-signed certificate in certificate chain").
+   * The results of createSecret + setSecret and, on its own, testSecret when TLS cannot be set up: both
+   * fail with the TLS error, naming engine, place and user and pointing at the fix. The reason by
+   * default: the CA is not trusted (the servers send their chain, the CA included, hence "self-signed
+   * certificate in certificate chain").
    */
   function refusedForTheCertificate(
     arn: string,
     username: string,
-    where: { host: string; port: number } = server(),
+    where: { host: string; port: number } = { host: PINNED_HOST, port: server().port },
     reason = '(self-signed certificate in certificate chain|unable to verify the first certificate)',
   ): unknown[] {
     const tlsError = `TLS could not be set up with ${label} at ${escapeRegExp(`${where.host}:${where.port}`)}/\\w+ as user "${username}": ${reason} \\(.*NODE_EXTRA_CA_CERTS`;
+    return refusedWith(arn, tlsError);
+  }
+
+  function refusedWith(arn: string, error: string): unknown[] {
     return [
       { arn, step: 'createSecret', ok: true },
-      { arn, step: 'setSecret', ok: false, message: expect.stringMatching(new RegExp(`^${tlsError}`)) },
+      { arn, step: 'setSecret', ok: false, message: expect.stringMatching(new RegExp(`^${error}`)) },
       {
         arn,
         step: 'testSecret',
         ok: false,
         message: expect.stringMatching(
-          new RegExp(`^the AWSPENDING credential of secret ${escapeRegExp(arn)} does not work: ${tlsError}`),
+          new RegExp(`^the AWSPENDING credential of secret ${escapeRegExp(arn)} does not work: ${error}`),
         ),
       },
     ];
   }
+
+  /** createSecret + setSecret, then testSecret on its own: a failed setSecret does not stop the service from testing. */
+  const failingRuns = (arn: string, token: string): StepRun[] => [
+    { arn, token, steps: ['createSecret', 'setSecret'] },
+    { arn, token, steps: ['testSecret'] },
+  ];
 
   function expectNothingLogged(run: ChildRun, ...secrets: string[]): void {
     for (const secret of secrets) expect(run.output).not.toContain(secret);
@@ -190,137 +226,283 @@ describe.each(['postgres', 'mysql'] as const)(`%s over TLS, through the ${bundle
     expect(run.output).not.toMatch(/Ignoring extra certs/);
   }
 
-  test('"ssl": true with the CA trusted: a single-user rotation runs over verified TLS', async () => {
-    const s = server();
-    const { arn, username, password } = await made({ ssl: true, tlsOnly: true });
-    expectRefusedWithoutTls(await login(s, username, password));
-    expect(await login(s, username, password, ca())).toEqual(overTls);
-
-    const token = await vault.startRotation(arn);
-    const run = await inChild(true, [{ arn, token, steps: STEPS }]);
-    expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
-
-    expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
-    const now = await current(arn);
-    expect(now.username).toBe(username);
-    expect(now.password).not.toBe(password);
-    expect(await login(s, username, now.password, ca())).toEqual(overTls);
-    expect(isWrongPassword(await login(s, username, password, ca()))).toBe(true);
-    expectRefusedWithoutTls(await login(s, username, now.password));
-    expectNothingLogged(run, password, now.password);
-  });
-
-  test('no "ssl" field with the CA trusted: "prefer" runs over verified TLS too', async () => {
-    const s = server();
-    const { arn, username, password } = await made({ tlsOnly: true });
-    expectRefusedWithoutTls(await login(s, username, password));
-
-    const token = await vault.startRotation(arn);
-    const run = await inChild(true, [{ arn, token, steps: STEPS }]);
-    expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
-
-    const now = await current(arn);
-    expect(now.password).not.toBe(password);
-    expect(await login(s, username, now.password, ca())).toEqual(overTls);
-    expect(isWrongPassword(await login(s, username, password, ca()))).toBe(true);
-    expectNothingLogged(run, password, now.password);
-  });
-
-  test('"ssl": true, alternating users: the clone is made and tested over TLS, and needs TLS too', async () => {
-    const s = server();
-    const { arn, username, password } = await made({ ssl: true, tlsOnly: true, scheme: 'alternating' });
-
-    const token = await vault.startRotation(arn);
-    const run = await inChild(true, [{ arn, token, steps: STEPS }]);
-    expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
-
-    expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
-    const now = await current(arn);
-    expect(now.username).toBe(`${username}_clone`);
-    expect(await login(s, now.username, now.password, ca())).toEqual(overTls);
-    // PostgreSQL: a member of the user, so of the TLS-only role; MariaDB: REQUIRE SSL copied over.
-    expectRefusedWithoutTls(await login(s, now.username, now.password));
-    expect(await login(s, username, password, ca())).toEqual(overTls);
-    expectNothingLogged(run, password, now.password, s.adminPassword);
-  });
-
-  test('"ssl": true without the CA: a certificate-verification error, AWSCURRENT and the database untouched', async () => {
-    const s = server();
-    const { arn, username, password } = await made({ ssl: true, tlsOnly: true });
-    const before = await vault.stages(arn);
-    const token = await vault.startRotation(arn);
-    const run = await inChild(false, [
-      { arn, token, steps: ['createSecret', 'setSecret'] },
-      { arn, token, steps: ['testSecret'] },
-    ]);
-    expect(run.results).toEqual(refusedForTheCertificate(arn, username));
-
+  /** AWSCURRENT is where it was, the user still logs in with it, and not with the pending password. */
+  async function expectUntouched(
+    arn: string,
+    before: Record<string, string[]>,
+    token: string,
+    check: (password: string) => Promise<LoginResult>,
+  ): Promise<void> {
     const old = Object.keys(before)[0];
     expect((await vault.stages(arn))[old]).toEqual(['AWSCURRENT']);
-    expect((await current(arn)).password).toBe(password);
-    expect(await login(s, username, password, ca())).toEqual(overTls);
+    expect((await check((await current(arn)).password)).ok).toBe(true);
     const pending = JSON.parse((await vault.valueOf(arn, token)) as string) as { password: string };
-    expect(isWrongPassword(await login(s, username, pending.password, ca()))).toBe(true);
-    expectNothingLogged(run, password, pending.password);
-  });
+    expect(isWrongPassword(await check(pending.password))).toBe(true);
+  }
 
-  test('no "ssl" field without the CA: a certificate error, never a silent downgrade to plain TCP', async () => {
-    const s = server();
-    // Not TLS-only: a plain-TCP login would get in, so only the driver's refusal to downgrade stops it.
-    const { arn, username, password } = await made({ tlsOnly: false });
-    expect(await login(s, username, password)).toEqual({ ok: true, cipher: '' });
-    const before = await vault.stages(arn);
-    const token = await vault.startRotation(arn);
-    const run = await inChild(false, [
-      { arn, token, steps: ['createSecret', 'setSecret'] },
-      { arn, token, steps: ['testSecret'] },
-    ]);
-    expect(run.results).toEqual(refusedForTheCertificate(arn, username));
+  describe('verified TLS (the default)', () => {
+    test('with the CA trusted: a single-user rotation runs over verified TLS', async () => {
+      const s = server();
+      const { arn, username, password } = await made({ ssl: true, tlsOnly: true });
+      expectRefusedWithoutTls(await login(s, username, password));
+      expect(await login(s, username, password, ca())).toEqual(overTls);
 
-    const old = Object.keys(before)[0];
-    expect((await vault.stages(arn))[old]).toEqual(['AWSCURRENT']);
-    expect(await login(s, username, password)).toEqual({ ok: true, cipher: '' });
-    const pending = JSON.parse((await vault.valueOf(arn, token)) as string) as { password: string };
-    expect(isWrongPassword(await login(s, username, pending.password))).toBe(true);
-    expectNothingLogged(run, password, pending.password);
-  });
+      const token = await vault.startRotation(arn);
+      const run = await inChild(true, [{ arn, token, steps: STEPS }]);
+      expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
 
-  // mysql2 checks no name by itself (and none at all for an IP address): the MySQL driver checks the
-  // certificate against the dialled host itself, as pg does.
-  test('"ssl": true with the CA trusted, at an address the certificate does not name: refused, nothing changed', async () => {
-    const s = server();
-    const other = await forwardFrom('127.0.0.2', s);
-    try {
-      // Not TLS-only: over plain TCP this address gets in, so only the name check stops the rotation.
-      const { arn, username, password } = await made({
-        ssl: true,
-        tlsOnly: false,
-        extra: { host: other.host, port: other.port },
-      });
-      expect(await login({ ...s, host: other.host, port: other.port }, username, password)).toEqual({
-        ok: true,
-        cipher: '',
-      });
+      expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
+      const now = await current(arn);
+      expect(now.username).toBe(username);
+      expect(now.password).not.toBe(password);
+      expect(await login(s, username, now.password, ca())).toEqual(overTls);
+      expect(isWrongPassword(await login(s, username, password, ca()))).toBe(true);
+      expectRefusedWithoutTls(await login(s, username, now.password));
+      expectNothingLogged(run, password, now.password);
+    });
+
+    test('the secret\'s "ssl": false (a writer\'s choice) changes nothing: the rotation still runs over verified TLS', async () => {
+      const s = server();
+      const { arn, username, password } = await made({ ssl: false, tlsOnly: true });
+      expectRefusedWithoutTls(await login(s, username, password));
+
+      const token = await vault.startRotation(arn);
+      const run = await inChild(true, [{ arn, token, steps: STEPS }]);
+      expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
+
+      const now = await current(arn);
+      expect(now.password).not.toBe(password);
+      expect(await login(s, username, now.password, ca())).toEqual(overTls);
+      expect(isWrongPassword(await login(s, username, password, ca()))).toBe(true);
+      expectNothingLogged(run, password, now.password);
+    });
+
+    test('alternating users: the clone is made (by the admin, over verified TLS) and tested over TLS, and needs TLS too', async () => {
+      const s = server();
+      const { arn, username, password } = await made({ ssl: true, tlsOnly: true, scheme: 'alternating' });
+
+      const token = await vault.startRotation(arn);
+      const run = await inChild(true, [{ arn, token, steps: STEPS }]);
+      expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
+
+      expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
+      const now = await current(arn);
+      expect(now.username).toBe(`${username}_clone`);
+      expect(await login(s, now.username, now.password, ca())).toEqual(overTls);
+      // PostgreSQL: a member of the user, so of the TLS-only role; MariaDB: REQUIRE SSL copied over.
+      expectRefusedWithoutTls(await login(s, now.username, now.password));
+      expect(await login(s, username, password, ca())).toEqual(overTls);
+      expectNothingLogged(run, password, now.password, s.adminPassword);
+    });
+
+    test('without the CA: a certificate-verification error, AWSCURRENT and the database untouched', async () => {
+      const s = server();
+      const { arn, username, password } = await made({ ssl: true, tlsOnly: true });
       const before = await vault.stages(arn);
       const token = await vault.startRotation(arn);
-      const run = await inChild(true, [
-        { arn, token, steps: ['createSecret', 'setSecret'] },
-        { arn, token, steps: ['testSecret'] },
-      ]);
+      const run = await inChild(false, failingRuns(arn, token));
+      expect(run.results).toEqual(refusedForTheCertificate(arn, username));
+      await expectUntouched(arn, before, token, (pw) => login(s, username, pw, ca()));
+      expectNothingLogged(run, password);
+    });
+
+    test('without the CA, for a user that could log in over plain TCP: a certificate error, never a silent downgrade', async () => {
+      const s = server();
+      // Not TLS-only, and the secret says "ssl": false: only the pinned mode can stop a downgrade.
+      const { arn, username, password } = await made({ ssl: false, tlsOnly: false });
+      expect(await login(s, username, password)).toEqual({ ok: true, cipher: '' });
+      const before = await vault.stages(arn);
+      const token = await vault.startRotation(arn);
+      const run = await inChild(false, failingRuns(arn, token));
+      expect(run.results).toEqual(refusedForTheCertificate(arn, username));
+      await expectUntouched(arn, before, token, (pw) => login(s, username, pw));
+      expectNothingLogged(run, password);
+    });
+
+    test('a man in the middle with a certificate the trusted CA issued for another name gets no login', async () => {
+      const s = server();
+      const impostor = await startImpostor(engine, certs as Certificates);
+      try {
+        // The deployment pins localhost at the impostor's port: it answers there in the server's place.
+        const { arn, username, password } = await made({ tlsOnly: false, port: impostor.port });
+        const token = await vault.startRotation(arn);
+        const run = await inChild(true, failingRuns(arn, token));
+        expect(run.results).toEqual(
+          refusedForTheCertificate(
+            arn,
+            username,
+            { host: PINNED_HOST, port: impostor.port },
+            "Hostname/IP does not match certificate's altnames: Host: localhost\\. is not in the cert's altnames: DNS:impostor\\.example",
+          ),
+        );
+        expect(impostor.tlsOffered()).toBeGreaterThan(0);
+        expect(impostor.tlsCompleted()).toBe(0);
+        expect(impostor.bytesInsideTls()).toBe(0);
+        expect((await current(arn)).password).toBe(password);
+        expect(await login(s, username, password)).toEqual({ ok: true, cipher: '' });
+        expectNothingLogged(run, password);
+      } finally {
+        await impostor.close();
+      }
+    });
+
+    test('on a server that offers no TLS: refused before any credential is sent, nothing changed', async () => {
+      const plain = plainServers[engine] as DatabaseServer;
+      // The control: this server really has no TLS.
+      expect(await login(plain, 'nobody', 'x', ca())).toEqual(
+        expect.objectContaining({
+          ok: false,
+          message: expect.stringMatching(/does not support (SSL|secure connection)/i),
+        }),
+      );
+      const { arn, username } = await made({ ssl: true, tlsOnly: false, on: plain });
+      const before = await vault.stages(arn);
+      const token = await vault.startRotation(arn);
+      const run = await inChild(true, failingRuns(arn, token));
       expect(run.results).toEqual(
-        refusedForTheCertificate(
+        refusedWith(
           arn,
-          username,
-          other,
-          "Hostname/IP does not match certificate's altnames: IP: 127\\.0\\.0\\.2 is not in the cert's list: 127\\.0\\.0\\.1",
+          `TLS is required \\(this deployment pins verified TLS for this database\\) but could not be set up with ${label} at ${PINNED_HOST}:${plain.port}/\\w+ as user "${username}": the server does not offer TLS; enable TLS on the server \\(no credential was sent\\)`,
         ),
       );
-      const old = Object.keys(before)[0];
-      expect((await vault.stages(arn))[old]).toEqual(['AWSCURRENT']);
-      expect(await login(s, username, password, ca())).toEqual({ ok: true, cipher: expect.any(String) });
+      await expectUntouched(arn, before, token, (pw) => login(plain, username, pw));
+    });
+  });
+
+  describe('unverified TLS (DatabaseTls.UNVERIFIED_INSECURE)', () => {
+    test('without the CA: the rotation runs over TLS, certificate unchecked', async () => {
+      const s = server();
+      const { arn, username, password } = await made({ tls: 'unverified', ssl: false, tlsOnly: true });
+      expectRefusedWithoutTls(await login(s, username, password));
+      const token = await vault.startRotation(arn);
+      const run = await inChild(false, [{ arn, token, steps: STEPS }]);
+      expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
+      const now = await current(arn);
+      expect(now.password).not.toBe(password);
+      expect(await login(s, username, now.password, ca())).toEqual(overTls);
+      expectRefusedWithoutTls(await login(s, username, now.password));
+      expectNothingLogged(run, password, now.password);
+    });
+
+    test('on a server that offers no TLS: refused before any credential is sent (no fallback to plain TCP)', async () => {
+      const plain = plainServers[engine] as DatabaseServer;
+      const { arn, username } = await made({ tls: 'unverified', tlsOnly: false, on: plain });
+      const before = await vault.stages(arn);
+      const token = await vault.startRotation(arn);
+      const run = await inChild(false, failingRuns(arn, token));
+      expect(run.results).toEqual(
+        refusedWith(
+          arn,
+          `TLS is required \\(this deployment pins unverified TLS for this database\\) but could not be set up with ${label} at ${PINNED_HOST}:${plain.port}/\\w+ as user "${username}": the server does not offer TLS`,
+        ),
+      );
+      await expectUntouched(arn, before, token, (pw) => login(plain, username, pw));
+    });
+  });
+
+  describe('plaintext (DatabaseTls.PLAINTEXT_INSECURE)', () => {
+    test('the rotation runs over plain TCP, even when the secret says "ssl": true', async () => {
+      const s = server();
+      const { arn, username, password } = await made({ tls: 'plaintext', ssl: true, tlsOnly: false });
+      const token = await vault.startRotation(arn);
+      const run = await inChild(false, [{ arn, token, steps: STEPS }]);
+      expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
+      const now = await current(arn);
+      expect(now.password).not.toBe(password);
+      expect(await login(s, username, now.password)).toEqual({ ok: true, cipher: '' });
+    });
+
+    test('never TLS: a user the server admits over TLS only cannot be rotated, nothing changed', async () => {
+      const s = server();
+      const { arn, username, password } = await made({ tls: 'plaintext', ssl: true, tlsOnly: true });
+      const before = await vault.stages(arn);
+      const token = await vault.startRotation(arn);
+      const run = await inChild(true, failingRuns(arn, token));
+      expect(run.results[0]).toEqual({ arn, step: 'createSecret', ok: true });
+      expect(run.results[1]).toEqual({
+        arn,
+        step: 'setSecret',
+        ok: false,
+        message: expect.stringMatching(
+          new RegExp(
+            `^setSecret: could not log in to ${engine} at ${PINNED_HOST}:${s.port}/\\w+ as user "${username}" with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password`,
+          ),
+        ),
+      });
+      expect(run.results[2]).toEqual(
+        expect.objectContaining({
+          step: 'testSecret',
+          ok: false,
+          message: expect.stringMatching(/does not work/),
+        }),
+      );
+      await expectUntouched(arn, before, token, (pw) => login(s, username, pw, ca()));
       expectNothingLogged(run, password);
-    } finally {
-      await other.close();
+    });
+  });
+
+  describe('where the certificate does not match', () => {
+    if (engine === 'postgres') {
+      test('an address the certificate does not name (127.0.0.2): refused, nothing changed', async () => {
+        const s = server();
+        const other = await forwardFrom('127.0.0.2', s);
+        try {
+          // Not TLS-only: over plain TCP this address gets in, so only the name check stops the rotation.
+          const { arn, username, password } = await made({
+            tlsOnly: false,
+            host: other.host,
+            port: other.port,
+          });
+          expect(await login({ ...s, host: other.host, port: other.port }, username, password)).toEqual({
+            ok: true,
+            cipher: '',
+          });
+          const before = await vault.stages(arn);
+          const token = await vault.startRotation(arn);
+          const run = await inChild(true, failingRuns(arn, token));
+          expect(run.results).toEqual(
+            refusedForTheCertificate(
+              arn,
+              username,
+              other,
+              "Hostname/IP does not match certificate's altnames: IP: 127\\.0\\.0\\.2 is not in the cert's list: 127\\.0\\.0\\.1",
+            ),
+          );
+          await expectUntouched(arn, before, token, (pw) => login(s, username, pw, ca()));
+          expectNothingLogged(run, password);
+        } finally {
+          await other.close();
+        }
+      });
+    } else {
+      // mysql2 cannot check a certificate against an IP address (it gives Node no server name), and the
+      // driver never swaps Node's process-wide check: a verified login to an IP address is refused.
+      test('verified TLS to an IP address: refused before any connection, nothing changed', async () => {
+        const s = server();
+        // Whatever listens there (here an impostor counting connections) is never reached.
+        const listener = await startImpostor(engine, certs as Certificates);
+        try {
+          const { arn, username, password } = await made({
+            tlsOnly: false,
+            host: listener.host,
+            port: listener.port,
+          });
+          const before = await vault.stages(arn);
+          const token = await vault.startRotation(arn);
+          const run = await inChild(true, failingRuns(arn, token));
+          expect(run.results).toEqual(
+            refusedWith(
+              arn,
+              `TLS could not be set up with MySQL at 127\\.0\\.0\\.1:${listener.port} as user "${username}": verified TLS checks the certificate against a host name, and the MySQL driver cannot check an IP address; pin the database by its DNS name \\(such as the RDS endpoint address\\)\\. No connection was made\\.`,
+            ),
+          );
+          expect(listener.connections()).toBe(0);
+          await expectUntouched(arn, before, token, (pw) => login(s, username, pw, ca()));
+          expectNothingLogged(run, password);
+        } finally {
+          await listener.close();
+        }
+      });
     }
   });
 });

@@ -7,6 +7,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError } from '../../lambda/rotation/env';
+import { RotationError } from '../../lambda/rotation/errors';
+import type { TargetSpec } from '../../lib/contract/rotation-contract';
 import type { SecretMetadata } from '../../lambda/rotation/metadata';
 import type { PasswordOptions } from '../../lambda/rotation/password';
 import type { StrategyContext } from '../../lambda/rotation/strategies/strategy';
@@ -45,60 +47,140 @@ function pgSecret(fields: Record<string, unknown> = {}): string {
   });
 }
 
-describe('parseDatabaseSecret', () => {
-  test('reads the usual RDS fields, with defaults for port and dbname', () => {
-    const parsed = parseDatabaseSecret(
-      JSON.stringify({ engine: 'postgres', host: 'h', username: 'u', password: 'p' }),
-      POSTGRES,
-      WHERE,
-    );
-    expect(parsed.endpoint).toEqual({ host: 'h', port: 5432, dbname: 'postgres', tls: 'prefer' });
+const PG_TARGET = {
+  engine: 'postgres' as const,
+  host: 'db.internal',
+  port: 5432,
+  dbname: 'app',
+  tls: 'plaintext' as const,
+};
+const PG_ALT_TARGET = { ...PG_TARGET, tls: 'verified' as const, admin: 'arn:admin' };
+const MYSQL_TARGET = { engine: 'mysql' as const, host: 'h', port: 3307, tls: 'verified' as const };
+
+describe('parseDatabaseSecret (checked against the pinned target)', () => {
+  const parse = (text: string, target: TargetSpec = PG_TARGET, checkDbname?: boolean) =>
+    parseDatabaseSecret(text, POSTGRES, target, WHERE, { arn: ARN, checkDbname });
+
+  test('reads the credentials; fields left out take the pinned values', () => {
+    const parsed = parse(JSON.stringify({ username: 'u', password: 'p' }));
     expect(parsed.credentials).toEqual({ username: 'u', password: 'p' });
+    expect(parsed.raw).toEqual({ username: 'u', password: 'p' });
+  });
+
+  test('accepts the usual RDS fields when they agree with the target: host in any case, port as digits', () => {
+    const parsed = parse(pgSecret({ engine: 'aurora-postgresql', host: 'DB.Internal', port: '5432' }));
+    expect(parsed.credentials).toEqual({ username: 'app_user', password: 'current-pw' });
     const mysql = parseDatabaseSecret(
-      JSON.stringify({
-        engine: 'mariadb',
-        host: 'h',
-        port: '3307',
-        username: 'u',
-        password: 'p',
-        ssl: 'TRUE',
-      }),
+      JSON.stringify({ engine: 'mariadb', host: 'h', port: '3307', username: 'u', password: 'p' }),
       MYSQL,
+      MYSQL_TARGET,
       WHERE,
+      { arn: ARN },
     );
-    expect(mysql.endpoint).toEqual({ host: 'h', port: 3307, dbname: undefined, tls: 'require' });
+    expect(mysql.credentials.username).toBe('u');
+  });
+
+  test('empty or null connection fields count as left out', () => {
+    expect(parse(pgSecret({ engine: '', host: null, port: '', dbname: null })).credentials.username).toBe(
+      'app_user',
+    );
   });
 
   test.each([
-    ['not JSON', '{"password": "hunter2', /is not JSON/],
-    ['an array', '[]', /is not a JSON object/],
+    ['true', true],
+    ['false', false],
+    ['"maybe"', 'maybe'],
+  ])('the "ssl" field chooses nothing and is not checked (ssl: %s)', (_name, ssl) => {
+    expect(parse(pgSecret({ ssl })).raw.ssl).toEqual(ssl);
+  });
+
+  test('a dbname defaults to the engine\'s ("postgres") when the target pins none', () => {
+    const target = { ...PG_TARGET, dbname: undefined };
+    expect(parse(pgSecret({ dbname: 'postgres' }), target).credentials.username).toBe('app_user');
+    expect(() => parse(pgSecret({ dbname: 'app' }), target)).toThrow(
+      `${WHERE} points at host db.internal, port 5432, dbname app, but this deployment pinned secret ${ARN} to db.internal:5432/postgres; refusing to connect anywhere`,
+    );
+  });
+
+  test('the admin secret may name another database (checkDbname false), never another host', () => {
+    expect(parse(pgSecret({ dbname: 'postgres' }), PG_TARGET, false).credentials.username).toBe('app_user');
+    expect(() => parse(pgSecret({ host: 'evil.example', dbname: 'postgres' }), PG_TARGET, false)).toThrow(
+      'points at host evil.example',
+    );
+  });
+
+  const pinned = `but this deployment pinned secret ${ARN} to db.internal:5432/app; refusing to connect anywhere (fix the value, or deploy the new endpoint, then rotate again)`;
+  test.each([
+    ['not JSON', '{"password": "hunter2', `${WHERE} is not JSON (a database secret is a JSON object)`],
+    ['an array', '[]', `${WHERE} is not a JSON object`],
+    ['null', 'null', `${WHERE} is not a JSON object`],
     [
-      'no host',
-      JSON.stringify({ engine: 'postgres', username: 'u', password: 'p' }),
-      /has no non-empty string field "host"/,
+      'no username',
+      JSON.stringify({ engine: 'postgres', host: 'db.internal', password: 'current-pw' }),
+      `${WHERE} has no non-empty string field "username"`,
     ],
-    ['no username', JSON.stringify({ engine: 'postgres', host: 'h', password: 'p' }), /field "username"/],
+    ['an empty username', pgSecret({ username: '' }), `${WHERE} has no non-empty string field "username"`],
     [
       'no password',
-      JSON.stringify({ engine: 'postgres', host: 'h', username: 'u' }),
-      /no string field "password"/,
+      JSON.stringify({ engine: 'postgres', host: 'db.internal', username: 'u' }),
+      `${WHERE} has no string field "password"`,
     ],
+    ['a numeric password', pgSecret({ password: 42 }), `${WHERE} has no string field "password"`],
     [
       'another engine',
       pgSecret({ engine: 'mysql' }),
-      /has engine "mysql", but this profile rotates "postgres" or "aurora-postgresql" secrets/,
+      `${WHERE} has engine "mysql", but this deployment pinned secret ${ARN} to a postgres database ("postgres" or "aurora-postgresql"); refusing to connect`,
     ],
-    ['a bad port', pgSecret({ port: 70000 }), /field "port" that is not a port number/],
-    ['a bad ssl', pgSecret({ ssl: 'maybe' }), /field "ssl" that is neither true nor false/],
-    ['a bad masterarn', pgSecret({ masterarn: 42 }), /field "masterarn" that is not a non-empty string/],
-  ])('rejects %s, naming where, never quoting the value', (_name, text, message) => {
-    expect(() => parseDatabaseSecret(text, POSTGRES, WHERE)).toThrow(message);
+    [
+      'an engine that is not a string',
+      pgSecret({ engine: ['postgres'] }),
+      `${WHERE} has engine ["postgres"], but this deployment pinned secret ${ARN} to a postgres database ("postgres" or "aurora-postgresql"); refusing to connect`,
+    ],
+    [
+      'another host',
+      pgSecret({ host: 'evil.example' }),
+      `${WHERE} points at host evil.example, port 5432, dbname app, ${pinned}`,
+    ],
+    [
+      'a host that is not a string',
+      pgSecret({ host: 42 }),
+      `${WHERE} points at host 42, port 5432, dbname app, ${pinned}`,
+    ],
+    [
+      'another port',
+      pgSecret({ port: 5433 }),
+      `${WHERE} points at host db.internal, port 5433, dbname app, ${pinned}`,
+    ],
+    [
+      'a port out of range',
+      pgSecret({ port: 70000 }),
+      `${WHERE} points at host db.internal, port 70000, dbname app, ${pinned}`,
+    ],
+    [
+      'a port that is not a number',
+      pgSecret({ port: '5432x' }),
+      `${WHERE} points at host db.internal, port 5432x, dbname app, ${pinned}`,
+    ],
+    [
+      'another dbname',
+      pgSecret({ dbname: 'postgres' }),
+      `${WHERE} points at host db.internal, port 5432, dbname postgres, ${pinned}`,
+    ],
+    [
+      'a long host, shown cut at 80 characters',
+      pgSecret({ host: 'h'.repeat(200) }),
+      `${WHERE} points at host ${'h'.repeat(80)}, port 5432, dbname app, ${pinned}`,
+    ],
+  ])('rejects %s before any connection, never quoting the password', (_name, text, message) => {
+    let error: Error | undefined;
     try {
-      parseDatabaseSecret(text, POSTGRES, WHERE);
-    } catch (error) {
-      expect((error as Error).message.startsWith(WHERE)).toBe(true);
-      expect((error as Error).message).not.toMatch(/hunter2|current-pw/);
+      parse(text);
+    } catch (e) {
+      error = e as Error;
     }
+    expect(error).toBeInstanceOf(RotationError);
+    expect(error?.message).toBe(message);
+    expect(error?.message).not.toMatch(/hunter2|current-pw/);
   });
 });
 
@@ -131,7 +213,7 @@ describe('profiles', () => {
 
   test('PostgreSQL profiles leave out ":" by default, MySQL ones do not', () => {
     const pg = postgresSingleStrategy.parseProfile('db', { kind: 'postgres-single' }, where);
-    expect(pg.password.excludeCharacters).toBe(':/@"\'\\');
+    expect(pg.password.excludeCharacters).toBe('/@"\'\\:');
     expect(pg).toMatchObject({ id: 'db', kind: 'postgres-single', scheme: 'single', testTimeoutSeconds: 20 });
     const mysql = mysqlAlternatingStrategy.parseProfile(
       'db',
@@ -158,7 +240,7 @@ describe('profiles', () => {
     ],
     [
       { kind: 'postgres-single', password: { length: 0 } },
-      /ROTATION_PROFILES\["db"\]\.password\.length must be an integer/,
+      'ROTATION_PROFILES["db"].password: invalid length; allowed: a whole number from 1 to 4096',
     ],
     [{ kind: 'postgres-single', password: 'strong' }, /\.password must be an object/],
     [
@@ -282,12 +364,15 @@ interface FakeDb {
   readonly passwords: Map<string, string>;
   down: boolean;
   readonly calls: string[];
+  /** username -> the TLS mode of each of its logins */
+  readonly tls?: Map<string, string[]>;
 }
 
 function fakeDriver(db: FakeDb): DatabaseDriver {
   return {
     async connect(endpoint: Endpoint, credentials: Credentials): Promise<Session> {
       db.calls.push(`connect ${credentials.username}`);
+      db.tls?.set(credentials.username, [...(db.tls.get(credentials.username) ?? []), endpoint.tls]);
       if (db.down)
         throw new DatabaseError('unreachable', `could not connect to ${endpoint.host}: ECONNREFUSED`);
       if (db.passwords.get(credentials.username) !== credentials.password) {
@@ -312,21 +397,25 @@ function fakeDriver(db: FakeDb): DatabaseDriver {
   };
 }
 
-function context(values: { current: string; pending: string; previous?: string }, sent: unknown[] = []) {
+const ADMIN_VALUE = JSON.stringify({
+  engine: 'postgres',
+  host: 'db.internal',
+  port: 5432,
+  username: 'admin',
+  password: 'admin-pw',
+});
+
+function context(
+  values: { current: string; pending: string; previous?: string },
+  sent: unknown[] = [],
+  admin: { value?: string; remembered?: string[] } = {},
+) {
   const logger = new Logger({ serviceName: 'unit', logLevel: 'SILENT' });
   const ctx: StrategyContext = {
     client: {
       send: async (command: { input: unknown }) => {
         sent.push(command.input);
-        return {
-          SecretString: JSON.stringify({
-            engine: 'postgres',
-            host: 'db.internal',
-            port: 5432,
-            username: 'admin',
-            password: 'admin-pw',
-          }),
-        };
+        return { SecretString: 'value' in admin ? admin.value : ADMIN_VALUE };
       },
     } as unknown as SecretsManagerClient,
     logger,
@@ -342,7 +431,7 @@ function context(values: { current: string; pending: string; previous?: string }
       current: async () => values.current,
       pending: async () => values.pending,
       previous: async () => values.previous,
-      remember: () => undefined,
+      remember: (text: string) => void admin.remembered?.push(text),
     } as unknown as SecretValues,
     generatePassword: async (_options: PasswordOptions) => 'generated-pw',
   };
@@ -362,7 +451,7 @@ const profile = (kind: 'single' | 'alternating') =>
 
 async function single(db: FakeDb, values: Parameters<typeof context>[0]) {
   const { SingleUserStrategy } = await import('../../lambda/rotation/strategies/database/single-user');
-  return new SingleUserStrategy(withDriver(db), profile('single')).setSecret(context(values));
+  return new SingleUserStrategy(withDriver(db), profile('single'), PG_TARGET).setSecret(context(values));
 }
 
 describe('single user setSecret (fake database)', () => {
@@ -406,7 +495,7 @@ describe('single user setSecret (fake database)', () => {
     [
       'host',
       { host: 'evil.example' },
-      `the AWSPENDING value of secret ${ARN} points at evil.example:5432/app, not at the AWSCURRENT value's db.internal:5432/app`,
+      `the AWSPENDING value of secret ${ARN} points at host evil.example, port 5432, dbname app, but this deployment pinned secret ${ARN} to db.internal:5432/app; refusing to connect anywhere`,
     ],
     [
       'username',
@@ -438,7 +527,7 @@ describe('alternating users setSecret (fake database)', () => {
     const sent: unknown[] = [];
     const { AlternatingUsersStrategy } =
       await import('../../lambda/rotation/strategies/database/alternating-users');
-    await new AlternatingUsersStrategy(withDriver(db), profile('alternating')).setSecret(
+    await new AlternatingUsersStrategy(withDriver(db), profile('alternating'), PG_ALT_TARGET).setSecret(
       context({ current, pending }, sent),
     );
     expect(sent).toEqual([{ SecretId: 'arn:admin', VersionStage: 'AWSCURRENT' }]);
@@ -458,7 +547,7 @@ describe('alternating users setSecret (fake database)', () => {
     const { AlternatingUsersStrategy } =
       await import('../../lambda/rotation/strategies/database/alternating-users');
     await expect(
-      new AlternatingUsersStrategy(withDriver(db), profile('alternating')).setSecret(
+      new AlternatingUsersStrategy(withDriver(db), profile('alternating'), PG_ALT_TARGET).setSecret(
         context({ current, pending }, sent),
       ),
     ).rejects.toThrow(
@@ -467,17 +556,148 @@ describe('alternating users setSecret (fake database)', () => {
     expect(sent).toEqual([]);
   });
 
-  test('createSecret needs masterarn and a clone name that fits', async () => {
-    const strategy = postgresAlternatingStrategy.create(profile('alternating'));
-    await expect(strategy.createPendingValue(context({ current: pgSecret(), pending: '' }))).rejects.toThrow(
-      `the AWSCURRENT value of secret ${ARN} has no field "masterarn"`,
-    );
-    const value = await strategy.createPendingValue(context({ current, pending: '' }));
+  test('createSecret: no masterarn needed (the admin secret is pinned); the pending value is the clone', async () => {
+    const strategy = postgresAlternatingStrategy.create(profile('alternating'), PG_ALT_TARGET);
+    const value = await strategy.createPendingValue(context({ current: pgSecret(), pending: '' }));
     expect(JSON.parse(value)).toEqual({
+      ...JSON.parse(pgSecret()),
+      username: 'app_user_clone',
+      password: 'generated-pw',
+    });
+    const withArn = await strategy.createPendingValue(context({ current, pending: '' }));
+    expect(JSON.parse(withArn)).toEqual({
       ...JSON.parse(current),
       username: 'app_user_clone',
       password: 'generated-pw',
     });
+  });
+
+  test.each([
+    ['another ARN', 'arn:other-admin', '"arn:other-admin"'],
+    ['a number', 42, '"42"'],
+  ])(
+    'a masterarn naming %s is refused in createSecret, before a password is generated',
+    async (_name, masterarn, shown) => {
+      const strategy = postgresAlternatingStrategy.create(profile('alternating'), PG_ALT_TARGET);
+      const ctx = context({ current: pgSecret({ masterarn }), pending: '' });
+      const generate = jest.spyOn(ctx, 'generatePassword');
+      await expect(strategy.createPendingValue(ctx)).rejects.toThrow(
+        `the AWSCURRENT value of secret ${ARN} names admin secret ${shown} in "masterarn", but this deployment pinned arn:admin; refusing to use any admin secret (fix the value, or deploy the new admin secret, then rotate again)`,
+      );
+      expect(generate).not.toHaveBeenCalled();
+    },
+  );
+
+  test('setSecret: a masterarn naming another admin secret is refused before any login or admin read', async () => {
+    const db: FakeDb = {
+      passwords: new Map([
+        ['app_user', 'current-pw'],
+        ['admin', 'admin-pw'],
+      ]),
+      down: false,
+      calls: [],
+    };
+    const sent: unknown[] = [];
+    const { AlternatingUsersStrategy } =
+      await import('../../lambda/rotation/strategies/database/alternating-users');
+    await expect(
+      new AlternatingUsersStrategy(withDriver(db), profile('alternating'), PG_ALT_TARGET).setSecret(
+        context({ current: pgSecret({ masterarn: 'arn:other-admin' }), pending }, sent),
+      ),
+    ).rejects.toThrow('names admin secret "arn:other-admin" in "masterarn"');
+    expect(sent).toEqual([]);
+    expect(db.calls).toEqual([]);
+  });
+});
+
+describe('alternating users: the admin secret', () => {
+  const current = pgSecret();
+  const pending = pgSecret({ username: 'app_user_clone', password: 'pending-pw' });
+  const db = (): FakeDb => ({
+    passwords: new Map([
+      ['app_user', 'current-pw'],
+      ['admin', 'admin-pw'],
+    ]),
+    down: false,
+    calls: [],
+    tls: new Map(),
+  });
+
+  async function setSecret(
+    fake: FakeDb,
+    target: TargetSpec,
+    admin: { value?: string; remembered?: string[] } = {},
+  ) {
+    const { AlternatingUsersStrategy } =
+      await import('../../lambda/rotation/strategies/database/alternating-users');
+    return new AlternatingUsersStrategy(withDriver(fake), profile('alternating'), target).setSecret(
+      context({ current, pending }, [], admin),
+    );
+  }
+
+  test('the admin logs in over verified TLS even if its target were pinned otherwise', async () => {
+    const fake = db();
+    // The contract refuses such a target; built by hand here, the admin login is still verified.
+    await setSecret(fake, { ...PG_ALT_TARGET, tls: 'unverified' });
+    expect(fake.tls?.get('admin')).toEqual(['verified']);
+    expect(fake.tls?.get('app_user')).toEqual(['unverified']);
+    expect(fake.tls?.get('app_user_clone')).toEqual(['unverified']);
+  });
+
+  test('its value is remembered for redaction before anything can fail', async () => {
+    const remembered: string[] = [];
+    await setSecret(db(), PG_ALT_TARGET, { remembered });
+    expect(remembered).toEqual([ADMIN_VALUE]);
+  });
+
+  test('a value that points at another host: refused before the admin logs in', async () => {
+    const fake = db();
+    await expect(
+      setSecret(fake, PG_ALT_TARGET, {
+        value: JSON.stringify({ ...JSON.parse(ADMIN_VALUE), host: 'evil.example' }),
+      }),
+    ).rejects.toThrow(
+      `the AWSCURRENT value of admin secret arn:admin points at host evil.example, port 5432, but this deployment pinned secret ${ARN} to db.internal:5432/app; refusing to connect anywhere`,
+    );
+    expect(fake.calls).not.toContain('connect admin');
+  });
+
+  test('a value for another database of the same server is fine (its own dbname)', async () => {
+    const fake = db();
+    await setSecret(fake, PG_ALT_TARGET, {
+      value: JSON.stringify({ ...JSON.parse(ADMIN_VALUE), dbname: 'postgres' }),
+    });
+    expect(fake.calls).toContain('upsertClone app_user_clone from app_user');
+  });
+
+  test('no SecretString: refused', async () => {
+    const fake = db();
+    await expect(setSecret(fake, PG_ALT_TARGET, { value: undefined })).rejects.toThrow(
+      'the admin secret arn:admin has no SecretString',
+    );
+    expect(fake.calls).not.toContain('connect admin');
+  });
+
+  test('an admin password the database refuses: a clear failure, no clone', async () => {
+    const fake = db();
+    fake.passwords.set('admin', 'changed');
+    await expect(setSecret(fake, PG_ALT_TARGET)).rejects.toThrow(
+      'setSecret: the admin secret arn:admin (user "admin") does not log in to postgres at db.internal:5432/app',
+    );
+    expect(fake.calls.filter((c) => c.startsWith('upsertClone'))).toEqual([]);
+  });
+
+  test('the pending value already logs in: nothing else happens (no admin read)', async () => {
+    const fake = db();
+    fake.passwords.set('app_user_clone', 'pending-pw');
+    const sent: unknown[] = [];
+    const { AlternatingUsersStrategy } =
+      await import('../../lambda/rotation/strategies/database/alternating-users');
+    await new AlternatingUsersStrategy(withDriver(fake), profile('alternating'), PG_ALT_TARGET).setSecret(
+      context({ current, pending }, sent),
+    );
+    expect(fake.calls).toEqual(['connect app_user_clone', 'close app_user_clone']);
+    expect(sent).toEqual([]);
   });
 });
 
@@ -500,13 +720,13 @@ describe('cold start', () => {
       require('../../lambda/rotation/strategies/mysql');
     });
     const strategies = pg as typeof import('../../lambda/rotation/strategies/postgres');
-    strategies.postgresSingleStrategy.create(profile('single'));
+    strategies.postgresSingleStrategy.create(profile('single'), PG_TARGET);
     const driver = await strategies.POSTGRES.loadDriver();
     expect(loaded).toEqual([]);
     // The first connection (here to a closed port) is what loads `pg`.
     await expect(
       driver.connect(
-        { host: '127.0.0.1', port: 1, dbname: 'x', tls: 'disable' },
+        { host: '127.0.0.1', port: 1, dbname: 'x', tls: 'plaintext' },
         { username: 'u', password: 'p' },
       ),
     ).rejects.toThrow(/could not connect to PostgreSQL at 127\.0\.0\.1:1\/x as user "u": .*ECONNREFUSED/);

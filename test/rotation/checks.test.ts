@@ -2,10 +2,21 @@ import {
   assertInVault,
   assertRotationEnabled,
   checkTokenStage,
-  resolveProfile,
+  resolveBinding,
 } from '../../lambda/rotation/checks';
 import { toSecretMetadata, type SecretMetadata } from '../../lambda/rotation/metadata';
-import { ARN, OLD_VERSION, PREVIOUS_VERSION, TOKEN, describeResponse, makeConfig } from './helpers';
+import { postgresSingleStrategy } from '../../lambda/rotation/strategies/postgres';
+import { secretNameKey, type TargetSpec } from '../../lib/contract/rotation-contract';
+import {
+  ARN,
+  NAME,
+  OLD_VERSION,
+  PREVIOUS_VERSION,
+  TOKEN,
+  describeResponse,
+  makeConfig,
+  profiles,
+} from './helpers';
 
 function secret(overrides: Parameters<typeof describeResponse>[0] = {}): SecretMetadata {
   return toSecretMetadata(describeResponse(overrides), ARN);
@@ -122,38 +133,119 @@ describe('checkTokenStage', () => {
   });
 });
 
-describe('resolveProfile', () => {
+describe('resolveBinding', () => {
   const config = makeConfig();
 
   test('the tag picks the profile', () => {
     const s = secret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'json' }] });
-    expect(resolveProfile(s, config).id).toBe('json');
+    expect(resolveBinding(s, config).profile.id).toBe('json');
   });
 
   test('the default profile applies when the tag is absent', () => {
-    expect(resolveProfile(secret({ Tags: [] }), { ...config, defaultProfile: 'api' }).id).toBe('api');
+    expect(resolveBinding(secret({ Tags: [] }), { ...config, defaultProfile: 'api' }).profile.id).toBe('api');
   });
 
   test('the tag wins over the default profile', () => {
     const s = secret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'json' }] });
-    expect(resolveProfile(s, { ...config, defaultProfile: 'api' }).id).toBe('json');
+    expect(resolveBinding(s, { ...config, defaultProfile: 'api' }).profile.id).toBe('json');
   });
 
   test('rejects a secret without the tag when there is no default, naming the tag and known ids', () => {
-    expect(() => resolveProfile(secret({ Tags: undefined }), config)).toThrow(
-      `secret ${ARN} has no secrets-vault:rotation-profile tag and this function has no default profile; tag it with one of "api", "json"`,
+    expect(() => resolveBinding(secret({ Tags: undefined }), config)).toThrow(
+      `secret ${ARN} is not bound to a profile by this deployment, has no secrets-vault:rotation-profile tag and this function has no default profile; tag it with one of "api", "json"`,
     );
   });
 
   test('rejects a tag naming a profile the function does not define', () => {
     const s = secret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'weak' }] });
-    expect(() => resolveProfile(s, { ...config, defaultProfile: 'api' })).toThrow(
+    expect(() => resolveBinding(s, { ...config, defaultProfile: 'api' })).toThrow(
       `secret ${ARN} selects rotation profile "weak" with its secrets-vault:rotation-profile tag, which this function does not define; known profiles: "api", "json"`,
     );
   });
 
   test('cannot reach an inherited object property through the tag', () => {
     const s = secret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'constructor' }] });
-    expect(() => resolveProfile(s, config)).toThrow('selects rotation profile "constructor"');
+    expect(() => resolveBinding(s, config)).toThrow('selects rotation profile "constructor"');
+  });
+});
+
+describe('resolveBinding: secrets the deployment bound', () => {
+  const TAG = 'secrets-vault:rotation-profile';
+  const target: TargetSpec = { engine: 'postgres', host: 'db.internal', port: 5432, tls: 'verified' };
+  const pg = postgresSingleStrategy.parseProfile(
+    'pg',
+    { kind: 'postgres-single' },
+    'ROTATION_PROFILES["pg"]',
+  );
+  const bound = (binding: { profileId: string; targetId?: string }, by: 'name' | 'arn' = 'name') =>
+    makeConfig({
+      profiles: new Map([
+        ...profiles({ api: { kind: 'generated' }, json: { kind: 'generated' } }),
+        ['pg', pg],
+      ]),
+      targets: new Map([['db', target]]),
+      bindings: new Map([[by === 'name' ? secretNameKey(NAME) : ARN, binding]]),
+      defaultProfile: 'api',
+    });
+
+  test('a secret bound by its name gets its profile and pinned target, with no tag', () => {
+    expect(resolveBinding(secret({ Tags: [] }), bound({ profileId: 'pg', targetId: 'db' }))).toEqual({
+      profile: pg,
+      target,
+    });
+  });
+
+  test('a secret bound by its ARN (synth did not know its name) gets its profile and target', () => {
+    expect(resolveBinding(secret({ Tags: [] }), bound({ profileId: 'pg', targetId: 'db' }, 'arn'))).toEqual({
+      profile: pg,
+      target,
+    });
+  });
+
+  test('a tag that agrees with the binding is fine', () => {
+    const s = secret({ Tags: [{ Key: TAG, Value: 'pg' }] });
+    expect(resolveBinding(s, bound({ profileId: 'pg', targetId: 'db' })).profile).toBe(pg);
+  });
+
+  test('a generated secret bound without a target has none', () => {
+    expect(resolveBinding(secret({ Tags: [] }), bound({ profileId: 'json' }))).toEqual({
+      profile: expect.objectContaining({ id: 'json' }),
+      target: undefined,
+    });
+  });
+
+  test('a tag that disagrees with the binding fails: a writer cannot retag a secret to another profile', () => {
+    const s = secret({ Tags: [{ Key: TAG, Value: 'api' }] });
+    expect(() => resolveBinding(s, bound({ profileId: 'pg', targetId: 'db' }))).toThrow(
+      `secret ${ARN} carries secrets-vault:rotation-profile tag "api", but this deployment bound it to profile "pg"; a tag cannot change how a secret rotates: restore the tag (or redeploy), then rotate again`,
+    );
+  });
+
+  test('a disagreeing tag is shown cut at 128 characters', () => {
+    const s = secret({ Tags: [{ Key: TAG, Value: 'x'.repeat(200) }] });
+    expect(() => resolveBinding(s, bound({ profileId: 'pg', targetId: 'db' }))).toThrow(
+      `carries secrets-vault:rotation-profile tag "${'x'.repeat(128)}...", but`,
+    );
+  });
+
+  test('the name is looked up by its key: another name under the prefix is not bound', () => {
+    const s = toSecretMetadata(
+      describeResponse({ Name: `${NAME}-2`, Tags: [{ Key: TAG, Value: 'pg' }] }),
+      ARN.replace('api-key', 'api-key-2'),
+    );
+    expect(() => resolveBinding(s, bound({ profileId: 'pg', targetId: 'db' }))).toThrow(
+      'is not bound to a database target by this deployment, so profile "pg" (postgres-single) cannot rotate it: add the secret to the rotation function with its database',
+    );
+  });
+
+  test('an unbound secret tagged with a database profile is refused, even as the default profile', () => {
+    const config = {
+      ...bound({ profileId: 'pg', targetId: 'db' }),
+      bindings: new Map(),
+      defaultProfile: 'pg',
+    };
+    expect(() => resolveBinding(secret({ Tags: [] }), config)).toThrow(
+      `secret ${ARN} is not bound to a database target by this deployment, so profile "pg" (postgres-single) cannot rotate it`,
+    );
   });
 });

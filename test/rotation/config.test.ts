@@ -2,6 +2,7 @@ import { ENV, loadConfig } from '../../lambda/rotation/config';
 import { ConfigurationError, getEnv } from '../../lambda/rotation/env';
 import { DEFAULT_EXCLUDE_CHARACTERS, parsePasswordOptions } from '../../lambda/rotation/password';
 import { generatedStrategy } from '../../lambda/rotation/strategies/generated';
+import { secretNameKey } from '../../lib/contract/rotation-contract';
 
 const VARS = [...Object.values(ENV), 'SOME_TEST_VARIABLE'];
 let saved: Record<string, string | undefined>;
@@ -214,16 +215,45 @@ describe('parsePasswordOptions', () => {
     expect(() => parsePasswordOptions('long', where)).toThrow(`${where} must be an object`);
   });
 
-  test.each([0, -1, 1.5, 4097, '32'])('rejects length %p', (length) => {
+  test.each([0, -1, 1.5, 4097])('rejects length %p, as the constructs do', (length) => {
     expect(() => parsePasswordOptions({ length }, where)).toThrow(
-      `${where}.length must be an integer from 1 to 4096`,
+      `${where}: invalid length; allowed: a whole number from 1 to 4096`,
     );
+  });
+
+  test('rejects a length that is not a number', () => {
+    expect(() => parsePasswordOptions({ length: '32' }, where)).toThrow(`${where}.length must be a number`);
   });
 
   test('rejects a non-string excludeCharacters', () => {
     expect(() => parsePasswordOptions({ excludeCharacters: ['/'] }, where)).toThrow(
-      `${where}.excludeCharacters must be a string of at most 4096 characters`,
+      `${where}.excludeCharacters must be a string`,
     );
+  });
+
+  test.each([
+    ['longer than 4096 characters', 'x'.repeat(4097)],
+    ['with a character outside printable ASCII', 'ab\u00e9'],
+  ])('rejects an excludeCharacters %s', (_name, excludeCharacters) => {
+    expect(() => parsePasswordOptions({ excludeCharacters }, where)).toThrow(
+      `${where}: invalid excludeCharacters; allowed: at most 4096 printable ASCII characters`,
+    );
+  });
+
+  test('accepts an excludeCharacters of exactly 4096 characters', () => {
+    expect(
+      parsePasswordOptions({ excludeCharacters: 'x'.repeat(4096) }, where).excludeCharacters,
+    ).toHaveLength(4096);
+  });
+
+  test('with requireEachIncludedType, the length must fit one character of each included class', () => {
+    expect(() => parsePasswordOptions({ length: 4, includeSpace: true }, where)).toThrow(
+      `${where}: invalid length; with requireEachIncludedType the value needs at least one character of each of its 5 classes`,
+    );
+    expect(parsePasswordOptions({ length: 5, includeSpace: true }, where).length).toBe(5);
+    expect(
+      parsePasswordOptions({ length: 1, includeSpace: true, requireEachIncludedType: false }, where).length,
+    ).toBe(1);
   });
 
   test.each([
@@ -245,12 +275,249 @@ describe('parsePasswordOptions', () => {
     );
   });
 
-  test('rejects options that exclude every character type', () => {
-    expect(() =>
-      parsePasswordOptions(
-        { excludePunctuation: true, excludeNumbers: true, excludeUppercase: true, excludeLowercase: true },
-        where,
-      ),
-    ).toThrow(`${where} excludes every character type, so no password can be generated`);
+  test.each([false, true])(
+    'rejects options that exclude every character class (includeSpace %p: a space alone is no password)',
+    (includeSpace) => {
+      expect(() =>
+        parsePasswordOptions(
+          {
+            excludePunctuation: true,
+            excludeNumbers: true,
+            excludeUppercase: true,
+            excludeLowercase: true,
+            includeSpace,
+          },
+          where,
+        ),
+      ).toThrow(
+        `${where}: invalid exclude*; allowed: leave at least one of punctuation, numbers, upper or lower case`,
+      );
+    },
+  );
+});
+
+describe('loadConfig: pinned targets and bindings', () => {
+  const DB_PROFILES = JSON.stringify({
+    api: { kind: 'generated' },
+    pg: { kind: 'postgres-single' },
+    pgAlt: { kind: 'postgres-alternating' },
+    my: { kind: 'mysql-single' },
+  });
+  const ADMIN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf';
+  const TARGETS = {
+    db: { engine: 'postgres', host: 'db.internal', port: 5432, dbname: 'app', tls: 'verified' },
+    dbAdmin: { engine: 'postgres', host: 'db.internal', port: '5433', tls: 'verified', admin: ADMIN },
+  };
+  const KEY_A = secretNameKey('vault/a');
+  const KEY_B = secretNameKey('vault/b');
+
+  function env(targets: unknown, bindings: unknown, profiles = DB_PROFILES): void {
+    setEnv({
+      VAULT_SECRET_NAME_PREFIX: 'vault/',
+      ROTATION_PROFILES: profiles,
+      ...(targets === undefined ? {} : { ROTATION_TARGETS: JSON.stringify(targets) }),
+      ...(bindings === undefined ? {} : { ROTATION_BINDINGS: JSON.stringify(bindings) }),
+    });
+  }
+
+  test('reads targets (a port written as digits included) and binds secrets by name key or ARN', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:elsewhere-AbCdEf';
+    env(TARGETS, { 'pg@db': `${KEY_A},${arn}`, 'pgAlt@dbAdmin': KEY_B, api: secretNameKey('vault/c') });
+    const config = loadConfig();
+    expect(config.targets.get('db')).toEqual({ ...TARGETS.db, admin: undefined });
+    expect(config.targets.get('dbAdmin')).toEqual({
+      engine: 'postgres',
+      host: 'db.internal',
+      port: 5433,
+      dbname: undefined,
+      tls: 'verified',
+      admin: ADMIN,
+    });
+    expect(config.bindings.get(KEY_A)).toEqual({ profileId: 'pg', targetId: 'db' });
+    expect(config.bindings.get(arn)).toEqual({ profileId: 'pg', targetId: 'db' });
+    expect(config.bindings.get(KEY_B)).toEqual({ profileId: 'pgAlt', targetId: 'dbAdmin' });
+    expect(config.bindings.get(secretNameKey('vault/c'))).toEqual({ profileId: 'api', targetId: undefined });
+  });
+
+  test('no targets and no bindings: every secret is unbound', () => {
+    env(undefined, undefined);
+    const config = loadConfig();
+    expect(config.targets.size).toBe(0);
+    expect(config.bindings.size).toBe(0);
+  });
+
+  test.each([
+    [
+      'not an object',
+      [],
+      'environment variable ROTATION_TARGETS must be a JSON object of target id to target',
+    ],
+    ['a target that is not an object', { db: 'db.internal' }, 'ROTATION_TARGETS["db"] must be an object'],
+    [
+      'an unknown key',
+      { db: { ...TARGETS.db, ssl: true } },
+      'ROTATION_TARGETS["db"] has unknown key(s) "ssl" (allowed: engine, host, port, dbname, tls, admin)',
+    ],
+    [
+      'an unknown engine',
+      { db: { ...TARGETS.db, engine: 'oracle' } },
+      'ROTATION_TARGETS["db"].engine must be one of "postgres", "mysql"',
+    ],
+    [
+      'an empty host',
+      { db: { ...TARGETS.db, host: '' } },
+      'ROTATION_TARGETS["db"].host must be a non-empty host name without spaces',
+    ],
+    [
+      'a host with spaces around it',
+      { db: { ...TARGETS.db, host: ' db.internal' } },
+      'ROTATION_TARGETS["db"].host must be a non-empty host name without spaces',
+    ],
+    [
+      'port 0',
+      { db: { ...TARGETS.db, port: 0 } },
+      'ROTATION_TARGETS["db"].port must be a port number (1-65535)',
+    ],
+    [
+      'port 65536',
+      { db: { ...TARGETS.db, port: 65536 } },
+      'ROTATION_TARGETS["db"].port must be a port number (1-65535)',
+    ],
+    [
+      'a fractional port',
+      { db: { ...TARGETS.db, port: 5432.5 } },
+      'ROTATION_TARGETS["db"].port must be a port number (1-65535)',
+    ],
+    [
+      'a port that is not digits',
+      { db: { ...TARGETS.db, port: '54x' } },
+      'ROTATION_TARGETS["db"].port must be a port number (1-65535)',
+    ],
+    [
+      'an empty dbname',
+      { db: { ...TARGETS.db, dbname: '' } },
+      'ROTATION_TARGETS["db"].dbname must be a non-empty string when present',
+    ],
+    [
+      'a TLS mode that does not exist ("prefer")',
+      { db: { ...TARGETS.db, tls: 'prefer' } },
+      'ROTATION_TARGETS["db"].tls must be one of "verified", "unverified", "plaintext"',
+    ],
+    [
+      'an admin that is not an ARN',
+      { db: { ...TARGETS.db, admin: 'admin-secret' } },
+      'ROTATION_TARGETS["db"].admin must be the ARN of the admin secret',
+    ],
+    [
+      'an admin secret on unverified TLS',
+      { db: { ...TARGETS.db, tls: 'unverified', admin: ADMIN } },
+      'ROTATION_TARGETS["db"] names an admin secret with tls "unverified": admin credentials travel over verified TLS only',
+    ],
+    [
+      'an admin secret on plaintext',
+      { db: { ...TARGETS.db, tls: 'plaintext', admin: ADMIN } },
+      'ROTATION_TARGETS["db"] names an admin secret with tls "plaintext": admin credentials travel over verified TLS only',
+    ],
+  ])('rejects a target with %s', (_name, targets, message) => {
+    env(targets, undefined);
+    expect(() => loadConfig()).toThrow(ConfigurationError);
+    expect(() => loadConfig()).toThrow(message);
+  });
+
+  test('accepts each port bound and each TLS mode', () => {
+    env(
+      {
+        low: { ...TARGETS.db, port: 1, tls: 'plaintext' },
+        high: { ...TARGETS.db, port: '65535', tls: 'unverified' },
+      },
+      undefined,
+    );
+    const config = loadConfig();
+    expect(config.targets.get('low')).toMatchObject({ port: 1, tls: 'plaintext' });
+    expect(config.targets.get('high')).toMatchObject({ port: 65535, tls: 'unverified' });
+  });
+
+  test.each([
+    ['not an object', [KEY_A], 'ROTATION_BINDINGS must be a JSON object of binding to secrets'],
+    [
+      'an empty profile',
+      { '@db': KEY_A },
+      'ROTATION_BINDINGS has a key "@db" that is not <profile>[@<target>]',
+    ],
+    [
+      'an empty target',
+      { 'pg@': KEY_A },
+      'ROTATION_BINDINGS has a key "pg@" that is not <profile>[@<target>]',
+    ],
+    [
+      'a list that is not a string',
+      { 'pg@db': [KEY_A] },
+      'ROTATION_BINDINGS["pg@db"] must be a comma-separated string',
+    ],
+    [
+      'an entry that is neither key nor ARN',
+      { 'pg@db': 'vault/a' },
+      'ROTATION_BINDINGS["pg@db"] has an entry that is neither a secret key nor a secret ARN',
+    ],
+    [
+      'a key of the wrong length',
+      { 'pg@db': KEY_A.slice(1) },
+      'ROTATION_BINDINGS["pg@db"] has a secret key of 9 characters (expected 10)',
+    ],
+    [
+      'a secret bound twice',
+      { 'pg@db': KEY_A, api: KEY_A },
+      `ROTATION_BINDINGS binds one secret twice (key ${KEY_A})`,
+    ],
+    [
+      'an undefined profile',
+      { 'nope@db': KEY_A },
+      'ROTATION_BINDINGS["nope@db"] names profile "nope", which ROTATION_PROFILES does not define',
+    ],
+    [
+      'an undefined target',
+      { 'pg@nope': KEY_A },
+      'ROTATION_BINDINGS["pg@nope"] names target "nope", which ROTATION_TARGETS does not define',
+    ],
+    [
+      'a database profile without a target',
+      { pg: KEY_A },
+      'ROTATION_BINDINGS["pg"]: profile kind "postgres-single" needs a pinned database target',
+    ],
+    [
+      'a generated profile with a target',
+      { 'api@db': KEY_A },
+      'ROTATION_BINDINGS["api@db"]: a generated value has no database target',
+    ],
+    [
+      'a target of another engine',
+      { 'my@db': KEY_A },
+      'ROTATION_BINDINGS["my@db"]: profile kind "mysql-single" cannot rotate a postgres target',
+    ],
+    [
+      'alternating users on a target without an admin secret',
+      { 'pgAlt@db': KEY_A },
+      'ROTATION_BINDINGS["pgAlt@db"]: profile kind "postgres-alternating" needs a target that names its admin secret',
+    ],
+    [
+      'a single user on a target with an admin secret',
+      { 'pg@dbAdmin': KEY_A },
+      'ROTATION_BINDINGS["pg@dbAdmin"]: profile kind "postgres-single" uses no admin secret, but its target names one',
+    ],
+  ])('rejects bindings with %s', (_name, bindings, message) => {
+    env(TARGETS, bindings);
+    expect(() => loadConfig()).toThrow(ConfigurationError);
+    expect(() => loadConfig()).toThrow(message);
+  });
+
+  test('an invalid ROTATION_TARGETS is reported without quoting it', () => {
+    setEnv({
+      VAULT_SECRET_NAME_PREFIX: 'vault/',
+      ROTATION_PROFILES: DB_PROFILES,
+      ROTATION_TARGETS: '{"db":',
+    });
+    expect(() => loadConfig()).toThrow(
+      'environment variable ROTATION_TARGETS is not valid JSON (6 characters)',
+    );
   });
 });

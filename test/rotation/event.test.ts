@@ -102,4 +102,14 @@ describe('parseEvent', () => {
       `unknown Step "${'x'.repeat(64)}..."`,
     );
   });
+
+  test('shows an unknown step of exactly 64 characters whole', () => {
+    expect(() => parseEvent({ ...valid, Step: 'y'.repeat(64) })).toThrow(
+      `unknown Step "${'y'.repeat(64)}" (expected`,
+    );
+  });
+
+  test('accepts a field of exactly 4096 characters', () => {
+    expect(parseEvent({ ...valid, SecretId: 'a'.repeat(4096) }).SecretId).toHaveLength(4096);
+  });
 });

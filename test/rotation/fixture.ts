@@ -8,10 +8,22 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { MotoServer } from '../support/moto';
+import {
+  ROTATION_ENV,
+  bindingKey,
+  secretNameKey,
+  type TargetSpec,
+} from '../../lib/contract/rotation-contract';
+import { useMoto, type MotoServer } from '../support/moto';
+import { captureOutput, type Captured } from './helpers';
 
-/** The exact asset a deploy uploads (built by `npm run bundle`, which `npm test` runs first). */
-export const BUNDLE = join(__dirname, '..', '..', 'assets', 'rotation', 'index.js');
+/**
+ * The exact asset a deploy uploads (built by `npm run bundle`, which `npm test` runs first).
+ * SECRETS_VAULT_ROTATION_BUNDLE points the bundle tests at another build (an older one, to show that
+ * the adversarial tests fail without their fix).
+ */
+export const BUNDLE =
+  process.env.SECRETS_VAULT_ROTATION_BUNDLE ?? join(__dirname, '..', '..', 'assets', 'rotation', 'index.js');
 
 export const PROFILE_TAG = 'secrets-vault:rotation-profile';
 export const VAULT_PREFIX = 'vault/';
@@ -27,6 +39,51 @@ export const BUNDLE_ENV: Readonly<Record<string, string>> = {
 };
 
 export type Handler = (event: unknown) => Promise<void>;
+
+/**
+ * The function's environment as a deployment writes it (what RotationFunction renders from its
+ * constructs): fixed variables, plus a pinned target and a binding for each secret a test adds. Secrets
+ * are bound by their name's key, as a vault binds them.
+ */
+export class PinnedEnvironment {
+  private readonly targets = new Map<string, TargetSpec>();
+  private readonly targetIds = new Map<string, string>();
+  private readonly bindings = new Map<string, string[]>();
+
+  constructor(private readonly fixed: Readonly<Record<string, string>>) {}
+
+  /** Binds the secret named `name` to `profile` and, for a database profile, `target`. */
+  public bind(name: string, profile: string, target?: TargetSpec): void {
+    let targetId: string | undefined;
+    if (target !== undefined) {
+      const content = JSON.stringify(target);
+      targetId = this.targetIds.get(content);
+      if (targetId === undefined) {
+        targetId = `t${this.targets.size}`;
+        this.targetIds.set(content, targetId);
+        this.targets.set(targetId, target);
+      }
+    }
+    const key = bindingKey(profile, targetId);
+    this.bindings.set(key, [...(this.bindings.get(key) ?? []), secretNameKey(name)]);
+  }
+
+  public env(): Record<string, string> {
+    return {
+      ...this.fixed,
+      ...(this.targets.size > 0
+        ? { [ROTATION_ENV.targets]: JSON.stringify(Object.fromEntries(this.targets)) }
+        : {}),
+      ...(this.bindings.size > 0
+        ? {
+            [ROTATION_ENV.bindings]: JSON.stringify(
+              Object.fromEntries([...this.bindings].map(([key, names]) => [key, names.join(',')])),
+            ),
+          }
+        : {}),
+    };
+  }
+}
 
 /**
  * Loads the built bundle afresh with `env` applied, so its module-scope client and configuration see
@@ -45,6 +102,48 @@ export function loadBundle(env: Readonly<Record<string, string>> = BUNDLE_ENV): 
     handler = (require(BUNDLE) as { handler: Handler }).handler;
   });
   return handler as Handler;
+}
+
+/** What a test file of the built bundle against moto works with (see useBundle). */
+export interface BundleFixture {
+  /** The test's own access to moto's Secrets Manager. */
+  readonly vault: Vault;
+  /** The bundle's handler, loaded once for the file. */
+  readonly handler: Handler;
+  /** The current test's stdout and stderr: the handler's logs and metrics, kept off the console. */
+  readonly out: Captured;
+}
+
+/**
+ * Jest helper for a test file of the built bundle against moto: starts moto for the file, loads the
+ * bundle once with `env` (AWS_ENDPOINT_URL already pointing at moto), and captures each test's output.
+ */
+export function useBundle(env: Readonly<Record<string, string>> = BUNDLE_ENV): BundleFixture {
+  const moto = useMoto();
+  const state: { vault?: Vault; handler?: Handler; out?: Captured } = {};
+  beforeAll(async () => {
+    state.vault = await Vault.create(moto.server);
+    state.handler = loadBundle(env);
+  });
+  beforeEach(() => {
+    state.out = captureOutput();
+  });
+  afterEach(() => state.out?.restore());
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not ready: use it inside a test or hook`);
+    return value;
+  };
+  return {
+    get vault() {
+      return need(state.vault, 'the vault');
+    },
+    get handler() {
+      return need(state.handler, 'the bundle');
+    },
+    get out() {
+      return need(state.out, "the test's output");
+    },
+  };
 }
 
 export type Stages = Record<string, string[]>;

@@ -38,6 +38,8 @@ export function profiles(raw: Record<string, Record<string, unknown>>): Map<stri
 
 export function makeConfig(overrides: Partial<RotationConfig> = {}): RotationConfig {
   return {
+    targets: new Map(),
+    bindings: new Map(),
     vault: { namePrefix: 'vault/', secretArns: new Set() },
     profiles: profiles({
       api: { kind: 'generated' },

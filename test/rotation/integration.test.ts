@@ -7,42 +7,27 @@
  * versions labelled AWSCURRENT).
  */
 import { CancelRotateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { useMoto } from '../support/moto';
-import { captureOutput, type Captured } from './helpers';
 import {
   BUNDLE_ENV,
   STEPS,
   VAULT_PREFIX,
-  Vault,
   expectOneCurrent,
   loadBundle,
+  useBundle,
   versionsWith,
-  type Handler,
 } from './fixture';
 
-const moto = useMoto();
-let vault: Vault;
-let handler: Handler;
-let out: Captured;
-
-beforeAll(async () => {
-  vault = await Vault.create(moto.server);
-  handler = loadBundle();
-});
-beforeEach(() => {
-  out = captureOutput();
-});
-afterEach(() => out.restore());
+const fx = useBundle();
 
 const OLD = 'old-value-0123456789abcdef';
 const OLD_JSON = JSON.stringify({ username: 'svc', password: OLD, host: 'db.internal', port: 5432 });
 
 async function newSecret(value = OLD, profile?: string, base = `${VAULT_PREFIX}secret`): Promise<string> {
-  return vault.createSecret(vault.uniqueName(base), value, profile);
+  return fx.vault.createSecret(fx.vault.uniqueName(base), value, profile);
 }
 
 function step(Step: string, SecretId: string, ClientRequestToken: string, extra: object = {}): Promise<void> {
-  return handler({ Step, SecretId, ClientRequestToken, ...extra });
+  return fx.handler({ Step, SecretId, ClientRequestToken, ...extra });
 }
 
 async function rotateFully(arn: string, token: string): Promise<void> {
@@ -52,8 +37,8 @@ async function rotateFully(arn: string, token: string): Promise<void> {
 /** Secret, started rotation, and its state so far. */
 async function started(value = OLD, profile?: string) {
   const arn = await newSecret(value, profile);
-  const oldVersion = expectOneCurrent(await vault.stages(arn));
-  const token = await vault.startRotation(arn);
+  const oldVersion = expectOneCurrent(await fx.vault.stages(arn));
+  const token = await fx.vault.startRotation(arn);
   return { arn, token, oldVersion };
 }
 
@@ -61,19 +46,19 @@ describe('a clean rotation', () => {
   test('of a string secret: a new AWSCURRENT from GetRandomPassword, the old value in AWSPREVIOUS', async () => {
     const { arn, token, oldVersion } = await started();
     await rotateFully(arn, token);
-    const stages = await vault.stages(arn);
+    const stages = await fx.vault.stages(arn);
     expect(expectOneCurrent(stages)).toBe(token);
     expect(versionsWith(stages, 'AWSPREVIOUS')).toEqual([oldVersion]);
-    const current = (await vault.valueAt(arn, 'AWSCURRENT')) as string;
+    const current = (await fx.vault.valueAt(arn, 'AWSCURRENT')) as string;
     expect(current).toHaveLength(32);
     expect(current).not.toMatch(/[/@"'\\]/);
-    expect(await vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD);
+    expect(await fx.vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD);
   });
 
   test('of a JSON secret: only the profile field changes, with its own password options', async () => {
     const { arn, token } = await started(OLD_JSON, 'json');
     await rotateFully(arn, token);
-    const current = JSON.parse((await vault.valueAt(arn, 'AWSCURRENT')) as string);
+    const current = JSON.parse((await fx.vault.valueAt(arn, 'AWSCURRENT')) as string);
     expect(current).toEqual({
       username: 'svc',
       password: expect.any(String),
@@ -82,14 +67,14 @@ describe('a clean rotation', () => {
     });
     expect(current.password).toHaveLength(24);
     expect(current.password).toMatch(/^[A-Za-z0-9]+$/);
-    expect(await vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD_JSON);
+    expect(await fx.vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD_JSON);
   });
 
   test('passes a RotationToken through (cross-account rotation) and still rotates', async () => {
     const { arn, token } = await started();
     for (const s of STEPS)
       await step(s, arn, token, { RotationToken: 'rotation-token-0123456789abcdef0123' });
-    expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
+    expect(expectOneCurrent(await fx.vault.stages(arn))).toBe(token);
   });
 
   test('logs each step with its secret ARN and outcome, and never a value or a token', async () => {
@@ -98,13 +83,13 @@ describe('a clean rotation', () => {
     for (const s of STEPS) await step(s, arn, token, { RotationToken: rotationToken });
     // and a failing retry with a token AWS error messages quote
     await expect(step('testSecret', arn, 'not-a-version-0000000000000000000000')).rejects.toThrow();
-    const text = out.text();
-    const current = (await vault.valueAt(arn, 'AWSCURRENT')) as string;
+    const text = fx.out.text();
+    const current = (await fx.vault.valueAt(arn, 'AWSCURRENT')) as string;
     for (const secret of [OLD, OLD_JSON, current, JSON.parse(current).password, token, rotationToken]) {
       expect(text).not.toContain(secret);
     }
     expect(text).not.toContain('not-a-version-0000000000000000000000');
-    const records = out.records();
+    const records = fx.out.records();
     for (const s of STEPS) {
       expect(records).toContainEqual(
         expect.objectContaining({
@@ -122,11 +107,11 @@ describe('a clean rotation', () => {
     const arn = await newSecret();
     let before = OLD;
     for (let i = 0; i < 3; i += 1) {
-      const token = await vault.startRotation(arn);
+      const token = await fx.vault.startRotation(arn);
       await rotateFully(arn, token);
-      expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
-      expect(await vault.valueAt(arn, 'AWSPREVIOUS')).toBe(before);
-      before = (await vault.valueAt(arn, 'AWSCURRENT')) as string;
+      expect(expectOneCurrent(await fx.vault.stages(arn))).toBe(token);
+      expect(await fx.vault.valueAt(arn, 'AWSPREVIOUS')).toBe(before);
+      before = (await fx.vault.valueAt(arn, 'AWSCURRENT')) as string;
     }
   });
 });
@@ -138,30 +123,30 @@ describe('retries converge', () => {
       await step(s, arn, token);
       await step(s, arn, token);
     }
-    const stages = await vault.stages(arn);
+    const stages = await fx.vault.stages(arn);
     expect(expectOneCurrent(stages)).toBe(token);
     expect(versionsWith(stages, 'AWSPREVIOUS')).toEqual([oldVersion]);
-    expect(await vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD);
+    expect(await fx.vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD);
   });
 
   test('createSecret retried after its put keeps the first value', async () => {
     const { arn, token } = await started();
     await step('createSecret', arn, token);
-    const first = await vault.valueOf(arn, token);
+    const first = await fx.vault.valueOf(arn, token);
     await step('createSecret', arn, token);
-    expect(await vault.valueOf(arn, token)).toBe(first);
-    expect(Object.keys(await vault.stages(arn))).toHaveLength(2);
+    expect(await fx.vault.valueOf(arn, token)).toBe(first);
+    expect(Object.keys(await fx.vault.stages(arn))).toHaveLength(2);
   });
 
   test('a whole rotation retried after a crash before finishSecret converges with the same value', async () => {
     const { arn, token } = await started();
     await step('createSecret', arn, token);
     await step('setSecret', arn, token);
-    const pending = await vault.valueOf(arn, token);
+    const pending = await fx.vault.valueOf(arn, token);
     // crash; the service retries the rotation from the start with the same token
     await rotateFully(arn, token);
-    expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
-    expect(await vault.valueAt(arn, 'AWSCURRENT')).toBe(pending);
+    expect(expectOneCurrent(await fx.vault.stages(arn))).toBe(token);
+    expect(await fx.vault.valueAt(arn, 'AWSCURRENT')).toBe(pending);
   });
 
   test('testSecret fails before createSecret and passes on the retry after it', async () => {
@@ -178,9 +163,9 @@ describe('retries converge', () => {
     async (s) => {
       const { arn, token } = await started();
       await rotateFully(arn, token);
-      const before = [await vault.stages(arn), await vault.valueAt(arn, 'AWSCURRENT')];
+      const before = [await fx.vault.stages(arn), await fx.vault.valueAt(arn, 'AWSCURRENT')];
       await step(s, arn, token);
-      expect([await vault.stages(arn), await vault.valueAt(arn, 'AWSCURRENT')]).toEqual(before);
+      expect([await fx.vault.stages(arn), await fx.vault.valueAt(arn, 'AWSCURRENT')]).toEqual(before);
     },
   );
 
@@ -189,19 +174,19 @@ describe('retries converge', () => {
     // AWS would refuse the slower put (ResourceExistsException, see steps.test.ts) and the handler
     // would keep the stored value; moto accepts both puts, so only the end state is checked here.
     await Promise.all([step('createSecret', arn, token), step('createSecret', arn, token)]);
-    const pending = await vault.valueOf(arn, token);
+    const pending = await fx.vault.valueOf(arn, token);
     expect(pending).toHaveLength(32);
     await rotateFully(arn, token);
-    expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
-    expect(await vault.valueAt(arn, 'AWSCURRENT')).toBe(pending);
+    expect(expectOneCurrent(await fx.vault.stages(arn))).toBe(token);
+    expect(await fx.vault.valueAt(arn, 'AWSCURRENT')).toBe(pending);
   });
 });
 
 describe('rejected invocations change nothing', () => {
   async function expectUnchanged(arn: string, action: () => Promise<void>): Promise<void> {
-    const before = [await vault.stages(arn), await vault.valueAt(arn, 'AWSCURRENT')];
+    const before = [await fx.vault.stages(arn), await fx.vault.valueAt(arn, 'AWSCURRENT')];
     await action();
-    expect([await vault.stages(arn), await vault.valueAt(arn, 'AWSCURRENT')]).toEqual(before);
+    expect([await fx.vault.stages(arn), await fx.vault.valueAt(arn, 'AWSCURRENT')]).toEqual(before);
   }
 
   test('an unknown step', async () => {
@@ -216,7 +201,7 @@ describe('rejected invocations change nothing', () => {
   test('an event without ClientRequestToken', async () => {
     const { arn } = await started();
     await expectUnchanged(arn, () =>
-      expect(handler({ Step: 'createSecret', SecretId: arn })).rejects.toThrow(
+      expect(fx.handler({ Step: 'createSecret', SecretId: arn })).rejects.toThrow(
         'invalid rotation event: field ClientRequestToken is missing',
       ),
     );
@@ -233,7 +218,7 @@ describe('rejected invocations change nothing', () => {
     const arn = await newSecret();
     // An AWSPENDING version without RotateSecret: rotation was never enabled.
     const token = 'manual-pending-000000000000000000000';
-    await vault.client.send(
+    await fx.vault.client.send(
       new PutSecretValueCommand({
         SecretId: arn,
         ClientRequestToken: token,
@@ -258,23 +243,23 @@ describe('rejected invocations change nothing', () => {
   test.each(STEPS)('%s with a token that is only AWSPREVIOUS', async (s) => {
     const { arn, token } = await started();
     await rotateFully(arn, token);
-    const next = await vault.startRotation(arn);
+    const next = await fx.vault.startRotation(arn);
     await rotateFully(arn, next);
-    expect((await vault.stages(arn))[token]).toEqual(['AWSPREVIOUS']);
+    expect((await fx.vault.stages(arn))[token]).toEqual(['AWSPREVIOUS']);
     await expectUnchanged(arn, () =>
       expect(step(s, arn, token)).rejects.toThrow('is not staged AWSPENDING (it has stages AWSPREVIOUS)'),
     );
   });
 
   test('a SecretId this function is not bound to', async () => {
-    const arn = await vault.createSecret(vault.uniqueName('elsewhere/secret'), OLD);
-    const token = await vault.startRotation(arn);
+    const arn = await fx.vault.createSecret(fx.vault.uniqueName('elsewhere/secret'), OLD);
+    const token = await fx.vault.startRotation(arn);
     await expectUnchanged(arn, () =>
       expect(step('createSecret', arn, token)).rejects.toThrow(
         `secret ${arn} is not in this rotation function's vault (allowed name prefix: "vault/"; allowed secret ARNs: none)`,
       ),
     );
-    expect(await vault.valueOf(arn, token)).toBeUndefined();
+    expect(await fx.vault.valueOf(arn, token)).toBeUndefined();
   });
 
   test('a JSON secret whose current value is not JSON: nothing written', async () => {
@@ -282,24 +267,24 @@ describe('rejected invocations change nothing', () => {
     await expect(step('createSecret', arn, token)).rejects.toThrow(
       `the AWSCURRENT value of secret ${arn} is not a JSON object, but profile "json" rotates its field "password"`,
     );
-    expect(await vault.valueOf(arn, token)).toBeUndefined();
+    expect(await fx.vault.valueOf(arn, token)).toBeUndefined();
   });
 
   test('a JSON secret without the rotated key: nothing written', async () => {
     const { arn, token } = await started(JSON.stringify({ username: 'svc' }), 'json');
     await expect(step('createSecret', arn, token)).rejects.toThrow(`has no field "password"`);
-    expect(await vault.valueOf(arn, token)).toBeUndefined();
+    expect(await fx.vault.valueOf(arn, token)).toBeUndefined();
   });
 
   test('a secret with no AWSCURRENT version', async () => {
     const { arn, token, oldVersion } = await started();
     // AWS refuses to remove AWSCURRENT without moving it; moto allows it, which is the only way to
     // reach this state here.
-    await vault.removeStage(arn, 'AWSCURRENT', oldVersion);
+    await fx.vault.removeStage(arn, 'AWSCURRENT', oldVersion);
     await expect(step('createSecret', arn, token)).rejects.toThrow(
       `secret ${arn} has no AWSCURRENT version to rotate from`,
     );
-    expect(await vault.valueOf(arn, token)).toBeUndefined();
+    expect(await fx.vault.valueOf(arn, token)).toBeUndefined();
   });
 });
 
@@ -309,7 +294,7 @@ describe('interrupted and interfering rotations', () => {
     await step('createSecret', arn, token);
     // Someone (or an abandoned rotation) labels another version AWSPENDING.
     const stray = 'stray-pending-0000000000000000000000';
-    await vault.client.send(
+    await fx.vault.client.send(
       new PutSecretValueCommand({
         SecretId: arn,
         ClientRequestToken: stray,
@@ -322,31 +307,31 @@ describe('interrupted and interfering rotations', () => {
         /has a stale AWSPENDING label on another version .* run CancelRotateSecret, or remove the AWSPENDING label/,
       );
     }
-    expect(await vault.valueAt(arn, 'AWSCURRENT')).toBe(OLD);
+    expect(await fx.vault.valueAt(arn, 'AWSCURRENT')).toBe(OLD);
     // The fix the message names: cancel, remove the label, rotate again.
-    await vault.client.send(new CancelRotateSecretCommand({ SecretId: arn }));
-    await vault.removeStage(arn, 'AWSPENDING', stray);
-    const next = await vault.startRotation(arn);
+    await fx.vault.client.send(new CancelRotateSecretCommand({ SecretId: arn }));
+    await fx.vault.removeStage(arn, 'AWSPENDING', stray);
+    const next = await fx.vault.startRotation(arn);
     await rotateFully(arn, next);
-    expect(expectOneCurrent(await vault.stages(arn))).toBe(next);
-    expect(await vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD);
+    expect(expectOneCurrent(await fx.vault.stages(arn))).toBe(next);
+    expect(await fx.vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD);
   });
 
   test('a new rotation after an abandoned one: the old token fails clearly, the new one completes', async () => {
     const { arn, token } = await started();
     await step('createSecret', arn, token);
-    const next = await vault.startRotation(arn);
+    const next = await fx.vault.startRotation(arn);
     await expect(step('finishSecret', arn, token)).rejects.toThrow('stale AWSPENDING');
     await rotateFully(arn, next);
-    expect(expectOneCurrent(await vault.stages(arn))).toBe(next);
-    expect(await vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD);
+    expect(expectOneCurrent(await fx.vault.stages(arn))).toBe(next);
+    expect(await fx.vault.valueAt(arn, 'AWSPREVIOUS')).toBe(OLD);
   });
 
   test('finishSecret retried after the stage moved succeeds without another move', async () => {
     const { arn, token, oldVersion } = await started();
     await rotateFully(arn, token);
     await step('finishSecret', arn, token);
-    const stages = await vault.stages(arn);
+    const stages = await fx.vault.stages(arn);
     expect(expectOneCurrent(stages)).toBe(token);
     expect(versionsWith(stages, 'AWSPREVIOUS')).toEqual([oldVersion]);
   });
@@ -358,7 +343,7 @@ describe('interrupted and interfering rotations', () => {
       await expect(
         scopeless({ Step: 'createSecret', SecretId: arn, ClientRequestToken: token }),
       ).rejects.toThrow('this rotation function has no vault scope');
-      expect(await vault.valueOf(arn, token)).toBeUndefined();
+      expect(await fx.vault.valueOf(arn, token)).toBeUndefined();
     } finally {
       Object.assign(process.env, BUNDLE_ENV);
     }

@@ -10,9 +10,7 @@
  */
 import { CancelRotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import fc from 'fast-check';
-import { useMoto } from '../support/moto';
-import { captureOutput, type Captured } from './helpers';
-import { STEPS, VAULT_PREFIX, Vault, loadBundle, versionsWith, type Handler, type Stages } from './fixture';
+import { STEPS, VAULT_PREFIX, useBundle, versionsWith, type Stages } from './fixture';
 
 type Step = (typeof STEPS)[number];
 type Action =
@@ -47,19 +45,7 @@ const scenarioArb = fc.record({
   actions: fc.array(actionArb, { minLength: 1, maxLength: 5 }),
 });
 
-const moto = useMoto();
-let vault: Vault;
-let handler: Handler;
-let out: Captured;
-
-beforeAll(async () => {
-  vault = await Vault.create(moto.server);
-  handler = loadBundle();
-});
-beforeEach(() => {
-  out = captureOutput();
-});
-afterEach(() => out.restore());
+const fx = useBundle();
 
 /** Stages as the protocol predicts them. moto keeps AWSPENDING on a promoted version (AWS drops it). */
 function normalise(stages: Stages): Stages {
@@ -104,7 +90,7 @@ class Model {
 
   /** The invariants that hold after every action: the predicted stages, exactly one AWSCURRENT. */
   public async check(): Promise<void> {
-    const actual = normalise(await vault.stages(this.arn));
+    const actual = normalise(await fx.vault.stages(this.arn));
     expect(actual).toEqual(normalise(this.stages));
     expect(versionsWith(actual, 'AWSCURRENT')).toHaveLength(1);
   }
@@ -151,7 +137,7 @@ async function invoke(model: Model, step: Step, token: string): Promise<boolean>
   const oldCurrent = model.current();
   let error: Error | undefined;
   try {
-    await handler({ Step: step, SecretId: model.arn, ClientRequestToken: token });
+    await fx.handler({ Step: step, SecretId: model.arn, ClientRequestToken: token });
   } catch (e) {
     error = e as Error;
   }
@@ -167,7 +153,7 @@ async function invoke(model: Model, step: Step, token: string): Promise<boolean>
   const isPending = !(model.stages[token] ?? []).includes('AWSCURRENT');
   if (step === 'createSecret' && isPending) {
     // Exactly one value per token: a retried createSecret never replaces it.
-    const stored = await vault.valueOf(model.arn, token);
+    const stored = await fx.vault.valueOf(model.arn, token);
     wellFormed(stored, model.json);
     if (model.values.has(token)) expect(stored).toBe(model.values.get(token));
     else model.values.set(token, stored as string);
@@ -175,8 +161,8 @@ async function invoke(model: Model, step: Step, token: string): Promise<boolean>
   if (step === 'finishSecret' && isPending) {
     model.promote(token);
     // A value is never lost: AWSCURRENT holds the token's value, AWSPREVIOUS the old current's.
-    expect(await vault.valueAt(model.arn, 'AWSCURRENT')).toBe(model.values.get(token));
-    expect(await vault.valueAt(model.arn, 'AWSPREVIOUS')).toBe(model.values.get(oldCurrent));
+    expect(await fx.vault.valueAt(model.arn, 'AWSCURRENT')).toBe(model.values.get(token));
+    expect(await fx.vault.valueAt(model.arn, 'AWSPREVIOUS')).toBe(model.values.get(oldCurrent));
   }
   return true;
 }
@@ -187,7 +173,7 @@ async function apply(model: Model, action: Action): Promise<void> {
     case 'start': {
       // AWS refuses RotateSecret while a rotation is in progress (moto does not).
       if (model.inProgress()) return;
-      const token = await vault.startRotation(model.arn, { pendingOnCurrent: model.motoLeftover });
+      const token = await fx.vault.startRotation(model.arn, { pendingOnCurrent: model.motoLeftover });
       model.motoLeftover = undefined;
       for (const labels of Object.values(model.stages)) {
         const i = labels.indexOf('AWSPENDING');
@@ -202,9 +188,9 @@ async function apply(model: Model, action: Action): Promise<void> {
       if (latest === undefined) return; // never rotated: nothing to cancel
       // The fix the handler's stale-AWSPENDING error names: cancel, then remove the label.
       const pending = model.inProgress();
-      await vault.client.send(new CancelRotateSecretCommand({ SecretId: model.arn }));
+      await fx.vault.client.send(new CancelRotateSecretCommand({ SecretId: model.arn }));
       if (pending) {
-        await vault.removeStage(model.arn, 'AWSPENDING', pending);
+        await fx.vault.removeStage(model.arn, 'AWSPENDING', pending);
         model.stages[pending] = model.stages[pending].filter((l) => l !== 'AWSPENDING');
       }
       model.rotationEnabled = false;
@@ -236,12 +222,12 @@ test('random rotation sequences keep every invariant (200 runs)', async () => {
   await fc.assert(
     fc.asyncProperty(scenarioArb, async ({ json, actions }) => {
       const initial = json ? JSON.stringify(INITIAL_JSON) : 'initial-value-0123456789';
-      const arn = await vault.createSecret(
-        vault.uniqueName(`${VAULT_PREFIX}prop`),
+      const arn = await fx.vault.createSecret(
+        fx.vault.uniqueName(`${VAULT_PREFIX}prop`),
         initial,
         json ? 'json' : 'api',
       );
-      const initialVersion = versionsWith(await vault.stages(arn), 'AWSCURRENT')[0];
+      const initialVersion = versionsWith(await fx.vault.stages(arn), 'AWSCURRENT')[0];
       const model = new Model(arn, json, initialVersion, initial);
       for (const action of actions) {
         await apply(model, action);

@@ -103,6 +103,9 @@ export const generatedStrategy: StrategyDefinition<GeneratedProfile> = {
       password: parsePasswordOptions(raw.password, `${where}.password`),
     };
   },
+  checkTarget(_profile, target) {
+    return target === undefined ? undefined : 'a generated value has no database target';
+  },
   create(profile) {
     return new GeneratedStrategy(profile);
   },

@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { TargetSpec } from '../../../lib/contract/rotation-contract';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretMetadata } from '../metadata';
 import type { PasswordOptions } from '../password';
@@ -46,5 +47,11 @@ export interface StrategyDefinition<P extends ProfileBase = ProfileBase> {
   readonly kind: string;
   /** Validates one ROTATION_PROFILES entry; `where` names it in errors, e.g. `ROTATION_PROFILES["api"]`. */
   parseProfile(id: string, raw: Record<string, unknown>, where: string): P;
-  create(profile: P): RotationStrategy;
+  /**
+   * Why `target` cannot serve a secret bound to `profile` (a database kind needs a target of its
+   * engine; a generated kind none), or undefined when it can. Checked once, when the environment is read.
+   */
+  checkTarget(profile: P, target: TargetSpec | undefined): string | undefined;
+  /** The strategy for one secret; `target` is the one the deployment pinned for it (checkTarget passed). */
+  create(profile: P, target: TargetSpec | undefined): RotationStrategy;
 }

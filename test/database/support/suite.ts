@@ -1,8 +1,15 @@
 /**
  * The database rotation, end to end: the built bundle against moto (Secrets Manager) and a real server
  * (PostgreSQL or MariaDB). One suite, run by postgres.test.ts and mysql.test.ts.
+ *
+ * The bundle runs as deployed: with its environment pinning each secret to its target (engine, host,
+ * port, database, TLS mode, admin secret), over verified TLS (the default), in a child node process that
+ * trusts a throwaway CA through NODE_EXTRA_CA_CERTS, as Lambda trusts the RDS CAs. The server serves a
+ * certificate from that CA for `localhost`, the host every target pins (MySQL's verified TLS needs a
+ * DNS name). Other TLS modes, and what fails without the CA, are in tls.test.ts.
  */
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { TargetSpec, TlsMode } from '../../../lib/contract/rotation-contract';
 import { useMoto } from '../../support/moto';
 import {
   useDatabase,
@@ -11,11 +18,15 @@ import {
   type EngineName,
   type DatabaseServer,
 } from '../../support/databases';
-import { Vault, expectOneCurrent, versionsWith, STEPS } from '../../rotation/fixture';
-import { captureOutput, type Captured } from '../../rotation/helpers';
-import { loadHandler, resolveBundle, type Handler } from './bundle';
+import { PinnedEnvironment, Vault, expectOneCurrent, versionsWith, STEPS } from '../../rotation/fixture';
+import { resolveBundle } from './bundle';
+import { BundleProcess } from './bundle-process';
+import { makeCertificates, type Certificates } from './tls';
 
 export const VAULT_PREFIX = 'vault/';
+
+/** The host every target pins: the test certificate names it (and 127.0.0.1). */
+export const PINNED_HOST = 'localhost';
 
 /** Profiles the tests use; testTimeoutSeconds is short so that failing testSecret cases stay fast. */
 export function bundleEnv(engine: EngineName): Record<string, string> {
@@ -34,6 +45,21 @@ export function bundleEnv(engine: EngineName): Record<string, string> {
       },
     }),
     POWERTOOLS_SERVICE_NAME: 'secrets-vault-rotation',
+  };
+}
+
+/** The target a deployment pins for `server` (reached at `port`, by default the server's). */
+export function pinnedTarget(
+  server: DatabaseServer,
+  fields: { tls?: TlsMode; port?: number; host?: string; admin?: string } = {},
+): TargetSpec {
+  return {
+    engine: server.engine,
+    host: fields.host ?? PINNED_HOST,
+    port: fields.port ?? server.port,
+    dbname: server.dbname,
+    tls: fields.tls ?? 'verified',
+    ...(fields.admin === undefined ? {} : { admin: fields.admin }),
   };
 }
 
@@ -56,31 +82,48 @@ export function describeDatabaseRotation(engine: EngineName): void {
   // Resolved while jest collects the tests, so that the run names the bundle it exercised.
   const bundle = resolveBundle();
   afterAll(() => bundle.cleanup());
-  describe(`${engine}, through the ${bundle.origin}`, () => {
+  describe(`${engine}, through the ${bundle.origin}, over verified TLS`, () => {
     defineTests(engine, bundle.path);
   });
 }
 
 function defineTests(engine: EngineName, bundlePath: string): void {
   const moto = useMoto();
-  const db = useDatabase(engine);
+  let certs: Certificates | undefined;
+  // Before useDatabase's beforeAll: the server is started with these certificates.
+  beforeAll(() => {
+    certs = makeCertificates();
+  });
+  const db = useDatabase(engine, () => ({ tls: certs }));
   let vault: Vault;
-  let handler: Handler;
-  let out: Captured;
+  let bundleProcess: BundleProcess;
+  let deployment: PinnedEnvironment;
 
   beforeAll(async () => {
     vault = await Vault.create(moto.server);
-    handler = loadHandler(bundlePath, bundleEnv(engine));
+    deployment = new PinnedEnvironment(bundleEnv(engine));
+    bundleProcess = await BundleProcess.start({
+      bundle: bundlePath,
+      awsEndpoint: moto.server.endpoint,
+      extraCaCerts: (certs as Certificates).caFile,
+    });
   }, 60000);
-  beforeEach(() => {
-    out = captureOutput();
+  afterAll(async () => {
+    await bundleProcess?.close();
+    certs?.cleanup();
   });
-  afterEach(() => out.restore());
+  beforeEach(() => bundleProcess.clearOutput());
 
   const server = (): DatabaseServer => db.server;
+  const out = {
+    text: () => bundleProcess.output(),
+    records: () => bundleProcess.records(),
+  };
 
-  function step(Step: string, SecretId: string, ClientRequestToken: string): Promise<void> {
-    return handler({ Step, SecretId, ClientRequestToken });
+  /** One step, by the bundle as the current deployment configures it (reloaded when a test added a secret). */
+  async function step(Step: string, SecretId: string, ClientRequestToken: string): Promise<void> {
+    await bundleProcess.load(deployment.env());
+    return bundleProcess.invoke({ Step, SecretId, ClientRequestToken });
   }
 
   async function rotate(arn: string, token?: string): Promise<string> {
@@ -96,38 +139,52 @@ function defineTests(engine: EngineName, bundlePath: string): void {
     adminArn?: string;
   }
 
+  /** A value as the constructs write it, for the pinned host and the server's port and database. */
   function secretJson(fields: Record<string, unknown>): string {
     const s = server();
     return JSON.stringify({
       engine: engine === 'postgres' ? 'postgres' : 'mariadb',
-      host: s.host,
+      host: PINNED_HOST,
       port: s.port,
       dbname: s.dbname,
-      ssl: false,
+      ssl: true,
       ...fields,
     });
   }
 
-  /** A fresh database user and its secret (and, for alternating users, an admin secret). */
+  /**
+   * A fresh database user and its secret (and, for alternating users, an admin secret), bound by the
+   * deployment to `profile` (by default the scheme) on the server, reached at `port`.
+   */
   async function made(
     scheme: Scheme,
-    options: { password?: string; extra?: Record<string, unknown>; profile?: string } = {},
+    options: { password?: string; extra?: Record<string, unknown>; profile?: string; port?: number } = {},
   ): Promise<Made> {
     const s = server();
     const username = `sv_${randomSuffix()}`;
     const password = options.password ?? `Init-${randomSuffix()}-pw`;
+    const port = options.port ?? s.port;
     await s.createUser(username, password);
     let adminArn: string | undefined;
     if (scheme === 'alternating') {
       adminArn = await vault.createSecret(
         vault.uniqueName('admin/db'),
-        secretJson({ username: s.adminUser, password: s.adminPassword }),
+        secretJson({ username: s.adminUser, password: s.adminPassword, port }),
       );
     }
+    const profile = options.profile ?? scheme;
+    const name = vault.uniqueName(`${VAULT_PREFIX}db`);
+    deployment.bind(name, profile, pinnedTarget(s, { port, admin: adminArn }));
     const arn = await vault.createSecret(
-      vault.uniqueName(`${VAULT_PREFIX}db`),
-      secretJson({ username, password, ...(adminArn ? { masterarn: adminArn } : {}), ...options.extra }),
-      options.profile ?? scheme,
+      name,
+      secretJson({
+        username,
+        password,
+        port,
+        ...(adminArn ? { masterarn: adminArn } : {}),
+        ...options.extra,
+      }),
+      profile,
     );
     return { arn, username, password, adminArn };
   }
@@ -239,7 +296,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
     });
 
     test.each([
-      ['host', { host: 'localhost' }],
+      ['host', { host: 'evil.example' }],
       ['port', { port: 1 }],
       ['dbname', { dbname: 'other_db' }],
       ['username', { username: 'other_admin' }],
@@ -253,7 +310,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
           ? new RegExp(
               `has username "${named('other_admin')}", but this rotation may only set a password for "${named(username)}"`,
             )
-          : /points at .* not at the AWSCURRENT value's/,
+          : /^the AWSPENDING value of secret .* points at .*, but this deployment pinned secret .* refusing to connect anywhere/,
       );
       expect(await server().canLogin(username, password)).toBe(true);
       expect(await server().canLogin(username, tampered)).toBe(false);
@@ -263,14 +320,14 @@ function defineTests(engine: EngineName, bundlePath: string): void {
     test('the database down during setSecret: a clean failure; AWSCURRENT untouched and still valid; the retry completes', async () => {
       const proxy = await TcpProxy.start({ host: server().host, port: server().port });
       try {
-        const { arn, username, password } = await made('single', { extra: { port: proxy.port } });
+        const { arn, username, password } = await made('single', { port: proxy.port });
         const token = await vault.startRotation(arn);
         await step('createSecret', arn, token);
         const stages = await vault.stages(arn);
         await proxy.down();
         await expect(step('setSecret', arn, token)).rejects.toThrow(
           new RegExp(
-            `could not connect to ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL'} at ${named(server().host)}:${proxy.port}/${named(server().dbname)} as user "${named(username)}": .*ECONNREFUSED`,
+            `could not connect to ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL'} at ${PINNED_HOST}:${proxy.port}/${named(server().dbname)} as user "${named(username)}": .*ECONNREFUSED`,
           ),
         );
         expect(await vault.stages(arn)).toEqual(stages);
@@ -288,7 +345,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
     test('testSecret fails while the database is unreachable and passes on the retry', async () => {
       const proxy = await TcpProxy.start({ host: server().host, port: server().port });
       try {
-        const { arn } = await made('single', { extra: { port: proxy.port } });
+        const { arn } = await made('single', { port: proxy.port });
         const token = await vault.startRotation(arn);
         await step('createSecret', arn, token);
         await step('setSecret', arn, token);
@@ -353,30 +410,64 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       expect([...seen].some((c) => /[^A-Za-z0-9]/.test(c))).toBe(true);
     });
 
-    test('TLS required ("ssl": true) on a server without TLS: a clear error, nothing changed', async () => {
-      const { arn, username, password } = await made('single', { extra: { ssl: true } });
-      const token = await vault.startRotation(arn);
-      await step('createSecret', arn, token);
-      const message =
-        /TLS is required \(the secret's "ssl" is true\) but could not be set up with .* the server does not offer TLS/;
-      await expect(step('setSecret', arn, token)).rejects.toThrow(message);
-      await expect(step('testSecret', arn, token)).rejects.toThrow(message);
-      expect(await server().canLogin(username, password)).toBe(true);
-    });
-
-    test('no "ssl" field: TLS is tried, and plain TCP used only because the server offers none', async () => {
-      const { arn, username } = await made('single', { extra: { ssl: undefined } });
-      await rotate(arn);
-      expect(await server().canLogin(username, (await current(arn)).password)).toBe(true);
-    });
-
     test('a secret for another engine is refused before anything is generated', async () => {
       const { arn } = await made('single', {
         extra: { engine: engine === 'postgres' ? 'mysql' : 'postgres' },
       });
       const token = await vault.startRotation(arn);
-      await expect(step('createSecret', arn, token)).rejects.toThrow(/but this profile rotates/);
+      await expect(step('createSecret', arn, token)).rejects.toThrow(
+        new RegExp(
+          `has engine "${engine === 'postgres' ? 'mysql' : 'postgres'}", but this deployment pinned secret .* to a ${engine} database`,
+        ),
+      );
       expect(await vault.valueOf(arn, token)).toBeUndefined();
+    });
+
+    test('a writer who points AWSCURRENT at another host: createSecret refuses before any connection, nothing written', async () => {
+      const { arn, username, password } = await made('single');
+      // A writer (PutSecretValue, no read) makes a new AWSCURRENT; the real value becomes AWSPREVIOUS.
+      await vault.client.send(
+        new PutSecretValueCommand({
+          SecretId: arn,
+          SecretString: secretJson({ host: 'evil.example', username, password: 'the-writers-own' }),
+        }),
+      );
+      const token = await vault.startRotation(arn);
+      await expect(step('createSecret', arn, token)).rejects.toThrow(
+        new RegExp(
+          `^the AWSCURRENT value of secret ${escapeRegExp(arn)} points at host evil\\.example, port ${server().port}, dbname ${named(server().dbname)}, but this deployment pinned secret ${escapeRegExp(arn)} to ${PINNED_HOST}:${server().port}/${named(server().dbname)}; refusing to connect anywhere`,
+        ),
+      );
+      expect(await vault.valueOf(arn, token)).toBeUndefined();
+      expect(await server().canLogin(username, password)).toBe(true);
+    });
+
+    test('an AWSPREVIOUS that points elsewhere is never used: setSecret fails when only it could log in', async () => {
+      const { arn, username, password } = await made('single');
+      await rotate(arn);
+      // A writer labels a value of its own AWSPREVIOUS: the old password, another host. The database
+      // is back on that old password, so only AWSPREVIOUS's password could log in.
+      await vault.client.send(
+        new PutSecretValueCommand({
+          SecretId: arn,
+          SecretString: secretJson({ host: 'evil.example', username, password }),
+          VersionStages: ['AWSPREVIOUS'],
+        }),
+      );
+      expect(JSON.parse((await vault.valueAt(arn, 'AWSPREVIOUS')) as string).host).toBe('evil.example');
+      await setPasswordAsAdmin(username, password);
+      const token = await vault.startRotation(arn);
+      await step('createSecret', arn, token);
+      await expect(step('setSecret', arn, token)).rejects.toThrow(
+        /could not log in to .* with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password/,
+      );
+      expect(out.records()).toContainEqual(
+        expect.objectContaining({
+          message: 'ignoring the AWSPREVIOUS value',
+          reason: expect.stringMatching(/points at host evil\.example/),
+        }),
+      );
+      expect(await server().canLogin(username, password)).toBe(true);
     });
   });
 
@@ -477,18 +568,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       const proxy = await TcpProxy.start({ host: server().host, port: server().port });
       try {
         const s = server();
-        const username = `sv_${randomSuffix()}`;
-        const password = `Init-${randomSuffix()}`;
-        await s.createUser(username, password);
-        const adminArn = await vault.createSecret(
-          vault.uniqueName('admin/db'),
-          secretJson({ username: s.adminUser, password: s.adminPassword, port: proxy.port }),
-        );
-        const arn = await vault.createSecret(
-          vault.uniqueName(`${VAULT_PREFIX}db`),
-          secretJson({ username, password, masterarn: adminArn, port: proxy.port }),
-          'alternating',
-        );
+        const { arn, username, password } = await made('alternating', { port: proxy.port });
         const token = await vault.startRotation(arn);
         await step('createSecret', arn, token);
         await proxy.down();
@@ -503,6 +583,222 @@ function defineTests(engine: EngineName, bundlePath: string): void {
         await proxy.close();
       }
     });
+  });
+
+  describe(`${engine}: alternating users copy the user exactly, or refuse`, () => {
+    const q = (name: string) => (engine === 'postgres' ? `"${name.replace(/"/g, '""')}"` : `\`${name}\``);
+
+    /**
+     * What a user may do, as comparable lines. MariaDB: its SHOW GRANTS, grantee and password hash
+     * taken out. PostgreSQL: every privilege on the test's objects, with the role's attributes and
+     * memberships (a clone holds its rights through membership, so SHOW-GRANTS-like text would differ).
+     */
+    async function rights(username: string): Promise<string[]> {
+      const s = server();
+      if (engine === 'mysql') {
+        const rows = await s.adminQuery("SHOW GRANTS FOR ?@'%'", [username]);
+        return rows
+          .map((row) =>
+            String(Object.values(row)[0])
+              .split(`\`${username}\`@\`%\``)
+              .join('<grantee>')
+              .replace(/ IDENTIFIED BY PASSWORD '[^']*'/, ''),
+          )
+          .sort();
+      }
+      const privileges = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
+      const rows = await s.adminQuery(
+        `SELECT p AS privilege, has_table_privilege($1, 'items', p) AS items,
+           CASE WHEN p IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+             THEN has_column_privilege($1, 'items', 'note', p) END AS note
+         FROM unnest($2::text[]) AS p
+         UNION ALL SELECT 'USAGE', has_sequence_privilege($1, 'items_id_seq', 'USAGE'), NULL
+         UNION ALL SELECT 'CONNECT', has_database_privilege($1, current_database(), 'CONNECT'), NULL`,
+        [username, privileges],
+      );
+      return rows.map((row) => `${row.privilege}: items ${row.items}, note ${row.note}`);
+    }
+
+    /** PostgreSQL: the role's attributes and the roles it is a member of. */
+    async function roleOf(username: string): Promise<Record<string, unknown>> {
+      const [row] = await server().adminQuery(
+        `SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
+           ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                 WHERE m.member = r.oid ORDER BY 1) AS member_of
+         FROM pg_roles r WHERE r.rolname = $1`,
+        [username],
+      );
+      return row;
+    }
+
+    /** Gives `username` grants at several levels, one of them partly revoked; returns the role made. */
+    async function richGrants(username: string): Promise<string> {
+      const s = server();
+      const role = `sv_role_${randomSuffix()}`;
+      if (engine === 'mysql') {
+        const db = q(s.dbname);
+        await s.adminQuery(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${db}.* TO ?@'%'`, [username]);
+        // A partial revoke, MariaDB's way: the database-level grant loses DELETE.
+        await s.adminQuery(`REVOKE DELETE ON ${db}.* FROM ?@'%'`, [username]);
+        await s.adminQuery(`GRANT UPDATE (note) ON ${db}.items TO ?@'%'`, [username]);
+        await s.adminQuery(`GRANT SELECT ON ${db}.items TO ?@'%' WITH GRANT OPTION`, [username]);
+        await s.adminQuery(`CREATE ROLE ${q(role)}`);
+        await s.adminQuery(`GRANT ${q(role)} TO ?@'%'`, [username]);
+      } else {
+        await s.adminQuery(`GRANT ALL ON items TO ${q(username)}`);
+        // A partial revoke: of ALL, DELETE and TRUNCATE go again.
+        await s.adminQuery(`REVOKE DELETE, TRUNCATE ON items FROM ${q(username)}`);
+        await s.adminQuery(`CREATE ROLE ${q(role)} NOLOGIN`);
+        await s.adminQuery(`GRANT ${q(role)} TO ${q(username)}`);
+      }
+      return role;
+    }
+
+    test('a user with grants at several levels, one partly revoked, and a role: the clone can do exactly what it can', async () => {
+      const { arn, username, password } = await made('alternating');
+      await richGrants(username);
+      const before = await rights(username);
+      await rotate(arn);
+      const clone = `${username}_clone`;
+      expect((await current(arn)).username).toBe(clone);
+      expect(await rights(clone)).toEqual(before);
+      if (engine === 'postgres') {
+        expect(before).toContainEqual('DELETE: items false, note null');
+        expect(before).toContainEqual('UPDATE: items true, note true');
+        // Nothing of its own: its rights all come from being a member of the user.
+        expect(await roleOf(clone)).toEqual({
+          rolsuper: false,
+          rolcreaterole: false,
+          rolcreatedb: false,
+          rolreplication: false,
+          rolbypassrls: false,
+          member_of: [username],
+        });
+      } else {
+        expect(before.join('\n')).not.toMatch(/DELETE/);
+        expect(before.join('\n')).toMatch(/WITH GRANT OPTION/);
+      }
+      // And back: the user keeps exactly what it had.
+      await rotate(arn);
+      expect((await current(arn)).username).toBe(username);
+      expect(await rights(username)).toEqual(before);
+      expect(await server().canLogin(clone, (await current(arn)).password)).toBe(false);
+      expect(await server().canLogin(username, password)).toBe(false);
+    });
+
+    /** A `<user>_clone` someone else made, with the password `password`. */
+    async function foreignClone(
+      username: string,
+      password: string,
+      setup: 'more' | 'nothing',
+    ): Promise<string> {
+      const s = server();
+      const clone = `${username}_clone`;
+      if (engine === 'mysql') {
+        await s.adminQuery("CREATE USER ?@'%' IDENTIFIED BY ?", [clone, password]);
+        if (setup === 'more') await s.adminQuery(`GRANT ALL ON ${q(s.dbname)}.* TO ?@'%'`, [clone]);
+      } else {
+        const literal = `'${password.replace(/'/g, "''")}'`;
+        await s.adminQuery(`CREATE ROLE ${q(clone)} WITH LOGIN PASSWORD ${literal}`);
+        if (setup === 'more') await s.adminQuery(`GRANT ALL ON items TO ${q(clone)}`);
+      }
+      return clone;
+    }
+
+    test('an existing <user>_clone with more rights than the user is refused and left untouched', async () => {
+      const { arn, username, password } = await made('alternating');
+      const theirs = `Theirs-${randomSuffix()}`;
+      const clone = await foreignClone(username, theirs, 'more');
+      const cloneRights = await rights(clone);
+      const token = await vault.startRotation(arn);
+      await step('createSecret', arn, token);
+      await expect(step('setSecret', arn, token)).rejects.toThrow(
+        engine === 'mysql'
+          ? `user "${clone}"@"%" already exists on MySQL at ${PINNED_HOST}:${server().port} with privileges that are not a copy of "${username}"'s; refusing to set its password`
+          : `user "${clone}" exists on PostgreSQL at ${PINNED_HOST}:${server().port}/${server().dbname} but is not a copy of "${username}": it holds privileges of its own (granted to it, not to a role it is a member of); refusing to set the password of "${clone}"`,
+      );
+      expect(await server().canLogin(clone, theirs)).toBe(true);
+      expect(await rights(clone)).toEqual(cloneRights);
+      const pending = JSON.parse((await vault.valueOf(arn, token)) as string) as { password: string };
+      expect(await server().canLogin(clone, pending.password)).toBe(false);
+      expect(await server().canLogin(username, password)).toBe(true);
+    });
+
+    test('an existing <user>_clone with nothing of its own is taken over and ends an exact copy', async () => {
+      const { arn, username } = await made('alternating');
+      await richGrants(username);
+      const clone = await foreignClone(username, `Theirs-${randomSuffix()}`, 'nothing');
+      await rotate(arn);
+      expect(await rights(clone)).toEqual(await rights(username));
+      expect(await server().canLogin(clone, (await current(arn)).password)).toBe(true);
+      expect(out.records()).toContainEqual(
+        expect.objectContaining({ step: 'setSecret', outcome: 'updated' }),
+      );
+    });
+
+    if (engine === 'postgres') {
+      test.each([
+        ['CREATEDB', 'ALTER ROLE %clone% CREATEDB', 'has role attributes CREATEDB'],
+        ['another role', 'GRANT %other% TO %clone%', 'is also a member of "%other%"'],
+        [
+          'ADMIN OPTION on the user',
+          'GRANT %user% TO %clone% WITH ADMIN OPTION',
+          'may grant "%user%" to others (ADMIN OPTION)',
+        ],
+      ])('an existing <user>_clone with %s is refused and left untouched', async (_name, sql, problem) => {
+        const s = server();
+        const { arn, username } = await made('alternating');
+        const theirs = `Theirs-${randomSuffix()}`;
+        const clone = await foreignClone(username, theirs, 'nothing');
+        const other = `sv_other_${randomSuffix()}`;
+        await s.adminQuery(`CREATE ROLE ${q(other)} NOLOGIN`);
+        const fill = (text: string, quote: (name: string) => string) =>
+          text
+            .replace(/%clone%/g, quote(clone))
+            .replace(/%other%/g, quote(other))
+            .replace(/%user%/g, quote(username));
+        await s.adminQuery(fill(sql, q));
+        const role = await roleOf(clone);
+        const token = await vault.startRotation(arn);
+        await step('createSecret', arn, token);
+        await expect(step('setSecret', arn, token)).rejects.toThrow(
+          `user "${clone}" exists on PostgreSQL at ${PINNED_HOST}:${s.port}/${s.dbname} but is not a copy of "${username}": it ${fill(problem, (name) => name)}; refusing`,
+        );
+        expect(await roleOf(clone)).toEqual(role);
+        expect(await s.canLogin(clone, theirs)).toBe(true);
+      });
+
+      test('rotating back to the user: a clone that gained rights of its own stops it, the user untouched', async () => {
+        const s = server();
+        const { arn, username } = await made('alternating');
+        await rotate(arn);
+        const clone = `${username}_clone`;
+        await s.adminQuery(`GRANT DELETE ON items TO ${q(clone)}`);
+        const previous = JSON.parse((await vault.valueAt(arn, 'AWSPREVIOUS')) as string) as {
+          password: string;
+        };
+        const token = await vault.startRotation(arn);
+        await step('createSecret', arn, token);
+        await expect(step('setSecret', arn, token)).rejects.toThrow(
+          `user "${clone}" exists on PostgreSQL at ${PINNED_HOST}:${s.port}/${s.dbname} but is not a copy of "${username}": it holds privileges of its own (granted to it, not to a role it is a member of); refusing to set the password of "${username}"`,
+        );
+        expect(await s.canLogin(username, previous.password)).toBe(true);
+      });
+    } else {
+      test('a grant line that cannot be copied exactly (a default role) stops the rotation before anything is made', async () => {
+        const s = server();
+        const { arn, username, password } = await made('alternating');
+        const role = await richGrants(username);
+        await s.adminQuery(`SET DEFAULT ROLE ${q(role)} FOR ?@'%'`, [username]);
+        const token = await vault.startRotation(arn);
+        await step('createSecret', arn, token);
+        await expect(step('setSecret', arn, token)).rejects.toThrow(
+          `SHOW GRANTS for "${username}"@"%" lists a statement this rotation cannot copy exactly ("SET DEFAULT ..."); refusing to create or update its clone with other privileges than it has`,
+        );
+        expect(await s.userExists(`${username}_clone`)).toBe(false);
+        expect(await s.canLogin(username, password)).toBe(true);
+      });
+    }
   });
 
   describe(`${engine}: an application through rotations`, () => {

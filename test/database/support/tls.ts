@@ -7,6 +7,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createConnection, createServer, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { createSecureContext, TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import {
@@ -15,13 +17,17 @@ import {
   type RowDataPacket,
 } from 'mysql2/promise';
 import { FAKE_AWS_ENV } from '../../support/moto';
-import { TLS_ONLY_ROLE, type DatabaseServer, type ServerTls } from '../../support/databases';
+import { reportCoverage, strykerEnv, type MutantCoverage } from './bundle-process';
+import { TLS_ONLY_ROLE, type DatabaseServer, type EngineName, type ServerTls } from '../../support/databases';
 
 // ---------------------------------------------------------------------------------------------------
 // A throwaway CA
 
 export interface Certificates extends ServerTls {
   readonly dir: string;
+  /** A certificate the same CA issued for another name (impostor.example), and its key: an impostor's. */
+  readonly impostorCertFile: string;
+  readonly impostorKeyFile: string;
   /** The CA certificate (PEM), as the tests' own verifying logins trust it. */
   readonly caPem: string;
   /** Removes every file, the keys included. */
@@ -53,8 +59,9 @@ function openssl(dir: string, args: string[]): void {
 }
 
 /**
- * A CA valid for a day and a server certificate it signed for 127.0.0.1 and localhost (P-256 keys:
- * instant to make), in a fresh temporary folder. Nothing here is committed or reused.
+ * A CA valid for a day, a server certificate it signed for 127.0.0.1 and localhost, and one for
+ * impostor.example only (P-256 keys: instant to make), in a fresh temporary folder. Nothing here is
+ * committed or reused.
  */
 export function makeCertificates(): Certificates {
   sweepAbandoned();
@@ -79,45 +86,39 @@ export function makeCertificates(): Certificates {
       '-addext',
       'keyUsage=critical,keyCertSign,cRLSign',
     ]);
-    openssl(dir, [
-      'req',
-      '-new',
-      ...ec,
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-      '-subj',
-      '/CN=127.0.0.1',
-    ]);
-    writeFileSync(
-      join(dir, 'server.ext'),
-      [
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        'basicConstraints=critical,CA:FALSE',
-        'keyUsage=critical,digitalSignature,keyEncipherment',
-        'extendedKeyUsage=serverAuth',
-        '',
-      ].join('\n'),
-    );
-    openssl(dir, [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-set_serial',
-      `0x${Date.now().toString(16)}`,
-      '-days',
-      '1',
-      '-extfile',
-      'server.ext',
-      '-out',
-      'server.crt',
-    ]);
+    const leaf = (name: string, subject: string, altNames: string) => {
+      openssl(dir, ['req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
+      writeFileSync(
+        join(dir, `${name}.ext`),
+        [
+          `subjectAltName=${altNames}`,
+          'basicConstraints=critical,CA:FALSE',
+          'keyUsage=critical,digitalSignature,keyEncipherment',
+          'extendedKeyUsage=serverAuth',
+          '',
+        ].join('\n'),
+      );
+      openssl(dir, [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        `0x${Date.now().toString(16)}${name === 'server' ? '01' : '02'}`,
+        '-days',
+        '1',
+        '-extfile',
+        `${name}.ext`,
+        '-out',
+        `${name}.crt`,
+      ]);
+    };
+    leaf('server', '/CN=127.0.0.1', 'IP:127.0.0.1,DNS:localhost');
+    leaf('impostor', '/CN=impostor.example', 'DNS:impostor.example');
     // The CA's key is not needed any more: nothing else can be signed with it.
     rmSync(join(dir, 'ca.key'));
     const caFile = join(dir, 'ca.crt');
@@ -126,6 +127,8 @@ export function makeCertificates(): Certificates {
       caFile,
       certFile: join(dir, 'server.crt'),
       keyFile: join(dir, 'server.key'),
+      impostorCertFile: join(dir, 'impostor.crt'),
+      impostorKeyFile: join(dir, 'impostor.key'),
       caPem: readFileSync(caFile, 'utf8'),
       cleanup: () => rmSync(dir, { recursive: true, force: true }),
     };
@@ -261,6 +264,121 @@ export async function forwardFrom(host: string, target: { host: string; port: nu
 }
 
 // ---------------------------------------------------------------------------------------------------
+// An impostor: a man in the middle with a certificate from a trusted CA, for another name
+
+export interface Impostor {
+  readonly host: string;
+  readonly port: number;
+  /** TCP connections accepted. */
+  readonly connections: () => number;
+  /** Clients that asked for TLS (and got the impostor's certificate). */
+  readonly tlsOffered: () => number;
+  /** TLS sessions a client completed with the impostor. */
+  readonly tlsCompleted: () => number;
+  /** Bytes received inside TLS: a login (username, password or its hash) if any. */
+  readonly bytesInsideTls: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * MySQL's first packet: protocol 10, a MariaDB version, an 8 + 12 byte scramble, and the capabilities
+ * of a server that offers TLS (PROTOCOL_41, SSL, SECURE_CONNECTION, PLUGIN_AUTH, ...).
+ */
+function mysqlGreeting(): Buffer {
+  const capabilities = 0x1 | 0x8 | 0x200 | 0x800 | 0x2000 | 0x8000 | 0x80000;
+  const u16 = (n: number) => Buffer.from([n & 0xff, (n >> 8) & 0xff]);
+  const payload = Buffer.concat([
+    Buffer.from([10]),
+    Buffer.from('5.5.5-10.11.0-MariaDB-impostor\0', 'latin1'),
+    Buffer.from([1, 0, 0, 0]),
+    Buffer.from('abcdefgh', 'latin1'),
+    Buffer.from([0]),
+    u16(capabilities & 0xffff),
+    Buffer.from([33]),
+    u16(2),
+    u16(capabilities >>> 16),
+    Buffer.from([21]),
+    Buffer.alloc(10),
+    Buffer.from('ijklmnopqrst\0', 'latin1'),
+    Buffer.from('mysql_native_password\0', 'latin1'),
+  ]);
+  const header = Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, 0, 0]);
+  return Buffer.concat([header, payload]);
+}
+
+/**
+ * A fake `engine` server on 127.0.0.1 that plays a man in the middle holding a certificate the
+ * client's CA really issued, but for impostor.example: it offers TLS as the real server would
+ * (PostgreSQL: answers an SSLRequest with "S"; MySQL: greets with the SSL capability and takes the
+ * client's SSL request), then presents that certificate, and counts what the client sends inside TLS.
+ * A client that checks the host name stops at the certificate and sends nothing.
+ */
+export async function startImpostor(engine: EngineName, certs: Certificates): Promise<Impostor> {
+  const context = createSecureContext({
+    cert: readFileSync(certs.impostorCertFile),
+    key: readFileSync(certs.impostorKeyFile),
+  });
+  const counts = { connections: 0, tlsOffered: 0, tlsCompleted: 0, bytesInsideTls: 0 };
+  const sockets = new Set<Socket | TLSSocket>();
+  // The bytes before TLS: PostgreSQL's SSLRequest (8), MySQL's SSL request packet (4 + 32).
+  const preamble = engine === 'postgres' ? 8 : 36;
+  const server = createServer((socket) => {
+    counts.connections += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    if (engine === 'mysql') socket.write(mysqlGreeting());
+    let buffered = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered.length < preamble) return;
+      socket.off('data', onData);
+      counts.tlsOffered += 1;
+      if (engine === 'postgres') socket.write('S');
+      // MySQL clients send their TLS hello right behind the SSL request: hand it over with the rest.
+      const bridge = new Duplex({
+        read() {},
+        write(data, _encoding, done) {
+          socket.write(data, done);
+        },
+        final(done) {
+          socket.end();
+          done();
+        },
+      });
+      const rest = buffered.subarray(preamble);
+      if (rest.length > 0) bridge.push(rest);
+      socket.on('data', (data: Buffer) => bridge.push(data));
+      socket.on('end', () => bridge.push(null));
+      const secure = new TLSSocket(bridge, { isServer: true, secureContext: context });
+      sockets.add(secure);
+      secure.on('close', () => sockets.delete(secure));
+      secure.on('error', () => socket.destroy());
+      secure.on('secure', () => (counts.tlsCompleted += 1));
+      secure.on('data', (data: Buffer) => (counts.bytesInsideTls += data.length));
+    };
+    socket.on('data', onData);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  return {
+    host: '127.0.0.1',
+    port: typeof address === 'object' && address !== null ? address.port : 0,
+    connections: () => counts.connections,
+    tlsOffered: () => counts.tlsOffered,
+    tlsCompleted: () => counts.tlsCompleted,
+    bytesInsideTls: () => counts.bytesInsideTls,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
 // The bundle in a child process
 
 export interface StepRun {
@@ -307,7 +425,8 @@ const input = JSON.parse(process.argv[1]);
       }
     }
   }
-  writeSync(3, JSON.stringify({ results }));
+  const ns = globalThis.__stryker__;
+  writeSync(3, JSON.stringify({ results, coverage: ns && ns.mutantCoverage }));
   process.exit(0);
 })().catch((error) => {
   writeSync(3, JSON.stringify({ crashed: String((error && error.stack) || error) }));
@@ -345,6 +464,7 @@ export async function runStepsInChild(options: {
     AWS_ENDPOINT_URL: options.awsEndpoint,
     ...options.env,
     ...(options.extraCaCerts === undefined ? {} : { NODE_EXTRA_CA_CERTS: options.extraCaCerts }),
+    ...strykerEnv(),
   };
   const input = JSON.stringify({ bundle: options.bundle, runs: options.runs });
   const child = spawn(process.execPath, ['-e', CHILD_SCRIPT, input], {
@@ -365,7 +485,10 @@ export async function runStepsInChild(options: {
       child.once('error', reject);
       child.once('close', (c, s) => resolve([c, s]));
     });
-    const parsed = report ? (JSON.parse(report) as { results?: StepResult[]; crashed?: string }) : {};
+    const parsed = report
+      ? (JSON.parse(report) as { results?: StepResult[]; crashed?: string; coverage?: MutantCoverage })
+      : {};
+    reportCoverage(parsed.coverage);
     if (parsed.results === undefined) {
       throw new Error(
         `the rotation child ${signal ? `was killed (${signal}, after ${timeoutMs} ms?)` : `exited with code ${code}`}: ${parsed.crashed ?? ''}\n${output.slice(-3000)}`,

@@ -3,13 +3,14 @@ import { RotationError } from '../../errors';
 import type { StrategyContext } from '../strategy';
 import { DatabaseStrategy } from './database-strategy';
 import { loginWorks, tryLogin } from './login';
-import { assertPendingTarget, describeEndpoint, parseDatabaseSecret, type DatabaseSecret } from './secret';
+import { assertPendingUser, describeEndpoint, parseDatabaseSecret, type DatabaseSecret } from './secret';
 import { alternateUsername } from './usernames';
 
 /**
  * Two users take turns, `user` and `user_clone`: each rotation gives the one that is not current a new
- * password (with the admin secret named by `masterarn`) and makes it current. The current credential
- * keeps working throughout, and the previous one until the rotation after next.
+ * password (with the admin secret the deployment pinned for the target) and makes it current. The
+ * current credential keeps working throughout, and the previous one until the rotation after next.
+ * A `masterarn` field in the value must name that same admin secret; it never chooses one.
  */
 export class AlternatingUsersStrategy extends DatabaseStrategy {
   protected pendingUsername(current: DatabaseSecret, ctx: StrategyContext): string {
@@ -21,9 +22,9 @@ export class AlternatingUsersStrategy extends DatabaseStrategy {
     const current = await this.current(ctx);
     const pending = await this.pending(ctx);
     const expected = alternateUsername(current.credentials.username, this.spec);
-    assertPendingTarget(pending, current, expected, ctx.secret.arn);
+    const endpoint = this.endpoint;
+    assertPendingUser(pending, expected, ctx.secret.arn, endpoint);
     const masterArn = this.masterArn(current, ctx);
-    const endpoint = current.endpoint;
     const driver = await this.driver();
     const log = { username: expected, host: endpoint.host, port: endpoint.port };
 
@@ -50,8 +51,10 @@ export class AlternatingUsersStrategy extends DatabaseStrategy {
       await currentSession.close();
     }
 
-    const admin = await this.admin(ctx, masterArn, current);
-    const adminSession = await tryLogin(driver, endpoint, admin.credentials);
+    const admin = await this.admin(ctx, masterArn);
+    // Admin credentials travel over verified TLS only, whatever else the target allows (the contract
+    // refuses an admin on any other target; this keeps it so even if that check went away).
+    const adminSession = await tryLogin(driver, { ...endpoint, tls: 'verified' }, admin.credentials);
     if (adminSession === undefined) {
       throw new RotationError(
         `setSecret: the admin secret ${masterArn} (user "${admin.credentials.username}") does not log in to ${this.spec.name} at ${describeEndpoint(endpoint)}`,
@@ -76,17 +79,20 @@ export class AlternatingUsersStrategy extends DatabaseStrategy {
     );
   }
 
+  /** The pinned admin secret; a `masterarn` in the value must name the same one. */
   private masterArn(current: DatabaseSecret, ctx: StrategyContext): string {
-    if (current.masterarn === undefined) {
+    const pinned = this.target.admin as string;
+    const claimed = current.raw.masterarn;
+    if (claimed !== undefined && claimed !== null && claimed !== pinned) {
       throw new RotationError(
-        `the AWSCURRENT value of secret ${ctx.secret.arn} has no field "masterarn" (the ARN of the admin secret that alternating users need)`,
+        `the AWSCURRENT value of secret ${ctx.secret.arn} names admin secret ${JSON.stringify(String(claimed).slice(0, 2048))} in "masterarn", but this deployment pinned ${pinned}; refusing to use any admin secret (fix the value, or deploy the new admin secret, then rotate again)`,
       );
     }
-    return current.masterarn;
+    return pinned;
   }
 
-  /** The admin secret's AWSCURRENT value: same engine, same server as the rotated user. */
-  private async admin(ctx: StrategyContext, arn: string, current: DatabaseSecret): Promise<DatabaseSecret> {
+  /** The admin secret's AWSCURRENT value: same engine, same (pinned) server as the rotated user. */
+  private async admin(ctx: StrategyContext, arn: string): Promise<DatabaseSecret> {
     const response = await ctx.client.send(
       new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }),
     );
@@ -96,15 +102,9 @@ export class AlternatingUsersStrategy extends DatabaseStrategy {
     }
     // Its password must never reach a log or an error either.
     ctx.values.remember(text);
-    const admin = parseDatabaseSecret(text, this.spec, `the AWSCURRENT value of admin secret ${arn}`);
-    const sameServer =
-      admin.endpoint.host.toLowerCase() === current.endpoint.host.toLowerCase() &&
-      admin.endpoint.port === current.endpoint.port;
-    if (!sameServer) {
-      throw new RotationError(
-        `the admin secret ${arn} is for ${admin.endpoint.host}:${admin.endpoint.port}, but secret ${ctx.secret.arn} is for ${current.endpoint.host}:${current.endpoint.port}`,
-      );
-    }
-    return admin;
+    return parseDatabaseSecret(text, this.spec, this.target, `the AWSCURRENT value of admin secret ${arn}`, {
+      arn: ctx.secret.arn,
+      checkDbname: false,
+    });
   }
 }

@@ -57,13 +57,13 @@ export interface ConnectionFailure {
 
 export function connectionError(f: ConnectionFailure): DatabaseError {
   const where = `${f.engine} at ${describeEndpoint(f.endpoint)} as user "${f.username}"`;
-  if (f.serverHasNoTls && f.endpoint.tls !== 'disable') {
+  if (f.serverHasNoTls && f.endpoint.tls !== 'plaintext') {
     return new DatabaseError(
       'tls',
-      `TLS is required (the secret's "ssl" is true) but could not be set up with ${where}: the server does not offer TLS; enable TLS on the server, or set "ssl": false in the secret to allow plain connections`,
+      `TLS is required (this deployment pins ${f.endpoint.tls} TLS for this database) but could not be set up with ${where}: the server does not offer TLS; enable TLS on the server (no credential was sent)`,
     );
   }
-  if (f.endpoint.tls !== 'disable' && TLS_FAILURE.test(f.message)) {
+  if (f.endpoint.tls !== 'plaintext' && TLS_FAILURE.test(f.message)) {
     return new DatabaseError(
       'tls',
       `TLS could not be set up with ${where}: ${f.message} (the server's certificate must be trusted by the runtime: on Lambda set NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem for RDS)`,

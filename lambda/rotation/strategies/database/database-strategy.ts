@@ -1,10 +1,11 @@
+import type { TargetSpec } from '../../../../lib/contract/rotation-contract';
 import type { RotationStrategy, StrategyContext } from '../strategy';
 import { DatabaseError, isDatabaseError } from './database-error';
-import { CONNECT_TIMEOUT_MS, type DatabaseDriver } from './driver';
+import { CONNECT_TIMEOUT_MS, type DatabaseDriver, type Endpoint } from './driver';
 import type { EngineSpec } from './engine';
 import type { DatabaseProfile } from './profile';
 import { withRetry } from './retry';
-import { describeValue, parseDatabaseSecret, type DatabaseSecret } from './secret';
+import { describeValue, parseDatabaseSecret, pinnedEndpoint, type DatabaseSecret } from './secret';
 
 /**
  * The half of a database rotation both user schemes share: createSecret copies the current JSON with a
@@ -13,11 +14,16 @@ import { describeValue, parseDatabaseSecret, type DatabaseSecret } from './secre
  */
 export abstract class DatabaseStrategy implements RotationStrategy {
   public readonly needsCurrentValue = true;
+  /** Where every login goes: the deployment's pinned target, never a secret's value. */
+  protected readonly endpoint: Endpoint;
 
   constructor(
     protected readonly spec: EngineSpec,
     protected readonly profile: DatabaseProfile,
-  ) {}
+    protected readonly target: TargetSpec,
+  ) {
+    this.endpoint = pinnedEndpoint(target, spec);
+  }
 
   /** The username the pending value must have, given the current value. Throws if there is none. */
   protected abstract pendingUsername(current: DatabaseSecret, ctx: StrategyContext): string;
@@ -29,7 +35,8 @@ export abstract class DatabaseStrategy implements RotationStrategy {
     const current = await this.current(ctx);
     const username = this.pendingUsername(current, ctx);
     const password = await ctx.generatePassword(this.profile.password);
-    // Every other field (host, port, dbname, ssl, masterarn, anything else) is copied as it is.
+    // Every other field (host, port, dbname, ssl, masterarn, anything else) is copied as it is: the
+    // connection fields were just checked against the pinned target.
     return JSON.stringify({ ...current.raw, username, password });
   }
 
@@ -39,7 +46,7 @@ export abstract class DatabaseStrategy implements RotationStrategy {
     const { username } = pending.credentials;
     await withRetry(
       async () => {
-        const session = await driver.connect(pending.endpoint, pending.credentials);
+        const session = await driver.connect(this.endpoint, pending.credentials);
         try {
           await session.ping();
         } finally {
@@ -68,25 +75,24 @@ export abstract class DatabaseStrategy implements RotationStrategy {
     });
     ctx.logger.info('pending credential logs in', {
       username,
-      host: pending.endpoint.host,
+      host: this.endpoint.host,
       outcome: 'tested',
     });
   }
 
   protected async current(ctx: StrategyContext): Promise<DatabaseSecret> {
-    return parseDatabaseSecret(
-      await ctx.values.current(),
-      this.spec,
-      describeValue('AWSCURRENT', ctx.secret.arn),
-    );
+    return this.parse(await ctx.values.current(), 'AWSCURRENT', ctx);
   }
 
   protected async pending(ctx: StrategyContext): Promise<DatabaseSecret> {
-    return parseDatabaseSecret(
-      await ctx.values.pending(),
-      this.spec,
-      describeValue('AWSPENDING', ctx.secret.arn),
-    );
+    return this.parse(await ctx.values.pending(), 'AWSPENDING', ctx);
+  }
+
+  /** A value of this secret, checked against the pinned target (or a RotationError, before any login). */
+  protected parse(text: string, stage: string, ctx: StrategyContext): DatabaseSecret {
+    return parseDatabaseSecret(text, this.spec, this.target, describeValue(stage, ctx.secret.arn), {
+      arn: ctx.secret.arn,
+    });
   }
 
   protected driver(): Promise<DatabaseDriver> {

@@ -1,14 +1,18 @@
-/** How a login reaches the database: everything but the credentials. */
+import type { TlsMode } from '../../../../lib/contract/rotation-contract';
+
+/**
+ * How a login reaches the database: everything but the credentials. Always the target the deployment
+ * pinned, never a secret's value.
+ */
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
   readonly dbname?: string;
   /**
-   * `require`: TLS with a verified certificate, or fail. `disable`: no TLS. `prefer` (the secret has no
-   * `ssl` field, as in AWS's templates): TLS with a verified certificate, and plain TCP only when the
-   * server offers no TLS at all (a certificate that fails verification is an error, never a downgrade).
+   * Exactly as pinned, with no fallback: `verified` (chain and host name), `unverified` (TLS, any
+   * certificate) or `plaintext`. A server that offers no TLS fails a `verified` or `unverified` login.
    */
-  readonly tls: 'require' | 'prefer' | 'disable';
+  readonly tls: TlsMode;
 }
 
 export interface Credentials {
@@ -51,31 +55,3 @@ export interface DatabaseDriver {
 /** Connections and statements give up after this long: a rotation step runs inside a Lambda timeout. */
 export const CONNECT_TIMEOUT_MS = 5000;
 export const STATEMENT_TIMEOUT_MS = 10000;
-
-/** How one engine opens a connection, for `connectWithTls`. */
-export interface Connector<C> {
-  /** Opens a connection with TLS required (verified) or off. */
-  open(tls: 'require' | 'disable'): Promise<C>;
-  /** True when the failure says the server offers no TLS at all (the only case `prefer` falls back on). */
-  offersNoTls(error: unknown): boolean;
-  /** The error to throw for a failed connection (never quoting the password). */
-  failure(error: unknown): Error;
-}
-
-/**
- * Connects as the endpoint's `tls` says: `require` and `prefer` try verified TLS first; only `prefer`
- * then falls back to plain TCP, and only when the server has no TLS, never after a certificate failure.
- */
-export async function connectWithTls<C>(endpoint: Endpoint, connector: Connector<C>): Promise<C> {
-  const first = endpoint.tls === 'disable' ? 'disable' : 'require';
-  try {
-    return await connector.open(first);
-  } catch (error) {
-    if (!(endpoint.tls === 'prefer' && connector.offersNoTls(error))) throw connector.failure(error);
-  }
-  try {
-    return await connector.open('disable');
-  } catch (error) {
-    throw connector.failure(error);
-  }
-}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { checkServerIdentity } from 'node:tls';
 import type { Connection, ConnectionOptions, RowDataPacket } from 'mysql2/promise';
+import { verifiedHostProblem } from '../../../../lib/contract/rotation-contract';
 import {
   connectionError,
   DatabaseError,
@@ -11,7 +11,6 @@ import {
 import {
   CONNECT_TIMEOUT_MS,
   STATEMENT_TIMEOUT_MS,
-  connectWithTls,
   type CloneRequest,
   type Credentials,
   type DatabaseDriver,
@@ -51,12 +50,29 @@ function isNoTls(error: unknown): boolean {
   return (error as { code?: unknown }).code === 'HANDSHAKE_NO_SSL_SUPPORT';
 }
 
-async function open(
-  mysql: MysqlModule,
-  endpoint: Endpoint,
-  credentials: Credentials,
-  tls: 'require' | 'disable',
-): Promise<Connection> {
+function sslOptions(tls: Endpoint['tls']): ConnectionOptions['ssl'] {
+  // Verified against the runtime's trust store (NODE_EXTRA_CA_CERTS adds the RDS CAs on Lambda), and
+  // for the host name: without verifyIdentity mysql2 accepts a trusted certificate for any name.
+  if (tls === 'verified') return { rejectUnauthorized: true, verifyIdentity: true };
+  if (tls === 'unverified') return { rejectUnauthorized: false };
+  return undefined;
+}
+
+/**
+ * A verified login to an IP address is refused before anything is sent (the contract's
+ * verifiedHostProblem says why); synth refuses such a target too.
+ */
+function assertVerifiableHost(endpoint: Endpoint, credentials: Credentials): void {
+  const problem = verifiedHostProblem('mysql', endpoint.tls, endpoint.host);
+  if (problem !== undefined) {
+    throw new DatabaseError(
+      'tls',
+      `TLS could not be set up with MySQL at ${endpoint.host}:${endpoint.port} as user "${credentials.username}": ${problem}; pin the database by its DNS name (such as the RDS endpoint address). No connection was made.`,
+    );
+  }
+}
+
+async function open(mysql: MysqlModule, endpoint: Endpoint, credentials: Credentials): Promise<Connection> {
   const options: ConnectionOptions = {
     host: endpoint.host,
     port: endpoint.port,
@@ -64,44 +80,13 @@ async function open(
     user: credentials.username,
     password: credentials.password,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    // Verified against the runtime's trust store (NODE_EXTRA_CA_CERTS adds the RDS CAs on Lambda), and
-    // for the host name: without verifyIdentity mysql2 accepts a trusted certificate for any name.
-    ssl: tls === 'require' ? { rejectUnauthorized: true, verifyIdentity: true } : undefined,
+    ssl: sslOptions(endpoint.tls),
     // Statements are built with format(): no multiple statements, no server-side surprises.
     multipleStatements: false,
   };
-  const connection =
-    tls === 'require'
-      ? await checkingServerName(endpoint.host, () => mysql.createConnection(options))
-      : await mysql.createConnection(options);
+  const connection = await mysql.createConnection(options);
   connection.on('error', () => undefined);
   return connection;
-}
-
-// Node's own tls module object, the one mysql2 reads `checkServerIdentity` from during its handshake.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const nodeTls = require('node:tls') as { checkServerIdentity: typeof checkServerIdentity };
-let handshakes: Promise<unknown> = Promise.resolve();
-
-/**
- * mysql2 gives Node no server name when the host is an IP address, so Node would check the
- * certificate against "localhost", and accept a trusted certificate that names localhost for any
- * address. While this connection's TLS handshake runs (before any credential is sent), the check
- * uses the host we dialled instead. Handshakes run one at a time, so two hosts never share it.
- */
-function checkingServerName<T>(host: string, connect: () => Promise<T>): Promise<T> {
-  const run = async () => {
-    const original = nodeTls.checkServerIdentity;
-    nodeTls.checkServerIdentity = (_name, certificate) => original(host, certificate);
-    try {
-      return await connect();
-    } finally {
-      nodeTls.checkServerIdentity = original;
-    }
-  };
-  const result = handshakes.then(run, run);
-  handshakes = result.catch(() => undefined);
-  return result;
 }
 
 function connectError(error: unknown, endpoint: Endpoint, credentials: Credentials): DatabaseError {
@@ -116,27 +101,60 @@ function connectError(error: unknown, endpoint: Endpoint, credentials: Credentia
   });
 }
 
+/** One SHOW GRANTS line of `user`@`host`, split so that it can be replayed for another account. */
+export interface GrantLine {
+  /** `GRANT ...` or `REVOKE ...` (a partial revoke), without the grantee and what follows it. */
+  readonly statement: string;
+  /** `TO` for a grant, `FROM` for a revoke. */
+  readonly preposition: 'TO' | 'FROM';
+  readonly withGrantOption: boolean;
+}
+
+/**
+ * Splits one SHOW GRANTS line of `user`@`host`: a GRANT ... TO it, or a partial revoke (MySQL 8's
+ * `REVOKE ... FROM` it, which must be copied too, or the clone would hold more than its template).
+ * Anything else is undefined: the caller refuses rather than copy a user inexactly.
+ */
+export function parseGrantLine(line: string, user: string, host: string): GrantLine | undefined {
+  // MariaDB and MySQL 8 quote the grantee with backticks, MySQL 5.7 with single quotes.
+  const grantees = [
+    `\`${user.replace(/`/g, '``')}\`@\`${host.replace(/`/g, '``')}\``,
+    `'${user.replace(/'/g, "''")}'@'${host.replace(/'/g, "''")}'`,
+  ];
+  const preposition = /^GRANT\s/i.test(line) ? 'TO' : /^REVOKE\s/i.test(line) ? 'FROM' : undefined;
+  if (preposition === undefined) return undefined;
+  for (const grantee of grantees) {
+    const marker = ` ${preposition} ${grantee}`;
+    const at = line.lastIndexOf(marker);
+    if (at > 0) {
+      // What follows the grantee (IDENTIFIED BY PASSWORD '<hash>', REQUIRE ..., WITH ...) is the
+      // account's own, not a privilege: never replayed (it would copy the password hash).
+      const rest = line.slice(at + marker.length);
+      return {
+        statement: line.slice(0, at),
+        preposition,
+        withGrantOption: preposition === 'TO' && /\bWITH GRANT OPTION\b/i.test(rest),
+      };
+    }
+  }
+  return undefined;
+}
+
 /** The grant part of one SHOW GRANTS line for `user`@`host`, and whether it carries WITH GRANT OPTION. */
 export function grantToReplay(
   line: string,
   user: string,
   host: string,
 ): { grant: string; withGrantOption: boolean } | undefined {
-  // MariaDB and MySQL 8 quote the grantee with backticks, MySQL 5.7 with single quotes.
-  const grantees = [
-    `\`${user.replace(/`/g, '``')}\`@\`${host.replace(/`/g, '``')}\``,
-    `'${user.replace(/'/g, "''")}'@'${host.replace(/'/g, "''")}'`,
-  ];
-  for (const grantee of grantees) {
-    const at = line.lastIndexOf(` TO ${grantee}`);
-    if (at > 0) {
-      // What follows the grantee (IDENTIFIED BY PASSWORD '<hash>', REQUIRE ..., WITH ...) is the
-      // account's own, not a privilege: never replayed (it would copy the password hash).
-      const rest = line.slice(at + 4 + grantee.length);
-      return { grant: line.slice(0, at), withGrantOption: /\bWITH GRANT OPTION\b/i.test(rest) };
-    }
-  }
-  return undefined;
+  const parsed = parseGrantLine(line, user, host);
+  return parsed?.preposition === 'TO'
+    ? { grant: parsed.statement, withGrantOption: parsed.withGrantOption }
+    : undefined;
+}
+
+/** A grant line with its grantee taken out, to compare two accounts' privileges. */
+function normalized(line: GrantLine): string {
+  return `${line.statement} ${line.preposition}${line.withGrantOption ? ' WITH GRANT OPTION' : ''}`;
 }
 
 class MysqlSession implements Session {
@@ -171,6 +189,9 @@ class MysqlSession implements Session {
     await this.prepareSession();
     const host = request.templateHost ?? '%';
     const secrets = [request.password];
+    // Read (and check) the template's grants before anything changes: a line that cannot be copied
+    // exactly stops the rotation here, with nothing created.
+    const grants = await this.grantsOf(request.template, host, secrets);
     const existing = await this.run(
       'SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?',
       [request.username, host],
@@ -186,22 +207,24 @@ class MysqlSession implements Session {
         [placeholder],
         `creating user "${request.username}"@"${host}"`,
       );
+    } else {
+      // An account of that name that this rotation did not make (or that gained privileges since)
+      // must not get a new password from us: it could hold more than the user it would stand in for.
+      const own = await this.grantsOf(request.username, host, secrets);
+      const allowed = new Set(grants.map(normalized));
+      if (!own.every((line) => allowed.has(normalized(line)))) {
+        throw new DatabaseError(
+          'statement',
+          `user "${request.username}"@"${host}" already exists on MySQL at ${this.endpoint.host}:${this.endpoint.port} with privileges that are not a copy of "${request.template}"'s; refusing to set its password (drop that user, so that the rotation creates it again as an exact copy, or give it exactly "${request.template}"'s grants)`,
+        );
+      }
     }
-    const grants = await this.run(
-      'SHOW GRANTS FOR ?@?',
-      [request.template, host],
-      secrets,
-      `reading the grants of "${request.template}"@"${host}"`,
-    );
-    for (const row of grants) {
-      const line = String(Object.values(row)[0] ?? '');
-      const replay = grantToReplay(line, request.template, host);
-      if (replay === undefined) continue;
+    for (const line of grants) {
       await this.run(
-        `${replay.grant} TO ?@?${replay.withGrantOption ? ' WITH GRANT OPTION' : ''}`,
+        `${line.statement} ${line.preposition} ?@?${line.withGrantOption ? ' WITH GRANT OPTION' : ''}`,
         [request.username, host],
         secrets,
-        `copying a grant of "${request.template}" to "${request.username}" (${replay.grant.slice(0, 120)})`,
+        `copying a ${line.preposition === 'TO' ? 'grant' : 'partial revoke'} of "${request.template}" to "${request.username}" (${line.statement.slice(0, 120)})`,
       );
     }
     await this.copyTlsRequirement(request.template, request.username, host, secrets);
@@ -212,6 +235,29 @@ class MysqlSession implements Session {
       `setting the password of user "${request.username}"@"${host}"`,
     );
     return created ? 'created' : 'updated';
+  }
+
+  /** SHOW GRANTS of an account, each line parsed; a line that cannot be copied exactly is an error. */
+  private async grantsOf(user: string, host: string, secrets: string[]): Promise<GrantLine[]> {
+    const rows = await this.run(
+      'SHOW GRANTS FOR ?@?',
+      [user, host],
+      secrets,
+      `reading the grants of "${user}"@"${host}"`,
+    );
+    return rows.map((row) => {
+      const line = String(Object.values(row)[0] ?? '');
+      const parsed = parseGrantLine(line, user, host);
+      if (parsed === undefined) {
+        // Only the statement's first words: the rest of a line can quote a password hash.
+        const kind = line.split(/\s+/).slice(0, 2).join(' ');
+        throw new DatabaseError(
+          'statement',
+          `SHOW GRANTS for "${user}"@"${host}" lists a statement this rotation cannot copy exactly ("${kind} ..."); refusing to create or update its clone with other privileges than it has`,
+        );
+      }
+      return parsed;
+    });
   }
 
   public async close(): Promise<void> {
@@ -299,11 +345,13 @@ export const mysqlDriver: DatabaseDriver = {
     // apart from the handler), so that rotations of generated values never read the driver's code.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mysql = require('mysql2/promise') as MysqlModule;
-    const connection = await connectWithTls(endpoint, {
-      open: (tls) => open(mysql, endpoint, credentials, tls),
-      offersNoTls: isNoTls,
-      failure: (error) => connectError(error, endpoint, credentials),
-    });
+    assertVerifiableHost(endpoint, credentials);
+    let connection: Connection;
+    try {
+      connection = await open(mysql, endpoint, credentials);
+    } catch (error) {
+      throw connectError(error, endpoint, credentials);
+    }
     return new MysqlSession(connection, endpoint, credentials.username);
   },
 };

@@ -1,4 +1,6 @@
 import type { Client, ClientConfig } from 'pg';
+import { CLONE_SUFFIX } from '../../../../lib/contract/rotation-contract';
+import { describeEndpoint } from './secret';
 import {
   connectionError,
   DatabaseError,
@@ -9,7 +11,6 @@ import {
 import {
   CONNECT_TIMEOUT_MS,
   STATEMENT_TIMEOUT_MS,
-  connectWithTls,
   type CloneRequest,
   type Credentials,
   type DatabaseDriver,
@@ -29,24 +30,22 @@ function classify(error: unknown): DatabaseFailure {
 
 const NO_TLS = /does not support SSL/i;
 
-function tlsConfig(tls: 'require' | 'disable'): ClientConfig['ssl'] {
-  // Verified against the runtime's trust store (NODE_EXTRA_CA_CERTS adds the RDS CAs on Lambda).
-  return tls === 'require' ? { rejectUnauthorized: true } : false;
+function tlsConfig(tls: Endpoint['tls']): ClientConfig['ssl'] {
+  // Verified against the runtime's trust store (NODE_EXTRA_CA_CERTS adds the RDS CAs on Lambda), and
+  // for the host name (pg passes it to Node's check). Never a fallback: the mode is the pinned one.
+  if (tls === 'verified') return { rejectUnauthorized: true };
+  if (tls === 'unverified') return { rejectUnauthorized: false };
+  return false;
 }
 
-async function open(
-  pg: PgModule,
-  endpoint: Endpoint,
-  credentials: Credentials,
-  tls: 'require' | 'disable',
-): Promise<Client> {
+async function open(pg: PgModule, endpoint: Endpoint, credentials: Credentials): Promise<Client> {
   const client = new pg.Client({
     host: endpoint.host,
     port: endpoint.port,
     database: endpoint.dbname,
     user: credentials.username,
     password: credentials.password,
-    ssl: tlsConfig(tls),
+    ssl: tlsConfig(endpoint.tls),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     query_timeout: STATEMENT_TIMEOUT_MS,
@@ -75,6 +74,48 @@ function connectError(error: unknown, endpoint: Endpoint, credentials: Credentia
   });
 }
 
+/** Role attributes a clone never gets (CREATE ROLE's defaults), by pg_roles column. */
+const ROLE_ATTRIBUTES = [
+  ['rolsuper', 'SUPERUSER'],
+  ['rolcreaterole', 'CREATEROLE'],
+  ['rolcreatedb', 'CREATEDB'],
+  ['rolreplication', 'REPLICATION'],
+  ['rolbypassrls', 'BYPASSRLS'],
+] as const;
+
+export interface CloneState {
+  readonly exists: boolean;
+  /** Role attributes it has, of ROLE_ATTRIBUTES. */
+  readonly attributes: readonly string[];
+  /** The roles it is a member of. */
+  readonly memberOf: readonly string[];
+  /** It may grant its base to others. */
+  readonly adminOfBase: boolean;
+  /** It is named in a privilege (an ACL) or a row-security policy: it holds rights of its own. */
+  readonly ownPrivileges: boolean;
+}
+
+/**
+ * Why a role is not "a member of `base` and nothing else", each as a phrase ("has ..."), or none.
+ * Objects it owns are allowed: an application logged in as the clone may have created them, with the
+ * base's rights. `mayJoin`: a role that is no member of anything yet may still become one (the
+ * rotation grants it); when rotating back to the base, the clone must already be its member.
+ */
+export function cloneProblems(state: CloneState, base: string, mayJoin: boolean): string[] {
+  const problems: string[] = [];
+  if (!state.exists) return ['does not exist'];
+  if (state.attributes.length > 0) problems.push(`has role attributes ${state.attributes.join(', ')}`);
+  const others = state.memberOf.filter((role) => role !== base);
+  if (others.length > 0) {
+    problems.push(`is also a member of ${others.map((role) => `"${role}"`).join(', ')}`);
+  }
+  if (!mayJoin && !state.memberOf.includes(base)) problems.push(`is not a member of "${base}"`);
+  if (state.adminOfBase) problems.push(`may grant "${base}" to others (ADMIN OPTION)`);
+  if (state.ownPrivileges)
+    problems.push('holds privileges of its own (granted to it, not to a role it is a member of)');
+  return problems;
+}
+
 class PostgresSession implements Session {
   constructor(
     private readonly client: Client,
@@ -96,33 +137,58 @@ class PostgresSession implements Session {
     await this.run(sql, [password], `setting the password of user "${username}"`);
   }
 
+  /**
+   * As AWS's template, the clone is a member of the user it copies, and holds that user's privileges
+   * through the membership (so they stay in step when the user's grants change). `request` goes either
+   * way: to the clone (`app` -> `app_clone`) or back to the user (`app_clone` -> `app`).
+   */
   public async upsertClone(request: CloneRequest): Promise<'created' | 'updated'> {
-    const clone = this.client.escapeIdentifier(request.username);
-    const template = this.client.escapeIdentifier(request.template);
+    const toClone = request.username === `${request.template}${CLONE_SUFFIX}`;
+    const base = toClone ? request.template : request.username;
+    const clone = toClone ? request.username : request.template;
+    if (!toClone && request.template !== `${request.username}${CLONE_SUFFIX}`) {
+      throw new DatabaseError(
+        'statement',
+        `"${request.username}" and "${request.template}" are not a user and its "${CLONE_SUFFIX}"; refusing to copy privileges between them`,
+      );
+    }
     const secrets = [request.password];
+    const password = this.client.escapeLiteral(request.password);
+    const pending = this.client.escapeIdentifier(request.username);
     await this.run('BEGIN', secrets);
     try {
       const existing = await this.run('SELECT 1 FROM pg_roles WHERE rolname = $1', secrets, undefined, [
         request.username,
       ]);
       const created = existing.length === 0;
-      const password = this.client.escapeLiteral(request.password);
+      if (created && !toClone) {
+        throw new DatabaseError(
+          'statement',
+          `user "${base}" does not exist on PostgreSQL at ${describeEndpoint(this.endpoint)}; alternating users create only "${clone}", never the user it copies: create "${base}" again (or rotate from a secret for an existing user)`,
+        );
+      }
       if (created) {
-        // As AWS's template: the clone is a member of the current role, so it holds the same
-        // privileges through that membership (and keeps them in step when the role's grants change).
         await this.run(
-          `CREATE ROLE ${clone} WITH LOGIN PASSWORD ${password}`,
+          `CREATE ROLE ${pending} WITH LOGIN PASSWORD ${password}`,
           secrets,
-          `creating user "${request.username}"`,
+          `creating user "${clone}"`,
         );
-        await this.run(
-          `GRANT ${template} TO ${clone}`,
-          secrets,
-          `granting "${request.template}" to "${request.username}"`,
-        );
+        await this.grantBase(clone, base, secrets);
       } else {
+        // A role of that name that this rotation did not make, or that gained rights since, must not
+        // get a new password from us: the secret's readers would get more than the user it copies.
+        const state = await this.cloneState(clone, base, secrets);
+        const problems = cloneProblems(state, base, toClone);
+        if (problems.length > 0) {
+          throw new DatabaseError(
+            'statement',
+            `user "${clone}" exists on PostgreSQL at ${describeEndpoint(this.endpoint)} but is not a copy of "${base}": it ${problems.join('; it ')}; refusing to set the password of "${request.username}" (drop "${clone}", so that the rotation creates it again as a member of "${base}" and nothing else, or give it exactly that)`,
+          );
+        }
+        // A clone that is no member yet (made by hand, with nothing of its own) becomes an exact copy.
+        if (toClone && !state.memberOf.includes(base)) await this.grantBase(clone, base, secrets);
         await this.run(
-          `ALTER USER ${clone} WITH LOGIN PASSWORD ${password}`,
+          `ALTER USER ${pending} WITH LOGIN PASSWORD ${password}`,
           secrets,
           `setting the password of user "${request.username}"`,
         );
@@ -135,6 +201,38 @@ class PostgresSession implements Session {
     }
   }
 
+  private async grantBase(clone: string, base: string, secrets: string[]): Promise<void> {
+    await this.run(
+      `GRANT ${this.client.escapeIdentifier(base)} TO ${this.client.escapeIdentifier(clone)}`,
+      secrets,
+      `granting "${base}" to "${clone}"`,
+    );
+  }
+
+  /** What makes a role more than a member of its base: attributes, other roles, its own privileges. */
+  private async cloneState(clone: string, base: string, secrets: string[]): Promise<CloneState> {
+    const rows = (await this.run(
+      `SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
+         ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+               WHERE m.member = r.oid ORDER BY 1) AS member_of,
+         EXISTS(SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                WHERE m.member = r.oid AND g.rolname = $2 AND m.admin_option) AS admin_of_base,
+         EXISTS(SELECT 1 FROM pg_shdepend d WHERE d.refclassid = 'pg_authid'::regclass
+                AND d.refobjid = r.oid AND d.deptype IN ('a', 'r')) AS own_privileges
+       FROM pg_roles r WHERE r.rolname = $1`,
+      secrets,
+      `reading what user "${clone}" may do`,
+      [clone, base],
+    )) as Record<string, unknown>[];
+    const row = rows[0] ?? {};
+    return {
+      exists: rows.length > 0,
+      attributes: ROLE_ATTRIBUTES.filter(([column]) => row[column] === true).map(([, name]) => name),
+      memberOf: Array.isArray(row.member_of) ? (row.member_of as string[]) : [],
+      adminOfBase: row.admin_of_base === true,
+      ownPrivileges: row.own_privileges === true,
+    };
+  }
   public async close(): Promise<void> {
     await this.client.end().catch(() => undefined);
   }
@@ -168,11 +266,12 @@ export const postgresDriver: DatabaseDriver = {
     // apart from the handler), so that rotations of generated values never read the driver's code.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pg = require('pg') as PgModule;
-    const client = await connectWithTls(endpoint, {
-      open: (tls) => open(pg, endpoint, credentials, tls),
-      offersNoTls: (error) => NO_TLS.test(driverMessage(error, [credentials.password])),
-      failure: (error) => connectError(error, endpoint, credentials),
-    });
+    let client: Client;
+    try {
+      client = await open(pg, endpoint, credentials);
+    } catch (error) {
+      throw connectError(error, endpoint, credentials);
+    }
     return new PostgresSession(client, endpoint, credentials.username);
   },
 };

@@ -1,9 +1,10 @@
 import { ConfigurationError } from '../../env';
 import { parsePasswordOptions, type PasswordOptions } from '../../password';
 import type { ProfileBase } from '../strategy';
+import type { UserScheme } from '../../../../lib/contract/rotation-contract';
 import type { EngineSpec } from './engine';
 
-export type UserScheme = 'single' | 'alternating';
+export type { UserScheme };
 
 /** One ROTATION_PROFILES entry of kind `<engine>-single` or `<engine>-alternating`. */
 export interface DatabaseProfile extends ProfileBase {

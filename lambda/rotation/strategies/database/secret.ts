@@ -1,3 +1,4 @@
+import type { TargetSpec } from '../../../../lib/contract/rotation-contract';
 import { RotationError } from '../../errors';
 import type { Credentials, Endpoint } from './driver';
 import type { EngineSpec } from './engine';
@@ -5,16 +6,13 @@ import type { EngineSpec } from './engine';
 /**
  * A database secret's JSON, as AWS's rotation templates and RDS define it:
  * `{ engine, host, port?, username, password, dbname?, ssl?, masterarn? }`. Any other field is kept
- * as it is by createSecret.
+ * as it is by createSecret. The connection fields are only checked against the pinned target: they
+ * never decide where a credential goes (`ssl` is not read at all).
  */
 export interface DatabaseSecret {
   /** The parsed JSON, every field included, for createSecret to copy. */
   readonly raw: Readonly<Record<string, unknown>>;
-  readonly engine: string;
-  readonly endpoint: Endpoint;
   readonly credentials: Credentials;
-  /** The ARN of the admin secret (alternating users). */
-  readonly masterarn?: string;
 }
 
 /** Names the secret and version in errors, e.g. `the AWSCURRENT value of secret arn:...`. */
@@ -30,29 +28,83 @@ function nonEmptyString(raw: Record<string, unknown>, key: string, where: string
   return value;
 }
 
-function parsePort(raw: Record<string, unknown>, spec: EngineSpec, where: string): number {
-  const value = raw.port;
-  if (value === undefined || value === null || value === '') return spec.defaultPort;
-  const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new RotationError(`${where} has a field "port" that is not a port number (1-65535)`);
-  }
-  return port;
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
 }
 
-function parseTls(raw: Record<string, unknown>, where: string): Endpoint['tls'] {
-  const value = raw.ssl;
-  if (value === undefined || value === null) return 'prefer';
-  if (value === true || (typeof value === 'string' && value.toLowerCase() === 'true')) return 'require';
-  if (value === false || (typeof value === 'string' && value.toLowerCase() === 'false')) return 'disable';
-  throw new RotationError(`${where} has a field "ssl" that is neither true nor false`);
+/** The pinned endpoint of `target`, as every login of its secrets uses it. */
+export function pinnedEndpoint(target: TargetSpec, spec: EngineSpec): Endpoint {
+  return {
+    host: target.host,
+    port: target.port,
+    dbname: target.dbname ?? spec.defaultDbname,
+    tls: target.tls,
+  };
+}
+
+/** `host:port/dbname`, for messages. */
+export function describeEndpoint(endpoint: { host: string; port: number; dbname?: string }): string {
+  return `${endpoint.host}:${endpoint.port}${endpoint.dbname ? `/${endpoint.dbname}` : ''}`;
+}
+
+/** What a value says about where it connects, for an error naming the disagreement. Never a password. */
+function claimed(raw: Record<string, unknown>): string {
+  const text = (v: unknown) => String(v).slice(0, 80);
+  return [
+    present(raw.host) ? `host ${text(raw.host)}` : undefined,
+    present(raw.port) ? `port ${text(raw.port)}` : undefined,
+    present(raw.dbname) ? `dbname ${text(raw.dbname)}` : undefined,
+  ]
+    .filter((part) => part !== undefined)
+    .join(', ');
 }
 
 /**
- * Parses and checks one database secret value. `where` names it in errors; the value itself never
- * appears in one (a JSON parse error would quote it, so it is replaced).
+ * The fields of a value that say where it connects must agree with the pinned target; absent fields
+ * take the pinned ones. `checkDbname`: false for the admin secret, whose own database may differ.
  */
-export function parseDatabaseSecret(text: string, spec: EngineSpec, where: string): DatabaseSecret {
+function agreesWithTarget(
+  raw: Record<string, unknown>,
+  target: TargetSpec,
+  spec: EngineSpec,
+  checkDbname: boolean,
+): boolean {
+  if (
+    present(raw.host) &&
+    (typeof raw.host !== 'string' || raw.host.toLowerCase() !== target.host.toLowerCase())
+  ) {
+    return false;
+  }
+  if (present(raw.port)) {
+    const port = typeof raw.port === 'string' && /^\d+$/.test(raw.port) ? Number(raw.port) : raw.port;
+    if (port !== target.port) return false;
+  }
+  if (checkDbname && present(raw.dbname) && raw.dbname !== (target.dbname ?? spec.defaultDbname)) {
+    return false;
+  }
+  return true;
+}
+
+export interface ParseOptions {
+  /** The secret that the value belongs to, for messages. */
+  readonly arn: string;
+  /** False for the admin secret: its own database may differ from the target's. */
+  readonly checkDbname?: boolean;
+}
+
+/**
+ * Parses one database secret value and checks it against the pinned target, before any connection:
+ * a value that points anywhere else fails here, with a clear error, and nothing is touched. `where`
+ * names the value in errors; the value itself never appears in one (a JSON parse error would quote
+ * it, so it is replaced).
+ */
+export function parseDatabaseSecret(
+  text: string,
+  spec: EngineSpec,
+  target: TargetSpec,
+  where: string,
+  options: ParseOptions,
+): DatabaseSecret {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -63,69 +115,37 @@ export function parseDatabaseSecret(text: string, spec: EngineSpec, where: strin
     throw new RotationError(`${where} is not a JSON object`);
   }
   const raw = parsed as Record<string, unknown>;
-  const engine = nonEmptyString(raw, 'engine', where);
-  if (!spec.engineValues.includes(engine)) {
+  if (present(raw.engine) && !spec.engineValues.includes(raw.engine as string)) {
     throw new RotationError(
-      `${where} has engine ${JSON.stringify(engine.slice(0, 40))}, but this profile rotates ${spec.engineValues.map((e) => JSON.stringify(e)).join(' or ')} secrets`,
+      `${where} has engine ${JSON.stringify(raw.engine).slice(0, 40)}, but this deployment pinned secret ${options.arn} to a ${spec.name} database (${spec.engineValues.map((e) => JSON.stringify(e)).join(' or ')}); refusing to connect`,
     );
   }
-  const host = nonEmptyString(raw, 'host', where);
+  if (!agreesWithTarget(raw, target, spec, options.checkDbname ?? true)) {
+    throw new RotationError(
+      `${where} points at ${claimed(raw)}, but this deployment pinned secret ${options.arn} to ${describeEndpoint(pinnedEndpoint(target, spec))}; refusing to connect anywhere (fix the value, or deploy the new endpoint, then rotate again)`,
+    );
+  }
   const username = nonEmptyString(raw, 'username', where);
   const password = raw.password;
   if (typeof password !== 'string') {
     throw new RotationError(`${where} has no string field "password"`);
   }
-  const dbname = raw.dbname;
-  if (dbname !== undefined && dbname !== null && typeof dbname !== 'string') {
-    throw new RotationError(`${where} has a field "dbname" that is not a string`);
-  }
-  const masterarn = raw.masterarn;
-  if (masterarn !== undefined && (typeof masterarn !== 'string' || masterarn.length === 0)) {
-    throw new RotationError(`${where} has a field "masterarn" that is not a non-empty string`);
-  }
-  return {
-    raw,
-    engine,
-    endpoint: {
-      host,
-      port: parsePort(raw, spec, where),
-      dbname: typeof dbname === 'string' && dbname.length > 0 ? dbname : spec.defaultDbname,
-      tls: parseTls(raw, where),
-    },
-    credentials: { username, password },
-    masterarn,
-  };
-}
-
-/** `host:port/dbname`, for messages. */
-export function describeEndpoint(endpoint: Endpoint): string {
-  return `${endpoint.host}:${endpoint.port}${endpoint.dbname ? `/${endpoint.dbname}` : ''}`;
-}
-
-/** Host (case-insensitive, as DNS is), port and database must all be the same. */
-export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  return a.host.toLowerCase() === b.host.toLowerCase() && a.port === b.port && a.dbname === b.dbname;
+  return { raw, credentials: { username, password } };
 }
 
 /**
- * setSecret's guard, before any connection: the pending value must point at the current value's
- * database, with the expected username. A pending value edited to point elsewhere (another host, or an
- * admin's username) must not make this function change that target's password.
+ * setSecret's guard, before any connection: the pending value must have the expected username. (Its
+ * endpoint fields were checked against the pinned target when it was parsed.)
  */
-export function assertPendingTarget(
+export function assertPendingUser(
   pending: DatabaseSecret,
-  current: DatabaseSecret,
   expectedUsername: string,
   arn: string,
+  endpoint: Endpoint,
 ): void {
-  if (!sameEndpoint(pending.endpoint, current.endpoint)) {
-    throw new RotationError(
-      `the AWSPENDING value of secret ${arn} points at ${describeEndpoint(pending.endpoint)}, not at the AWSCURRENT value's ${describeEndpoint(current.endpoint)}; refusing to change a password there (fix or remove the pending version, then rotate again)`,
-    );
-  }
   if (pending.credentials.username !== expectedUsername) {
     throw new RotationError(
-      `the AWSPENDING value of secret ${arn} has username "${pending.credentials.username}", but this rotation may only set a password for "${expectedUsername}" on ${describeEndpoint(current.endpoint)}; refusing to change it (fix or remove the pending version, then rotate again)`,
+      `the AWSPENDING value of secret ${arn} has username "${pending.credentials.username}", but this rotation may only set a password for "${expectedUsername}" on ${describeEndpoint(endpoint)}; refusing to change it (fix or remove the pending version, then rotate again)`,
     );
   }
 }

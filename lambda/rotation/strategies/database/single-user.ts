@@ -3,13 +3,7 @@ import type { StrategyContext } from '../strategy';
 import { DatabaseStrategy } from './database-strategy';
 import type { Session } from './driver';
 import { tryLogin, loginWorks } from './login';
-import {
-  assertPendingTarget,
-  describeEndpoint,
-  describeValue,
-  parseDatabaseSecret,
-  type DatabaseSecret,
-} from './secret';
+import { assertPendingUser, describeEndpoint, type DatabaseSecret } from './secret';
 
 /**
  * One database user changes its own password. Between setSecret and finishSecret the database already
@@ -22,13 +16,12 @@ export class SingleUserStrategy extends DatabaseStrategy {
   }
 
   public async setSecret(ctx: StrategyContext): Promise<void> {
+    // Both values must agree with the pinned target before any connection (parse checks them).
     const current = await this.current(ctx);
     const pending = await this.pending(ctx);
     const { username } = current.credentials;
-    assertPendingTarget(pending, current, username, ctx.secret.arn);
-    // Every login uses the current value's connection settings (its ssl included): only the
-    // passwords differ between the versions.
-    const endpoint = current.endpoint;
+    const endpoint = this.endpoint;
+    assertPendingUser(pending, username, ctx.secret.arn, endpoint);
     const driver = await this.driver();
     const log = { username, host: endpoint.host, port: endpoint.port };
 
@@ -44,7 +37,7 @@ export class SingleUserStrategy extends DatabaseStrategy {
     let via = 'AWSCURRENT';
     if (session === undefined) {
       const previous = await this.previous(ctx);
-      // The previous password counts only for the same user on the same database.
+      // The previous password counts only for the same user on the same (pinned) database.
       if (previous !== undefined && previous.credentials.username === username) {
         session = await tryLogin(driver, endpoint, previous.credentials);
         via = 'AWSPREVIOUS';
@@ -63,12 +56,12 @@ export class SingleUserStrategy extends DatabaseStrategy {
     ctx.logger.info('set the pending password in the database', { ...log, via, outcome: 'set' });
   }
 
-  /** AWSPREVIOUS, when there is one that parses as this engine's secret (else it cannot help). */
+  /** AWSPREVIOUS, when there is one that parses and agrees with the pinned target (else it cannot help). */
   private async previous(ctx: StrategyContext): Promise<DatabaseSecret | undefined> {
     const text = await ctx.values.previous();
     if (text === undefined) return undefined;
     try {
-      return parseDatabaseSecret(text, this.spec, describeValue('AWSPREVIOUS', ctx.secret.arn));
+      return this.parse(text, 'AWSPREVIOUS', ctx);
     } catch (error) {
       ctx.logger.warn('ignoring the AWSPREVIOUS value', { reason: (error as Error).message });
       return undefined;

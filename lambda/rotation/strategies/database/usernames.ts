@@ -1,7 +1,8 @@
+import { CLONE_SUFFIX, usernameLength } from '../../../../lib/contract/rotation-contract';
 import { RotationError } from '../../errors';
 import type { EngineSpec } from './engine';
 
-export const CLONE_SUFFIX = '_clone';
+export { CLONE_SUFFIX };
 
 /**
  * The other user of an alternating pair: `app` <-> `app_clone` (AWS's naming, so a secret rotated by
@@ -13,10 +14,10 @@ export function alternateUsername(username: string, spec: EngineSpec): string {
     return username.slice(0, -CLONE_SUFFIX.length);
   }
   const clone = `${username}${CLONE_SUFFIX}`;
-  const length = spec.usernameLength(clone);
+  const length = usernameLength(spec, clone);
   if (length > spec.maxUsernameLength) {
     throw new RotationError(
-      `cannot alternate user "${username}": its clone "${clone}" would be ${length} ${spec.name === 'postgres' ? 'bytes' : 'characters'} long, over ${spec.name}'s limit of ${spec.maxUsernameLength}; use a username of at most ${spec.maxUsernameLength - CLONE_SUFFIX.length} for alternating users`,
+      `cannot alternate user "${username}": its clone "${clone}" would be ${length} ${spec.usernameUnit} long, over ${spec.name}'s limit of ${spec.maxUsernameLength}; use a username of at most ${spec.maxUsernameLength - CLONE_SUFFIX.length} for alternating users`,
     );
   }
   return clone;

@@ -1,0 +1,190 @@
+/**
+ * The contract module's own functions (lib/contract/rotation-contract.ts), without aws-cdk-lib: the
+ * keys that bind secrets, the checks both sides run on targets, hosts and password rules.
+ * contract.test.ts checks that what the constructs write is what the function accepts.
+ */
+import {
+  CLONE_SUFFIX,
+  ContractError,
+  DEFAULT_PASSWORD_RULES,
+  ENGINES,
+  bindingKey,
+  databaseKind,
+  findBinding,
+  isEngineName,
+  isIpAddress,
+  parseBindings,
+  parseTarget,
+  passwordRulesProblem,
+  secretNameKey,
+  usernameLength,
+  verifiedHostProblem,
+} from '../../lib/contract/rotation-contract';
+
+const ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+
+describe('the contract module itself', () => {
+  test('secretNameKey: 10 base64url characters of SHA-256, stable and distinct', () => {
+    const key = secretNameKey('orders/App');
+    expect(key).toMatch(/^[A-Za-z0-9_-]{10}$/);
+    expect(secretNameKey('orders/App')).toBe(key);
+    expect(secretNameKey('orders/app')).not.toBe(key);
+    // base64url of the digest's first bytes (no "+" or "/"): the known value pins the algorithm.
+    expect(secretNameKey('')).toBe('47DEQpj8HB');
+  });
+
+  test('findBinding: by the name key first, then by the ARN; an empty name only by the ARN', () => {
+    const byName = { profileId: 'a' };
+    const byArn = { profileId: 'b' };
+    const bindings = new Map([
+      [secretNameKey('orders/App'), byName],
+      [ARN('orders/App'), byArn],
+      [secretNameKey(''), { profileId: 'empty' }],
+    ]);
+    expect(findBinding(bindings, { name: 'orders/App', arn: ARN('orders/App') })).toBe(byName);
+    expect(findBinding(bindings, { name: 'orders/Other', arn: ARN('orders/App') })).toBe(byArn);
+    expect(findBinding(bindings, { name: '', arn: ARN('orders/App') })).toBe(byArn);
+    expect(findBinding(bindings, { name: '', arn: ARN('elsewhere') })).toBeUndefined();
+  });
+
+  test('bindingKey and databaseKind', () => {
+    expect(bindingKey('p1')).toBe('p1');
+    expect(bindingKey('p1', 't0')).toBe('p1@t0');
+    expect(databaseKind('mysql', 'alternating')).toBe('mysql-alternating');
+  });
+
+  test('usernameLength: PostgreSQL counts UTF-8 bytes, MySQL characters', () => {
+    expect(usernameLength(ENGINES.postgres, 'é'.repeat(3))).toBe(6);
+    expect(usernameLength(ENGINES.mysql, 'é'.repeat(3))).toBe(3);
+    expect(usernameLength(ENGINES.mysql, '😀')).toBe(1);
+  });
+
+  test('isEngineName accepts exactly the two engines', () => {
+    expect(['postgres', 'mysql', 'mariadb', 'Postgres', undefined].map(isEngineName)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  test.each([
+    ['10.0.0.5', true],
+    ['::1', true],
+    ['[fd00::1]', true],
+    ['[fd00::1', false],
+    ['fd00::1]', false],
+    ['db.internal', false],
+    ['10.0.0.5.example', false],
+    ['localhost', false],
+  ])('isIpAddress(%s) is %s', (host, expected) => {
+    expect(isIpAddress(host)).toBe(expected);
+  });
+
+  test('verifiedHostProblem: only a verified MySQL login to an IP address', () => {
+    const problem =
+      'verified TLS checks the certificate against a host name, and the MySQL driver cannot check an IP address';
+    expect(verifiedHostProblem('mysql', 'verified', '10.0.0.5')).toBe(problem);
+    expect(verifiedHostProblem('mysql', 'verified', 'db.internal')).toBeUndefined();
+    expect(verifiedHostProblem('mysql', 'unverified', '10.0.0.5')).toBeUndefined();
+    expect(verifiedHostProblem('mysql', 'plaintext', '10.0.0.5')).toBeUndefined();
+    expect(verifiedHostProblem('postgres', 'verified', '10.0.0.5')).toBeUndefined();
+  });
+
+  const rules = { ...DEFAULT_PASSWORD_RULES };
+  test.each([
+    [{ length: 0 }, 'length'],
+    [{ length: 4097 }, 'length'],
+    [{ length: 2.5 }, 'length'],
+    [{ excludeCharacters: 'é' }, 'excludeCharacters'],
+    [{ excludeCharacters: 'x'.repeat(4097) }, 'excludeCharacters'],
+    [{ excludeCharacters: 7 as unknown as string }, 'excludeCharacters'],
+    [{ length: 3 }, 'length'],
+  ])('passwordRulesProblem refuses %j (option %s)', (change, option) => {
+    expect(passwordRulesProblem({ ...rules, ...change })?.option).toBe(option);
+  });
+
+  test.each([
+    [{ length: 1, requireEachIncludedType: false }],
+    [{ length: 4096 }],
+    [{ length: 4 }],
+    [{ excludeCharacters: 'x'.repeat(4096) }],
+    [{ excludeCharacters: '' }],
+    [{ excludePunctuation: true, excludeNumbers: true, excludeUppercase: true, length: 1 }],
+  ])('passwordRulesProblem accepts %j', (change) => {
+    expect(passwordRulesProblem({ ...rules, ...change })).toBeUndefined();
+  });
+
+  test('passwordRulesProblem with the length a token (synth): the checks that need it are left out', () => {
+    expect(passwordRulesProblem({ ...rules, length: -1 }, true)).toBeUndefined();
+    expect(passwordRulesProblem({ ...rules, length: 1, includeSpace: true }, true)).toBeUndefined();
+    expect(passwordRulesProblem({ ...rules, length: 1, includeSpace: true })).toEqual({
+      option: 'length',
+      allowed: 'with requireEachIncludedType the value needs at least one character of each of its 5 classes',
+    });
+  });
+
+  test('each engine: its values, port, username limit and default exclusions', () => {
+    expect(ENGINES.postgres).toEqual({
+      name: 'postgres',
+      engineValues: ['postgres', 'aurora-postgresql'],
+      defaultPort: 5432,
+      defaultDbname: 'postgres',
+      maxUsernameLength: 63,
+      usernameUnit: 'bytes',
+      defaultExcludeCharacters: '/@"\'\\:',
+    });
+    expect(ENGINES.mysql).toEqual({
+      name: 'mysql',
+      engineValues: ['mysql', 'mariadb', 'aurora-mysql', 'aurora'],
+      defaultPort: 3306,
+      maxUsernameLength: 32,
+      usernameUnit: 'characters',
+      defaultExcludeCharacters: '/@"\'\\',
+    });
+    expect(CLONE_SUFFIX).toBe('_clone');
+  });
+
+  test('parseTarget keeps exactly the known fields', () => {
+    expect(parseTarget({ engine: 'mysql', host: 'h', port: '3307', tls: 'unverified' }, 'where')).toEqual({
+      engine: 'mysql',
+      host: 'h',
+      port: 3307,
+      dbname: undefined,
+      tls: 'unverified',
+      admin: undefined,
+    });
+    expect(() => parseTarget(null, 'T')).toThrow(new ContractError('T must be an object'));
+    expect(() => parseTarget([], 'T')).toThrow('T must be an object');
+    expect(() => parseTarget({ engine: 'mysql', host: 'h', port: '123456', tls: 'verified' }, 'T')).toThrow(
+      'T.port must be a port number (1-65535)',
+    );
+    expect(() =>
+      parseTarget({ engine: 'mysql', host: 'h', port: 1, tls: 'verified', dbname: 5 }, 'T'),
+    ).toThrow('T.dbname must be a non-empty string when present');
+    expect(() =>
+      parseTarget({ engine: 'mysql', host: 'h', port: 1, tls: 'verified', admin: 5 }, 'T'),
+    ).toThrow('T.admin must be the ARN of the admin secret');
+    expect(() => parseTarget({ engine: 'mysql', host: 7, port: 1, tls: 'verified' }, 'T')).toThrow(
+      'T.host must be a non-empty host name without spaces',
+    );
+  });
+
+  test('parseBindings: several secrets per binding; a full ARN of any length', () => {
+    const long = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${'x'.repeat(200)}-AbCdEf`;
+    const keys = [secretNameKey('a'), secretNameKey('b')];
+    const parsed = parseBindings({ 'p@t': `${keys.join(',')},${long}`, q: secretNameKey('c') }, 'B');
+    expect([...parsed]).toEqual([
+      [keys[0], { profileId: 'p', targetId: 't' }],
+      [keys[1], { profileId: 'p', targetId: 't' }],
+      [long, { profileId: 'p', targetId: 't' }],
+      [secretNameKey('c'), { profileId: 'q', targetId: undefined }],
+    ]);
+    expect(() => parseBindings({ 'p@t': `${keys[0]},` }, 'B')).toThrow(
+      'B["p@t"] has an entry that is neither a secret key nor a secret ARN',
+    );
+    expect(() => parseBindings({ p: `arn:x,arn:x` }, 'B')).toThrow('B binds one secret twice (arn:x)');
+    expect(() => parseBindings(null, 'B')).toThrow('B must be a JSON object of binding to secrets');
+  });
+});
