@@ -1,6 +1,7 @@
-import { Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { isPrincipalOfAnotherAccount } from './accounts';
 import { KEY_DECRYPT_ACTIONS, KEY_ENCRYPT_ACTIONS } from './actions';
 
 /** The Secrets Manager endpoint of the key's region, the value of `kms:ViaService`. */
@@ -25,11 +26,9 @@ export function grantEncryptViaSecretsManager(key: kms.IKey, grantee: iam.IGrant
  */
 export function grantViaSecretsManager(key: kms.IKey, grantee: iam.IGrantable, actions: string[]): iam.Grant {
   const service = secretsManagerService(key);
-  const principalAccount = grantee.grantPrincipal.principalAccount;
-  const sameAccount =
-    principalAccount === undefined ||
-    Token.compareStrings(Stack.of(key).account, principalAccount) !== TokenComparison.DIFFERENT;
-  if (sameAccount) {
+  // Not only a known other account: in an environment-agnostic stack a role imported by the ARN of
+  // another account would get an identity policy attached to a same-named role of this account.
+  if (!isPrincipalOfAnotherAccount(key, grantee.grantPrincipal)) {
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions,
