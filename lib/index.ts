@@ -8,4 +8,7 @@ export * from './rotation-function';
 export * from './rotation-strategy';
 export * from './database-engine';
 export * from './database-secret';
+export * from './vault-database';
 export * from './secrets-audit';
+export * from './cross-account-reader';
+export * from './vault-replica-key';

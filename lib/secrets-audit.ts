@@ -1,10 +1,10 @@
-import { Duration, Lazy, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { AuditCloudTrail } from './audit/audit-cloud-trail';
 import {
   AuditDashboard,
@@ -26,8 +26,16 @@ import {
 } from './audit/audit-scope';
 import { AuditTopic } from './audit/audit-topic';
 import { AuditTrail } from './audit/audit-trail';
-import { BREAK_GLASS_SERVICE_HINT, deploymentRoleArn, principalArnPatterns } from './private/principals';
-import { invalid } from './private/validation';
+import { BREAK_GLASS_RULES, deploymentRoleArn, nonEmpty, principalArnPatterns } from './private/principals';
+import {
+  invalid,
+  knownToDiffer,
+  mayShareEnvironment,
+  summary,
+  validateDashboardName,
+  validateEmail,
+  validateWholeNumber,
+} from './private/validation';
 import { RotationFunction } from './rotation-function';
 import { SecretsVault } from './secrets-vault';
 
@@ -40,8 +48,6 @@ export const DEFAULT_AUDIT_NAMESPACE = 'SecretsVault/Audit';
 export type AuditSignal = keyof typeof AUDIT_METRICS;
 
 const NAMESPACE = /^[A-Za-z0-9 ._\-/#:]{1,255}$/;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const DASHBOARD_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const MAX_ALARM_PERIOD_MINUTES = 1440;
 const MATCH_NOTHING = '{ $.eventSource = "none" }';
 
@@ -225,6 +231,7 @@ export class SecretsAudit extends Construct {
     const owner = `SecretsAudit ${this.node.path}`;
     this.metricNamespace = props.metricNamespace ?? DEFAULT_AUDIT_NAMESPACE;
     validateProps(owner, this.metricNamespace, props);
+    this.checkNamespaceIsFree(owner, props.metricNamespace !== undefined);
     const period = props.alarmPeriod ?? Duration.minutes(5);
     this.period = period;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -237,7 +244,14 @@ export class SecretsAudit extends Construct {
       deploymentRole: props.deploymentRole,
     });
     const trail = props.trail ?? AuditTrail.create();
+    if (removalPolicy === RemovalPolicy.DESTROY) {
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:audit-destroyed-with-stack',
+        `${owner}: \`removalPolicy\` is DESTROY: the audit's trail bucket, access logs, log group and key go with the stack, and audit records are evidence. Use RETAIN outside throwaway environments.`,
+      );
+    }
     if (trail.existingLogGroup) {
+      checkLogGroupIsHere(owner, this, trail.existingLogGroup);
       this.logGroup = trail.existingLogGroup;
     } else {
       this.trail = new AuditCloudTrail(this, 'Trail', {
@@ -383,10 +397,11 @@ export class SecretsAudit extends Construct {
         ).flatMap(([filter, label]) => (filter ? [filter.metric({ statistic: 'Sum', period, label })] : [])),
     }).dashboard;
 
-    for (const vault of props.vaults ?? []) {
-      this.watch(vault);
+    for (const vault of nonEmpty(owner, 'vaults', props.vaults)) {
+      this.watchVault('vaults', vault);
     }
     this.node.addValidation({ validate: () => this.validateScope() });
+    auditsByApp.set(this.node.root, [...(auditsByApp.get(this.node.root) ?? []), this]);
   }
 
   /**
@@ -396,7 +411,20 @@ export class SecretsAudit extends Construct {
    * sharing a key or a break-glass principal, adds nothing twice.
    */
   public watch(vault: SecretsVault): void {
+    this.watchVault('watch', vault);
+  }
+
+  private watchVault(prop: string, vault: SecretsVault): void {
     if (this.watched.includes(vault)) return;
+    const [here, there] = [Stack.of(this), Stack.of(vault)];
+    if (knownToDiffer(here.account, there.account) || knownToDiffer(here.region, there.region)) {
+      invalid(
+        `SecretsAudit ${this.node.path}`,
+        prop,
+        summary(`vault ${vault.node.path} of ${there.account}, ${there.region}`),
+        `an audit watches vaults of its own account and region (${here.account}, ${here.region}): its EventBridge rules see only this region's events, and its trail only this account's. Give that vault an audit in its own stack`,
+      );
+    }
     const breakGlass = vault.breakGlass ? breakGlassIdentity(this, vault, vault.breakGlass) : undefined;
     this.watched.push(vault);
     if (this.scope.addPrefix(vault.namePrefix)) {
@@ -501,6 +529,25 @@ export class SecretsAudit extends Construct {
     return created;
   }
 
+  /**
+   * Two audits of one account and region publishing to one namespace would count each other's events:
+   * every alarm of each would fire for the other's vaults.
+   */
+  private checkNamespaceIsFree(owner: string, given: boolean): void {
+    if (Token.isUnresolved(this.metricNamespace)) return;
+    const twin = (auditsByApp.get(this.node.root) ?? []).find(
+      (o) => o.metricNamespace === this.metricNamespace && mayShareEnvironment(this, o),
+    );
+    if (twin) {
+      invalid(
+        owner,
+        'metricNamespace',
+        this.metricNamespace,
+        `audit ${twin.node.path} of the same account and region publishes to it already, and each audit's alarms would count the other's events: ${given ? 'give each audit its own' : 'give this audit a `metricNamespace` of its own (the default is the same for every audit)'}`,
+      );
+    }
+  }
+
   private validateScope(): string[] {
     const owner = `SecretsAudit ${this.node.path}`;
     if (this.scope.isEmpty) {
@@ -553,9 +600,7 @@ function validateProps(owner: string, namespace: string, props: SecretsAuditProp
     ['accessDeniedThreshold', props.accessDeniedThreshold],
     ['destructiveChangeThreshold', props.destructiveChangeThreshold],
   ] as const) {
-    if (value !== undefined && !Token.isUnresolved(value) && (!Number.isInteger(value) || value < 1)) {
-      invalid(owner, prop, value, 'allowed: a whole number of events, 1 or more');
-    }
+    validateWholeNumber(owner, prop, value, 1, Infinity, 'allowed: a whole number of events, 1 or more');
   }
   if (props.alarmPeriod !== undefined && !Token.isUnresolved(props.alarmPeriod.toSeconds())) {
     const minutes = props.alarmPeriod.toSeconds() / 60;
@@ -568,19 +613,27 @@ function validateProps(owner: string, namespace: string, props: SecretsAuditProp
       );
     }
   }
-  if (
-    props.alarmEmail !== undefined &&
-    !Token.isUnresolved(props.alarmEmail) &&
-    !EMAIL.test(props.alarmEmail)
-  ) {
-    invalid(owner, 'alarmEmail', props.alarmEmail, 'allowed: one email address, like "secops@example.com"');
-  }
-  if (
-    props.dashboardName !== undefined &&
-    !Token.isUnresolved(props.dashboardName) &&
-    !DASHBOARD_NAME.test(props.dashboardName)
-  ) {
-    invalid(owner, 'dashboardName', props.dashboardName, 'allowed: 1 to 255 letters, digits, _ and -');
+  validateEmail(owner, 'alarmEmail', props.alarmEmail);
+  validateDashboardName(owner, 'dashboardName', props.dashboardName);
+}
+
+/** The audits of each app (by its root), to keep their metric namespaces apart. */
+const auditsByApp = new WeakMap<IConstruct, SecretsAudit[]>();
+
+/**
+ * Metric filters read a log group of their own account and region only: an existing trail's log
+ * group elsewhere (imported by ARN) cannot feed them.
+ */
+function checkLogGroupIsHere(owner: string, audit: Construct, logGroup: logs.ILogGroup): void {
+  const stack = Stack.of(audit);
+  const { account, region } = logGroup.env;
+  if (knownToDiffer(account, stack.account) || knownToDiffer(region, stack.region)) {
+    invalid(
+      owner,
+      'trail',
+      summary(`the log group ${logGroup.node.path} of ${account}, ${region}`),
+      `metric filters read a log group of their own account and region (${stack.account}, ${stack.region}): use the log group the trail delivers to in this account and region, or let the audit create its trail`,
+    );
   }
 }
 
@@ -589,10 +642,9 @@ function capitalize(value: string): string {
 }
 
 /**
- * How the audit recognizes a vault's break-glass principal in CloudTrail. The vault's own rules
- * apply (a vault that brings its own key and has no secret yet has not checked them): a principal
- * that stands for a whole account or a service is refused, since every call of the account or
- * service would raise the alarm, which would then say nothing.
+ * How the audit recognizes a vault's break-glass principal in CloudTrail: by the one ARN pattern the
+ * vault's rules (already checked by the vault) give it. A principal that stands for more than one
+ * identity is refused, since its calls could not be told apart.
  */
 function breakGlassIdentity(
   audit: Construct,
@@ -600,10 +652,7 @@ function breakGlassIdentity(
   principal: iam.IPrincipal,
 ): BreakGlassIdentity {
   const owner = `SecretsAudit ${audit.node.path} (watching vault ${vault.node.path})`;
-  const patterns = principalArnPatterns(owner, 'breakGlass', principal, {
-    allowAccount: false,
-    serviceHint: BREAK_GLASS_SERVICE_HINT,
-  });
+  const patterns = principalArnPatterns(owner, 'breakGlass', principal, BREAK_GLASS_RULES);
   if (patterns.length !== 1) {
     return invalid(
       owner,

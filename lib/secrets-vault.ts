@@ -7,24 +7,52 @@ import {
   Stack,
   Tags,
   Token,
-  TokenComparison,
 } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct, IConstruct } from 'constructs';
+import { isPrincipalOfAnotherAccount } from './private/accounts';
 import { grantDecryptViaSecretsManager } from './private/grants';
 import { acknowledgeWildcardResource } from './private/nag';
 import { SECRET_READ_ACTIONS } from './private/actions';
-import { deploymentRoleArn, nonEmpty } from './private/principals';
-import { invalid, SECRET_NAME_MAX_LENGTH, validateSecretName } from './private/validation';
+import {
+  BREAK_GLASS_RULES,
+  deploymentRoleArn,
+  KEY_ADMIN_RULES,
+  nonEmpty,
+  principalArnPatterns,
+  READER_RULES,
+} from './private/principals';
+import {
+  checkSecretNameIsFree,
+  invalid,
+  mayShareEnvironment,
+  SECRET_NAME_MAX_LENGTH,
+  summary,
+  validateDays,
+  validateOrganizationId,
+  validatePrincipal,
+  validateSecretName,
+  validateVersionStages,
+  validateWholeNumber,
+} from './private/validation';
 import { databaseSecretSetup, DatabaseSecretOptions } from './database-secret';
-import { RotationFunction, RotationFunctionProps } from './rotation-function';
+import { MAX_RESERVED_CONCURRENCY, RotationFunction, RotationFunctionProps } from './rotation-function';
 import { SecretRotationSchedule } from './rotation-schedule';
 import { SecretContentKind } from './secret-content';
 import { SecretReaderRole, SecretReaderRoleOptions } from './secret-reader-role';
-import { VaultKey } from './vault-key';
-import { DEFAULT_ROTATION_DAYS, VaultSecret, VaultSecretOptions } from './vault-secret';
+import { DatabaseMasterOptions, RdsManagedMaster, VaultDatabaseMaster } from './vault-database';
+import { KEY_DESTROYED_WARNING, MAX_KEY_ROTATION_DAYS, MIN_KEY_ROTATION_DAYS, VaultKey } from './vault-key';
+import { VaultReplicaKey, VaultReplicaRegion } from './vault-replica-key';
+import {
+  DEFAULT_ROTATION_DAYS,
+  SECRET_DESTROYED_WARNING,
+  UNLISTED_READERS_WARNING,
+  VaultSecret,
+  VaultSecretOptions,
+} from './vault-secret';
 
 /** The tag every secret of a vault carries, with the vault's name prefix as its value. */
 export const VAULT_TAG = 'secrets-vault:vault';
@@ -150,6 +178,15 @@ export interface SecretsVaultProps {
    * @default 2
    */
   readonly rotationReservedConcurrentExecutions?: number;
+
+  /**
+   * Regions every secret of the vault replicates to, each with a customer-managed key of that region.
+   * A `VaultReplicaKey` in a stack of the region adds its region itself; list here the keys of your
+   * own (`VaultReplicaRegion.fromKeyArn`).
+   *
+   * @default - no replicas (or those of the vault's VaultReplicaKeys)
+   */
+  readonly replicas?: VaultReplicaRegion[];
 }
 
 /**
@@ -177,6 +214,9 @@ export class SecretsVault extends Construct {
   private readonly deploymentRole?: iam.IRole;
   private readonly vaultReaders: iam.IPrincipal[] = [];
   private readonly vaultIdentityReaders: iam.IPrincipal[] = [];
+  private readonly identityGrants: { grantee: iam.IGrantable; versionStages?: string[] }[] = [];
+  private readonly crossAccountGrants: { grantee: iam.IGrantable; versionStages?: string[] }[] = [];
+  private readonly replicaList: VaultReplicaRegion[] = [];
   private readonly denyUnlistedReaders: boolean;
   private readonly allowedOrganizationId?: string;
   private readonly removalPolicy: RemovalPolicy;
@@ -185,6 +225,8 @@ export class SecretsVault extends Construct {
   private readonly rotationReservedConcurrentExecutions?: number;
   private rotator?: RotationFunction;
   private readonly rotationNetwork: Pick<RotationFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
+  /** The alias of the key the vault creates; undefined for a key of your own. */
+  private readonly keyAlias?: string;
 
   constructor(scope: Construct, id: string, props: SecretsVaultProps = {}) {
     super(scope, id);
@@ -192,13 +234,8 @@ export class SecretsVault extends Construct {
     const stack = Stack.of(this);
 
     this.namePrefix = props.namePrefix ?? `${stack.stackName}/${id}`;
-    validateSecretName(owner, 'namePrefix', this.namePrefix);
-    if (
-      !Token.isUnresolved(this.namePrefix) &&
-      (this.namePrefix.endsWith('/') || this.namePrefix.includes('*'))
-    ) {
-      invalid(owner, 'namePrefix', this.namePrefix, 'allowed: a prefix without a trailing `/`');
-    }
+    this.keyAlias = props.encryptionKey ? undefined : `alias/${aliasSafe(this.namePrefix)}`;
+    this.checkNamePrefix(owner, props.namePrefix !== undefined, id);
     if (props.encryptionKey && props.keyRotationPeriod) {
       invalid(
         owner,
@@ -207,6 +244,22 @@ export class SecretsVault extends Construct {
         'it applies only to the key the vault creates; set the rotation on your own `encryptionKey` instead',
       );
     }
+    validateDays(
+      owner,
+      'keyRotationPeriod',
+      props.keyRotationPeriod,
+      MIN_KEY_ROTATION_DAYS,
+      MAX_KEY_ROTATION_DAYS,
+    );
+    validateWholeNumber(
+      owner,
+      'rotationReservedConcurrentExecutions',
+      props.rotationReservedConcurrentExecutions,
+      0,
+      MAX_RESERVED_CONCURRENCY,
+      `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`,
+    );
+    validateOrganizationId(owner, 'allowedOrganizationId', props.allowedOrganizationId);
 
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.rotation = props.rotation ?? SecretRotationSchedule.rate(Duration.days(DEFAULT_ROTATION_DAYS));
@@ -216,14 +269,7 @@ export class SecretsVault extends Construct {
       vpcSubnets: props.rotationVpcSubnets,
       securityGroups: props.rotationSecurityGroups,
     };
-    if (!props.rotationVpc && (props.rotationVpcSubnets || props.rotationSecurityGroups)) {
-      invalid(
-        owner,
-        props.rotationVpcSubnets ? 'rotationVpcSubnets' : 'rotationSecurityGroups',
-        'a value without rotationVpc',
-        'set `rotationVpc` as well, or leave both out',
-      );
-    }
+    checkRotationNetwork(owner, props);
     if (props.encryptionKey && props.keyAdmins) {
       invalid(
         owner,
@@ -232,15 +278,21 @@ export class SecretsVault extends Construct {
         'it applies only to the key the vault creates; name the administrators in your own `encryptionKey`’s policy instead',
       );
     }
+    // Checked here too, so that the message names the vault and its prop rather than its key's.
+    for (const admin of nonEmpty(owner, 'keyAdmins', props.keyAdmins)) {
+      principalArnPatterns(owner, 'keyAdmins', admin, KEY_ADMIN_RULES);
+    }
+    if (props.breakGlass) principalArnPatterns(owner, 'breakGlass', props.breakGlass, BREAK_GLASS_RULES);
     this.allowedOrganizationId = props.allowedOrganizationId;
     this.denyUnlistedReaders = props.denyUnlistedReaders ?? true;
     this.breakGlass = props.breakGlass;
     this.deploymentRole = props.deploymentRole;
     this.deploymentRoleArn = deploymentRoleArn(this, owner, props.deploymentRole);
+    this.warnAboutLoosening();
     this.encryptionKey =
       props.encryptionKey ??
       new VaultKey(this, 'Key', {
-        alias: `alias/${aliasSafe(this.namePrefix)}`,
+        alias: this.keyAlias,
         rotationPeriod: props.keyRotationPeriod,
         removalPolicy: this.removalPolicy,
         keyAdmins: props.keyAdmins,
@@ -257,9 +309,13 @@ export class SecretsVault extends Construct {
     for (const reader of nonEmpty(owner, 'readers', props.readers)) {
       this.addReader(reader);
     }
-
+    for (const replica of nonEmpty(owner, 'replicas', props.replicas)) {
+      this.addReplica(replica);
+    }
+    this.node.addValidation({ validate: () => this.checkReplicaKeys() });
     this.node.addValidation({ validate: () => this.checkStackLimits() });
-    this.node.addValidation({ validate: () => this.checkPrefixOverlap() });
+    // Only a vault that was made holds its prefix and alias.
+    vaultsByApp.set(this.node.root, [...(vaultsByApp.get(this.node.root) ?? []), this]);
   }
 
   /** The secrets added to the vault so far. */
@@ -279,6 +335,7 @@ export class SecretsVault extends Construct {
       ...this.rotationNetwork,
       logRemovalPolicy: this.removalPolicy,
     });
+    for (const replica of this.replicaList) this.grantReplication(replica);
     return this.rotator;
   }
 
@@ -307,6 +364,7 @@ export class SecretsVault extends Construct {
         invalid(owner, 'secretName', secretName, `allowed: at most ${SECRET_NAME_MAX_LENGTH} characters`);
       }
     }
+    checkSecretNameIsFree(owner, options.secretName === undefined ? 'id' : 'secretName', this, secretName);
     const supplied = options.content?.kind === SecretContentKind.SUPPLIED;
     const rotation = options.rotation ?? (supplied ? SecretRotationSchedule.never() : this.rotation);
     const secret = new VaultSecret(this, id, {
@@ -328,14 +386,22 @@ export class SecretsVault extends Construct {
     for (const reader of this.vaultIdentityReaders) {
       secret.registerReader(reader);
     }
+    for (const { grantee, versionStages } of this.crossAccountGrants) {
+      secret.grantRead(grantee, versionStages);
+    }
+    for (const replica of this.replicaList) {
+      secret.addReplica(replica);
+    }
     this.vaultSecrets.push(secret);
     return secret;
   }
 
   /**
    * Adds a database credential: a JSON secret (`engine`, `host`, `port`, `username`, `password`,
-   * `dbname`, `ssl`, and `masterarn` for alternating users) whose password the vault's rotation
-   * function rotates on the database itself.
+   * `dbname`, and `masterarn` for alternating users, as RDS writes them) whose password the vault's
+   * rotation function rotates on the database itself. The function is pinned to the `engine`, `host`,
+   * `port`, `dbname` and `tls` given here (verified TLS by default) and, for alternating users, to the
+   * admin secret: whatever the secret's value later says, it sends the credentials nowhere else.
    */
   public addDatabaseSecret(id: string, options: DatabaseSecretOptions): VaultSecret {
     if (!this.rotationNetwork.vpc) {
@@ -352,6 +418,7 @@ export class SecretsVault extends Construct {
    * (the resource-based route), and lets it decrypt through Secrets Manager.
    */
   public addReader(principal: iam.IPrincipal): void {
+    validatePrincipal(`SecretsVault ${this.node.path}`, 'readers', principal, READER_RULES);
     this.vaultReaders.push(principal);
     for (const secret of this.vaultSecrets) {
       secret.addReader(principal);
@@ -368,6 +435,20 @@ export class SecretsVault extends Construct {
    *   must then name its stage.
    */
   public grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
+    const owner = `SecretsVault ${this.node.path}`;
+    validatePrincipal(owner, 'grantRead', grantee.grantPrincipal, {
+      serviceHint:
+        'a service reads for any of its customers unless bound to this account: use addReader, which adds aws:SourceAccount',
+    });
+    for (const label of validateVersionStages(owner, 'versionStages', versionStages)) {
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:custom-version-stage',
+        `grantRead limits reads to the version stage "${label}", a label of your own: rotation moves only AWSCURRENT, AWSPREVIOUS and AWSPENDING.`,
+      );
+    }
+    if (isPrincipalOfAnotherAccount(this, grantee.grantPrincipal)) {
+      return this.grantReadAcrossAccounts(grantee, versionStages);
+    }
     const allow = (actions: string[], conditions?: Record<string, Record<string, unknown>>) =>
       iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.secretArnPattern], conditions });
     const grant = versionStages
@@ -379,8 +460,8 @@ export class SecretsVault extends Construct {
       : allow(SECRET_READ_ACTIONS);
     if (!grant.success) {
       invalid(
-        `SecretsVault ${this.node.path}`,
-        'grantee',
+        owner,
+        'grantRead',
         grantee.grantPrincipal.toString(),
         'it has no identity policy in this account; use `addReader` for principals of other accounts or services',
       );
@@ -397,30 +478,224 @@ export class SecretsVault extends Construct {
     for (const secret of this.vaultSecrets) {
       secret.registerReader(principal);
     }
-    return grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
+    this.identityGrants.push({ grantee, versionStages });
+    let all = grant.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
+    for (const replica of this.replicaList) {
+      all = all.combine(this.grantReplicaRead(replica, grantee, versionStages));
+    }
+    return all;
+  }
+
+  /** The regions the vault's secrets replicate to. */
+  public get replicas(): VaultReplicaRegion[] {
+    return [...this.replicaList];
   }
 
   /**
-   * Vault-wide policies are scoped by the name prefix: two vaults of one app whose prefixes are equal
-   * or nested would grant each other's readers, rotation function and audit the other's secrets.
+   * Replicates every secret of the vault, present and future, to another region, encrypted there
+   * with the customer-managed key the replica region names. Readers granted with `grantRead`
+   * (before or after) read the replicas too, and the rotation function may encrypt them.
    */
-  private checkPrefixOverlap(): string[] {
-    if (Token.isUnresolved(this.namePrefix)) return [];
-    const mine = this.namePrefix;
-    const others = this.node.root.node
-      .findAll()
-      .filter(
-        (c): c is SecretsVault =>
-          c instanceof SecretsVault && c !== this && !Token.isUnresolved(c.namePrefix),
-      )
-      .filter((other) => mayShareEnvironment(Stack.of(this), Stack.of(other)));
-    return others
-      .filter((other) => other.namePrefix === mine || other.namePrefix.startsWith(`${mine}/`))
-      .map(
-        (other) =>
-          `SecretsVault ${this.node.path}: its namePrefix "${mine}" also covers vault ${other.node.path} ("${other.namePrefix}"), ` +
-          "so this vault's grants, rotation function and audit would reach that vault's secrets. Give each vault its own namePrefix, neither inside the other.",
+  public addReplica(replica: VaultReplicaRegion): void {
+    const owner = `SecretsVault ${this.node.path}`;
+    const region = Stack.of(this).region;
+    if (!Token.isUnresolved(region) && replica.region === region) {
+      invalid(owner, 'replicas', replica.region, "allowed: a region other than the vault's own");
+    }
+    if (this.replicaList.some((r) => r.region === replica.region)) {
+      invalid(owner, 'replicas', replica.region, 'allowed: each region once');
+    }
+    this.replicaList.push(replica);
+    for (const secret of this.vaultSecrets) secret.addReplica(replica);
+    for (const { grantee, versionStages } of this.identityGrants) {
+      this.grantReplicaRead(replica, grantee, versionStages);
+    }
+    if (this.rotator) this.grantReplication(replica);
+    if (!this.breakGlass) {
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:replica-without-break-glass',
+        "The secrets deny StopReplicationToReplica to all but this region's deployment and a break-glass principal, " +
+          `and there is none: nobody can promote the ${replica.region} replicas to standalone secrets while this ` +
+          'region is down. Give the vault a `breakGlass` principal.',
       );
+    }
+  }
+
+  /** Reads of the replicas in one region: by name prefix there, and decrypt through Secrets Manager there. */
+  private grantReplicaRead(
+    replica: VaultReplicaRegion,
+    grantee: iam.IGrantable,
+    versionStages?: string[],
+  ): iam.Grant {
+    const resourceArns = [replica.secretArnPattern(this, this.namePrefix)];
+    const allow = (actions: string[], conditions?: Record<string, Record<string, unknown>>) =>
+      iam.Grant.addToPrincipal({ grantee, actions, resourceArns, conditions });
+    const read = versionStages
+      ? allow(['secretsmanager:GetSecretValue'], {
+          StringEquals: { 'secretsmanager:VersionStage': versionStages },
+        }).combine(allow(['secretsmanager:DescribeSecret']))
+      : allow(SECRET_READ_ACTIONS);
+    const principal = grantee.grantPrincipal;
+    if (read.principalStatements.length > 0 && Construct.isConstruct(principal)) {
+      acknowledgeWildcardResource(
+        principal,
+        resourceArns[0]!,
+        `Every ${replica.region} replica of the vault's secrets, by the vault's own name prefix.`,
+      );
+      if (replica.keyArn === undefined) {
+        acknowledgeWildcardResource(
+          principal,
+          replica.keyResourceArn(this),
+          `The ${replica.region} replica key, named without its random id: only a key carrying the alias ` +
+            `${replica.aliasName} matches (kms:ResourceAliases), and only through Secrets Manager of ${replica.region}.`,
+        );
+      }
+    }
+    return read.combine(replica.grantDecryptViaSecretsManager(this, grantee));
+  }
+
+  /**
+   * Secrets Manager re-encrypts each new value of a primary for every replica; should it do so with
+   * the permissions of whoever wrote the value (as cross-account replication does through forward
+   * access sessions), the rotation function must be allowed to encrypt with the replica keys.
+   */
+  private grantReplication(replica: VaultReplicaRegion): void {
+    const role = this.rotator!.role;
+    replica.grantEncryptViaSecretsManager(this, role);
+    if (replica.keyArn === undefined) {
+      acknowledgeWildcardResource(
+        role,
+        replica.keyResourceArn(this),
+        `The ${replica.region} replica key, named without its random id: only a key carrying the alias ` +
+          `${replica.aliasName} matches (kms:ResourceAliases), and only through Secrets Manager of ${replica.region}.`,
+      );
+    }
+  }
+
+  /**
+   * A principal of another account gets no identity policy from here: every secret (present and
+   * future) names it in its resource policy, and the key policy lets it decrypt through Secrets
+   * Manager. Its own account must allow the read too (`CrossAccountSecretReader`).
+   */
+  private grantReadAcrossAccounts(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
+    this.crossAccountGrants.push({ grantee, versionStages });
+    let grant = grantDecryptViaSecretsManager(this.encryptionKey, grantee);
+    for (const secret of this.vaultSecrets) grant = grant.combine(secret.grantRead(grantee, versionStages));
+    return grant;
+  }
+
+  /** Each replica region named by the vault's own alias needs the vault's VaultReplicaKey there. */
+  private checkReplicaKeys(): string[] {
+    const keys = this.node.root.node
+      .findAll()
+      .filter((c): c is VaultReplicaKey => c instanceof VaultReplicaKey && c.vault === this);
+    return this.replicaList
+      .filter((r) => r.isVaultKey && !keys.some((k) => k.region === r.region))
+      .map(
+        (r) =>
+          `SecretsVault ${this.node.path}: its secrets replicate to ${r.region} under ${r.aliasName}, but no ` +
+          `VaultReplicaKey of this vault is in a stack of ${r.region}: add \`new VaultReplicaKey(stack, id, { vault })\` ` +
+          `to a stack of ${r.region}, or name a key of your own with VaultReplicaRegion.fromKeyArn.`,
+      );
+  }
+
+  /**
+   * The name prefix: a valid secret name without a trailing `/` or a `*`, short enough for the key's
+   * alias, and apart from the prefix and key alias of every other vault of the app that may share this
+   * one's account and region. Vault-wide policies are scoped by the prefix: two vaults whose prefixes
+   * are equal or nested would grant each other's readers, rotation function and audit the other's
+   * secrets; and KMS aliases are unique in an account and region. Checked when the vault is made, so
+   * the message points at the second vault.
+   */
+  private checkNamePrefix(owner: string, given: boolean, id: string): void {
+    const prefix = this.namePrefix;
+    validateSecretName(owner, 'namePrefix', prefix);
+    if (Token.isUnresolved(prefix)) {
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:token-name-prefix',
+        `${owner}: \`namePrefix\` is a token, so synth cannot check that it stays apart from other vaults' prefixes, and the key's alias is alias/secrets-vault, which a second such vault in the account and region cannot have. Give a literal namePrefix.`,
+      );
+      return;
+    }
+    if (prefix.endsWith('/')) {
+      invalid(
+        owner,
+        'namePrefix',
+        prefix,
+        'allowed: a prefix without a trailing `/` (secrets are named `<namePrefix>/<id>`)',
+      );
+    }
+    if (this.keyAlias !== undefined && this.keyAlias.length > MAX_ALIAS_LENGTH) {
+      invalid(
+        owner,
+        'namePrefix',
+        summary(`a prefix of ${prefix.length} characters`),
+        `allowed: at most ${MAX_ALIAS_LENGTH - 'alias/'.length} characters, since the vault's key is named \`alias/<namePrefix>\` and KMS allows ${MAX_ALIAS_LENGTH}`,
+      );
+    }
+    const [prop, received, fix] = given
+      ? ['namePrefix', prefix, 'give each vault its own namePrefix']
+      : [
+          'id',
+          id,
+          `give this vault another id, or a \`namePrefix\` of its own (the default is "${prefix}", the stack name and the id)`,
+        ];
+    const others = vaultsByApp.get(this.node.root) ?? [];
+    for (const other of others) {
+      if (Token.isUnresolved(other.namePrefix) || !mayShareEnvironment(this, other)) continue;
+      const theirs = other.namePrefix;
+      if (theirs === prefix || prefix.startsWith(`${theirs}/`) || theirs.startsWith(`${prefix}/`)) {
+        const relation =
+          theirs === prefix
+            ? 'the same prefix'
+            : prefix.startsWith(`${theirs}/`)
+              ? 'a prefix this one is inside'
+              : 'a prefix inside this one';
+        invalid(
+          owner,
+          prop,
+          received,
+          `vault ${other.node.path} has namePrefix "${theirs}", ${relation}, so each vault's grants, rotation function and audit would reach the other's secrets: ${fix}, neither inside the other`,
+        );
+      }
+      if (this.keyAlias !== undefined && this.keyAlias === other.keyAlias) {
+        invalid(
+          owner,
+          prop,
+          received,
+          `its key's alias would be ${this.keyAlias}, as vault ${other.node.path}'s ("${theirs}") is: KMS aliases keep only letters, digits and / _ -, and are unique in an account and region; ${fix}, one that differs in those characters`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Destroying the vault and letting unlisted principals read are allowed, and each deserves a second
+   * look: said once here, for the key and every secret of the vault, which then stay quiet about it.
+   */
+  private warnAboutLoosening(): void {
+    const owner = `SecretsVault ${this.node.path}`;
+    if (this.removalPolicy === RemovalPolicy.DESTROY) {
+      Annotations.of(this).acknowledgeWarning(KEY_DESTROYED_WARNING, 'The vault warns once for its key.');
+      Annotations.of(this).acknowledgeWarning(
+        SECRET_DESTROYED_WARNING,
+        'The vault warns once for its secrets.',
+      );
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:vault-destroyed-with-stack',
+        `${owner}: \`removalPolicy\` is DESTROY: when the vault leaves the stack its secrets are deleted and its key scheduled for deletion, after which nothing encrypted with it can be read again. Use RETAIN outside throwaway environments.`,
+      );
+    }
+    if (!this.denyUnlistedReaders) {
+      Annotations.of(this).acknowledgeWarning(
+        UNLISTED_READERS_WARNING,
+        'The vault warns once for its secrets.',
+      );
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:vault-unlisted-readers-not-denied',
+        `${owner}: \`denyUnlistedReaders\` is false: any principal of the account whose IAM policy allows GetSecretValue (an administrator with secretsmanager:*) reads every secret of the vault. Leave it on and declare readers with grantRead, addReader or addReaderRole.`,
+      );
+    }
   }
 
   /** A vault adds three resources per secret: a stack that outgrows CloudFormation's limit fails here, not at deploy. */
@@ -437,6 +712,28 @@ export class SecretsVault extends Construct {
   }
 
   /**
+   * A database's master credential, kept in the vault: pass `credentials` to an `rds.DatabaseInstance`
+   * or `rds.DatabaseCluster`. The database attaches itself to the secret (engine, host, port and
+   * identifier filled by `AWS::SecretsManager::SecretTargetAttachment`), the vault's rotation function
+   * rotates it pinned to that database's endpoint over verified TLS, and the database lets the function
+   * in on its port. `addUser(id, ...)` adds application users rotated with alternating users.
+   */
+  public addDatabaseMaster(id: string, options: DatabaseMasterOptions): VaultDatabaseMaster {
+    return new VaultDatabaseMaster(this, id, options);
+  }
+
+  /**
+   * Governs the master secret RDS manages for `database` (`manageMasterUserPassword`, encrypted with
+   * this vault's key): RDS rotates it; `addUser(id, ...)` adds application users with it as admin.
+   */
+  public useRdsManagedMaster(
+    database: rds.DatabaseInstance | rds.DatabaseCluster,
+    options: { readonly secretsManagerEndpoint?: boolean } = {},
+  ): RdsManagedMaster {
+    return new RdsManagedMaster(this, database, options);
+  }
+
+  /**
    * Creates a SecretReaderRole that reads every secret of the vault (the identity-based route).
    */
   public addReaderRole(id: string, options: SecretReaderRoleOptions): SecretReaderRole {
@@ -447,15 +744,59 @@ export class SecretsVault extends Construct {
 }
 
 /** What alternating users append to the username for the second user, as AWS's templates do. */
-export const CLONE_SUFFIX = '_clone';
+export { CLONE_SUFFIX } from './contract/rotation-contract';
 
 /** CloudFormation's limit on the resources of one stack. */
 export const MAX_RESOURCES_PER_STACK = 500;
 
-/** Secret ARNs name the account and region: vaults of two known, different environments never overlap. */
-function mayShareEnvironment(a: Stack, b: Stack): boolean {
-  const differs = (x: string, y: string) => Token.compareStrings(x, y) === TokenComparison.DIFFERENT;
-  return !differs(a.account, b.account) && !differs(a.region, b.region);
+/** KMS allows alias names of at most 256 characters, `alias/` included. */
+const MAX_ALIAS_LENGTH = 256;
+
+/** The vaults of each app (by its root), to keep their prefixes and key aliases apart. */
+const vaultsByApp = new WeakMap<IConstruct, SecretsVault[]>();
+
+/**
+ * Where the rotation function runs: subnets and security groups only with a VPC, not an empty list of
+ * groups, and never public subnets, where a Lambda function gets no public address and so no route
+ * to the Secrets Manager API.
+ */
+function checkRotationNetwork(owner: string, props: SecretsVaultProps): void {
+  const vpc = props.rotationVpc;
+  if (!vpc) {
+    if (props.rotationVpcSubnets || props.rotationSecurityGroups) {
+      invalid(
+        owner,
+        props.rotationVpcSubnets ? 'rotationVpcSubnets' : 'rotationSecurityGroups',
+        'a value without rotationVpc',
+        'set `rotationVpc` as well, or leave both out',
+      );
+    }
+    return;
+  }
+  nonEmpty(owner, 'rotationSecurityGroups', props.rotationSecurityGroups);
+  const selection = props.rotationVpcSubnets;
+  if (selection === undefined) {
+    if (vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
+      invalid(
+        owner,
+        'rotationVpc',
+        summary(`a VPC without private subnets (${vpc.node.path})`),
+        'the rotation function runs in private subnets, and a function in a public subnet has no public address, so no route out: give the VPC private subnets, or name the subnets in `rotationVpcSubnets`',
+      );
+    }
+    return;
+  }
+  const publicIds = new Set(vpc.publicSubnets.map((subnet) => subnet.subnetId));
+  const chosen =
+    selection.subnetType === ec2.SubnetType.PUBLIC ? vpc.publicSubnets : vpc.selectSubnets(selection).subnets;
+  if (chosen.length > 0 && chosen.some((subnet) => publicIds.has(subnet.subnetId))) {
+    invalid(
+      owner,
+      'rotationVpcSubnets',
+      summary('public subnets'),
+      'a Lambda function in a public subnet has no public address, so no route to the Secrets Manager API: choose private subnets (with a NAT or a Secrets Manager endpoint)',
+    );
+  }
 }
 
 /** KMS aliases allow letters, digits and `/ _ -`: other secret-name characters become `-`. */

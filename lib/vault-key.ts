@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -17,14 +17,14 @@ import {
   secretsManagerService,
 } from './private/grants';
 import {
-  BREAK_GLASS_SERVICE_HINT,
+  BREAK_GLASS_RULES,
   deploymentRoleArn,
   distinct,
-  KEY_ADMIN_SERVICE_HINT,
+  KEY_ADMIN_RULES,
   nonEmpty,
   principalArnPatterns,
 } from './private/principals';
-import { invalid, validateDays } from './private/validation';
+import { invalid, validateDays, validatePrincipal, validateText } from './private/validation';
 import {
   allowsKeyUse,
   limitedToService,
@@ -40,6 +40,8 @@ export const MAX_KEY_ROTATION_DAYS = 2560;
 /** KMS waits 7 to 30 days before it deletes a key scheduled for deletion. */
 export const MIN_PENDING_WINDOW_DAYS = 7;
 export const MAX_PENDING_WINDOW_DAYS = 30;
+/** KMS accepts key descriptions of at most 8,192 characters. */
+export const MAX_KEY_DESCRIPTION_LENGTH = 8192;
 
 const ALIAS_NAME = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 
@@ -142,7 +144,9 @@ export class VaultKey extends kms.Key {
   public readonly administratorArns: string[];
 
   constructor(scope: Construct, id: string, props: VaultKeyProps = {}) {
-    const owner = `VaultKey ${scope.node.path}/${id}`;
+    // A subclass (VaultReplicaKey) is named as such in its messages.
+    const owner = `${new.target.name} ${scope.node.path}/${id}`;
+    validateText(owner, 'description', props.description, MAX_KEY_DESCRIPTION_LENGTH);
     validateDays(owner, 'rotationPeriod', props.rotationPeriod, MIN_KEY_ROTATION_DAYS, MAX_KEY_ROTATION_DAYS);
     validateDays(
       owner,
@@ -159,16 +163,7 @@ export class VaultKey extends kms.Key {
         'a rotation period needs `enableKeyRotation` left on; remove one of the two',
       );
     }
-    if (props.alias !== undefined && !Token.isUnresolved(props.alias)) {
-      if (!ALIAS_NAME.test(props.alias) || props.alias.startsWith('alias/aws/')) {
-        invalid(
-          owner,
-          'alias',
-          props.alias,
-          'allowed: `alias/` followed by 1 to 250 letters, digits, / _ -, not starting with `alias/aws/`',
-        );
-      }
-    }
+    validateAliasName(owner, 'alias', props.alias);
 
     const enableKeyRotation = props.enableKeyRotation ?? true;
     const policy = new iam.PolicyDocument();
@@ -200,15 +195,13 @@ export class VaultKey extends kms.Key {
     this.administratorArns = distinct([
       this.deploymentRoleArn,
       ...nonEmpty(owner, 'keyAdmins', props.keyAdmins).flatMap((p) =>
-        principalArnPatterns(owner, 'keyAdmins', p, { serviceHint: KEY_ADMIN_SERVICE_HINT }),
+        principalArnPatterns(owner, 'keyAdmins', p, KEY_ADMIN_RULES),
       ),
       ...(props.breakGlass
-        ? principalArnPatterns(owner, 'breakGlass', props.breakGlass, {
-            allowAccount: false,
-            serviceHint: BREAK_GLASS_SERVICE_HINT,
-          })
+        ? principalArnPatterns(owner, 'breakGlass', props.breakGlass, BREAK_GLASS_RULES)
         : []),
     ]);
+    this.warnAboutLoosening(enableKeyRotation, props.removalPolicy);
     const account = new iam.AccountRootPrincipal();
     const viaSecretsManager = {
       StringEquals: { 'kms:ViaService': this.viaService, 'kms:CallerAccount': stack.account },
@@ -271,6 +264,12 @@ export class VaultKey extends kms.Key {
     );
 
     this.addAlias(props.alias ?? `alias/secrets-vault/${Names.uniqueResourceName(this, { maxLength: 200 })}`);
+  }
+
+  /** Adds an alias; the name is checked as KMS would (`alias/` and a name of your own). */
+  public override addAlias(aliasName: string): kms.Alias {
+    validateAliasName(`${this.constructor.name} ${this.node.path}`, 'alias', aliasName);
+    return super.addAlias(aliasName);
   }
 
   /**
@@ -371,6 +370,15 @@ export class VaultKey extends kms.Key {
     allowNoOp?: boolean,
   ): iam.AddToResourcePolicyResult {
     const service = secretsManagerService(this);
+    if (statement.effect === iam.Effect.ALLOW) {
+      // Even through Secrets Manager only, a public principal would let every AWS account use the key.
+      for (const principal of statement.principals) {
+        validatePrincipal(`VaultKey ${this.node.path}`, 'addToResourcePolicy', principal, {
+          allowService: true,
+          allowOrganization: true,
+        });
+      }
+    }
     if (statement.effect === iam.Effect.ALLOW && !limitedToService(this, statement.conditions, service)) {
       refused(
         `VaultKey ${this.node.path}`,
@@ -438,6 +446,26 @@ export class VaultKey extends kms.Key {
     return errors;
   }
 
+  /**
+   * Turning rotation off and destroying the key are allowed, and each deserves a second look. A
+   * SecretsVault that chose them for its key warns once itself, and acknowledges this one.
+   */
+  private warnAboutLoosening(enableKeyRotation: boolean, removalPolicy?: RemovalPolicy): void {
+    const owner = `${this.constructor.name} ${this.node.path}`;
+    if (!enableKeyRotation) {
+      Annotations.of(this).addWarningV2(
+        KEY_ROTATION_OFF_WARNING,
+        `${owner}: \`enableKeyRotation\` is false: the same key material protects every secret version for the key's whole life. Leave rotation on unless a rule of yours forbids it.`,
+      );
+    }
+    if (removalPolicy === RemovalPolicy.DESTROY) {
+      Annotations.of(this).addWarningV2(
+        KEY_DESTROYED_WARNING,
+        `${owner}: \`removalPolicy\` is DESTROY: when the key leaves the stack KMS deletes it after its pending window, and every secret version encrypted with it becomes unreadable. Use RETAIN outside throwaway environments.`,
+      );
+    }
+  }
+
   /** The key's own statements: written by this class, so exempt from the rule for added statements. */
   private addOwnStatement(statement: iam.PolicyStatement): void {
     super.addToResourcePolicy(statement);
@@ -481,6 +509,23 @@ function refusedKeyImport(scope: IConstruct, id: string | undefined, member: str
     "it would return a plain kms.IKey whose grants have none of a VaultKey's rules (grantDecrypt on it allows kms:Decrypt from anywhere)",
     `Let readers read through the VaultSecret or SecretsVault that owns the key (grantRead); import the key with kms.Key.${member} only for what needs its ARN`,
   );
+}
+
+/** Warning ids, so that a vault can say it once for its key and a user can acknowledge them. */
+export const KEY_ROTATION_OFF_WARNING = 'cdk-secrets-vault:key-rotation-off';
+export const KEY_DESTROYED_WARNING = 'cdk-secrets-vault:key-destroyed-with-stack';
+
+/** Validates a KMS alias name: `alias/` and 1 to 250 of letters, digits, `/ _ -`, not `alias/aws/...`. */
+function validateAliasName(owner: string, prop: string, aliasName: string | undefined): void {
+  if (aliasName === undefined || Token.isUnresolved(aliasName)) return;
+  if (!ALIAS_NAME.test(aliasName) || aliasName.startsWith('alias/aws/')) {
+    invalid(
+      owner,
+      prop,
+      aliasName,
+      'allowed: `alias/` followed by 1 to 250 letters, digits, / _ -, not starting with `alias/aws/`',
+    );
+  }
 }
 
 /** A statement's Sid and actions, for a message: never its principals' values or conditions. */

@@ -1,4 +1,14 @@
-import { Annotations, Duration, Fn, Lazy, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  Duration,
+  Fn,
+  Lazy,
+  RemovalPolicy,
+  Stack,
+  Token,
+  TokenComparison,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -6,15 +16,23 @@ import { Construct } from 'constructs';
 import { SECRET_MANAGEMENT_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS } from './private/actions';
 import { grantDecryptViaSecretsManager, grantEncryptViaSecretsManager } from './private/grants';
 import {
-  BREAK_GLASS_SERVICE_HINT,
+  BREAK_GLASS_RULES,
   deploymentRoleArn,
   distinct,
   nonEmpty,
   principalArnPatterns,
+  READER_RULES,
 } from './private/principals';
+import { isPrincipalOfAnotherAccount } from './private/accounts';
 import {
+  checkSecretNameIsFree,
+  coversAnyAction,
   invalid,
+  knownToDiffer,
+  registerSecretName,
   PrincipalRules,
+  summary,
+  validateOrganizationId,
   validatePrincipal,
   validateSecretName,
   validateText,
@@ -30,6 +48,7 @@ import {
   SecretContentKind,
   resolvePasswordOptions,
 } from './secret-content';
+import { VaultReplicaRegion } from './vault-replica-key';
 
 /** Secrets Manager accepts descriptions of at most 2,048 characters. */
 export const MAX_DESCRIPTION_LENGTH = 2048;
@@ -37,7 +56,15 @@ export const MAX_DESCRIPTION_LENGTH = 2048;
 /** How often a secret rotates when nobody says otherwise. */
 export const DEFAULT_ROTATION_DAYS = 30;
 
-const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+/** Warning ids, so that a vault can say it once for its secrets and a user can acknowledge them. */
+export const SECRET_DESTROYED_WARNING = 'cdk-secrets-vault:secret-destroyed-with-stack';
+export const UNLISTED_READERS_WARNING = 'cdk-secrets-vault:unlisted-readers-not-denied';
+
+/**
+ * Secrets Manager appends `-` and six random characters to a name in the secret's ARN; a name that
+ * already ends that way makes partial-ARN lookups ambiguous (its documentation advises against it).
+ */
+const ARN_SUFFIX_LOOKALIKE = /-[A-Za-z0-9]{6}$/;
 
 /**
  * Options for a secret, as `SecretsVault.addSecret` takes them.
@@ -129,6 +156,16 @@ export interface VaultSecretOptions {
   readonly rotation?: SecretRotationSchedule;
 
   /**
+   * Regions the secret replicates to, each with a customer-managed key of that region:
+   * `VaultReplicaRegion.vaultKey(region, alias)` for a VaultReplicaKey, `VaultReplicaRegion.fromKeyArn`
+   * for a key of your own. Secrets Manager copies the value, tags and resource policy; rotation runs
+   * in this region only and the replicas follow.
+   *
+   * @default - no replicas
+   */
+  readonly replicas?: VaultReplicaRegion[];
+
+  /**
    * How the rotation function makes the new value.
    *
    * @default - from the content: a new generated string, or a new value of the generated JSON field,
@@ -184,6 +221,8 @@ export class VaultSecret extends secretsmanager.Secret {
   private readerStatement?: iam.PolicyStatement;
   private readonly identityReaders: iam.IPrincipal[] = [];
   private readonly writers: iam.IPrincipal[] = [];
+  private readonly replicaList: VaultReplicaRegion[] = [];
+  private literalName?: string;
   /** Roles of functions given with `addRotationSchedule`: exempt from the read and write guards. */
   private readonly rotationRoles: iam.IRole[] = [];
   private readonly owner: string;
@@ -211,16 +250,17 @@ export class VaultSecret extends secretsmanager.Secret {
         'an AWS-managed key lets any principal of the account with IAM rights decrypt, and cannot serve readers of another account: use a customer-managed key (a VaultKey)',
       );
     }
-    if (props.allowedOrganizationId !== undefined && !Token.isUnresolved(props.allowedOrganizationId)) {
-      if (!ORGANIZATION_ID.test(props.allowedOrganizationId)) {
-        invalid(
-          owner,
-          'allowedOrganizationId',
-          props.allowedOrganizationId,
-          'allowed: an id like `o-a1b2c3d4e5`',
-        );
-      }
+    const keyRegion = props.encryptionKey.env.region;
+    if (knownToDiffer(keyRegion, Stack.of(scope).region)) {
+      invalid(
+        owner,
+        'encryptionKey',
+        summary(`a key of region ${keyRegion}`),
+        `Secrets Manager encrypts a secret with a key of the secret's own region (${Stack.of(scope).region}): use a key of that region, and \`replicas\` for other regions`,
+      );
     }
+    validateOrganizationId(owner, 'allowedOrganizationId', props.allowedOrganizationId);
+    if (props.secretName !== undefined) checkSecretNameIsFree(owner, 'secretName', scope, props.secretName);
     refuseSecretProps(owner, props);
     const content = props.content ?? SecretContent.generatedString();
     const passwordOptions =
@@ -298,12 +338,18 @@ export class VaultSecret extends secretsmanager.Secret {
     for (const reader of nonEmpty(owner, 'readers', props.readers)) {
       this.addReader(reader);
     }
+    this.literalName =
+      props.secretName !== undefined && !Token.isUnresolved(props.secretName) ? props.secretName : undefined;
+    for (const replica of nonEmpty(owner, 'replicas', props.replicas)) {
+      this.addReplica(replica);
+    }
 
     this.owner = owner;
     this.deploymentRoleArn = deploymentRoleArn(this, owner, props.deploymentRole);
     this.breakGlass = props.breakGlass;
     if (props.breakGlass) principalArnPatterns(owner, 'breakGlass', props.breakGlass, BREAK_GLASS_RULES);
     this.addGuards(props.denyUnlistedReaders ?? true, props.rotationFunction);
+    this.warnAboutLoosening(props);
 
     const schedule =
       props.rotation ??
@@ -323,6 +369,14 @@ export class VaultSecret extends secretsmanager.Secret {
       checkStrategyFitsContent(owner, content, strategy, props.rotationStrategy !== undefined);
       this.rotationSchedule = props.rotationFunction.addSecret(this, { schedule, strategy });
     } else {
+      if (props.rotationFunction !== undefined) {
+        invalid(
+          owner,
+          'rotationFunction',
+          summary(`function ${props.rotationFunction.node.path}`),
+          'the secret does not rotate (`rotation: SecretRotationSchedule.never()`), so the function would never run for it (and its role would be exempt from the guards for nothing): leave `rotationFunction` out, or give the secret a schedule',
+        );
+      }
       if (props.rotationStrategy !== undefined) {
         invalid(
           owner,
@@ -336,6 +390,8 @@ export class VaultSecret extends secretsmanager.Secret {
         'This secret is not rotated: its value lives until someone changes it by hand.',
       );
     }
+    // Only a secret that was made holds its name.
+    if (this.literalName !== undefined) registerSecretName(this, this.literalName);
   }
 
   /**
@@ -344,7 +400,7 @@ export class VaultSecret extends secretsmanager.Secret {
    * account-boundary deny and gets a key-policy statement.
    */
   public addReader(principal: iam.IPrincipal): void {
-    validatePrincipal(`VaultSecret ${this.node.path}`, 'readers', principal, { allowService: true });
+    validatePrincipal(`VaultSecret ${this.node.path}`, 'readers', principal, READER_RULES);
     if (principal instanceof iam.ServicePrincipal) {
       // A service reads on behalf of some resource: only one of this account may make it read here,
       // or any customer of the service could (the confused deputy).
@@ -378,20 +434,41 @@ export class VaultSecret extends secretsmanager.Secret {
    * policy) and lifted over the account boundary.
    */
   public grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
+    validatePrincipal(this.owner, 'grantRead', grantee.grantPrincipal, {
+      serviceHint:
+        'a service reads for any of its customers unless bound to this account: use addReader, which adds aws:SourceAccount',
+    });
     for (const label of validateVersionStages(this.owner, 'versionStages', versionStages)) {
       Annotations.of(this).addWarningV2(
         'cdk-secrets-vault:custom-version-stage',
         `grantRead limits reads to the version stage "${label}", a label of your own: rotation moves only AWSCURRENT, AWSPREVIOUS and AWSPENDING.`,
       );
     }
+    // Grant.addToPrincipal "succeeds" on a role of another account (aws-cdk-lib drops the statement),
+    // and in an environment-agnostic stack writes a policy onto a same-named role of the deploying
+    // account: such a principal is named in the resource policy only.
+    const resourceOnly = isPrincipalOfAnotherAccount(this, grantee.grantPrincipal);
     const grant = (actions: string[], conditions?: Record<string, Record<string, unknown>>) =>
-      iam.Grant.addToPrincipalOrResource({
-        grantee,
-        actions,
-        resourceArns: [this.arnForPolicies],
-        resource: this,
-        conditions,
-      });
+      resourceOnly
+        ? iam.Grant.addStatementToResourcePolicy({
+            grantee,
+            actions,
+            resourceArns: [this.arnForPolicies],
+            resource: this,
+            statement: new iam.PolicyStatement({
+              principals: [grantee.grantPrincipal],
+              actions,
+              resources: ['*'],
+              conditions,
+            }),
+          })
+        : iam.Grant.addToPrincipalOrResource({
+            grantee,
+            actions,
+            resourceArns: [this.arnForPolicies, ...this.replicaArns()],
+            resource: this,
+            conditions,
+          });
     const read = versionStages
       ? // A request's version stage is one value (StringEquals matches any listed stage), and
         // DescribeSecret carries none: a stage condition on it would always deny it.
@@ -400,7 +477,60 @@ export class VaultSecret extends secretsmanager.Secret {
         }).combine(grant(['secretsmanager:DescribeSecret']))
       : grant(SECRET_READ_ACTIONS);
     if (read.principalStatements.length > 0) this.registerReader(grantee.grantPrincipal);
-    return read.combine(grantDecryptViaSecretsManager(this.encryptionKey, grantee));
+    let decrypt = grantDecryptViaSecretsManager(this.encryptionKey, grantee);
+    if (!resourceOnly) {
+      for (const replica of this.replicaList) {
+        decrypt = decrypt.combine(replica.grantDecryptViaSecretsManager(this, grantee));
+      }
+    }
+    return read.combine(decrypt);
+  }
+
+  /** The regions the secret replicates to (through `replicas` / `addReplica`). */
+  public get replicas(): VaultReplicaRegion[] {
+    return [...this.replicaList];
+  }
+
+  /**
+   * Replicates the secret to another region, encrypted there with the customer-managed key the
+   * replica region names (by an ARN known at synth, so no cross-region reference). `grantRead`
+   * covers only the replicas declared before it: declare them first (a SecretsVault does it for you).
+   */
+  public addReplica(replica: VaultReplicaRegion): void {
+    const owner = `VaultSecret ${this.node.path}`;
+    const region = Stack.of(this).region;
+    if (!Token.isUnresolved(region) && replica.region === region) {
+      invalid(owner, 'replicas', replica.region, "allowed: a region other than the secret's own");
+    }
+    if (this.replicaList.some((r) => r.region === replica.region)) {
+      invalid(owner, 'replicas', replica.region, 'allowed: each region once');
+    }
+    this.replicaList.push(replica);
+    this.addReplicaRegion(replica.region, replica.importKey(this));
+  }
+
+  /**
+   * The replicas' ARNs: by name and the six characters Secrets Manager appends (the same in every
+   * region), or the primary's ARN with its region swapped when the name is not literal.
+   */
+  private replicaArns(): string[] {
+    const stack = Stack.of(this);
+    return this.replicaList.map((replica) => {
+      if (this.literalName !== undefined) {
+        return stack.formatArn({
+          service: 'secretsmanager',
+          region: replica.region,
+          resource: 'secret',
+          resourceName: `${this.literalName}-??????`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        });
+      }
+      const parts = Fn.split(':', this.secretArn, 7);
+      return Fn.join(
+        ':',
+        [0, 1, 2, 3, 4, 5, 6].map((i) => (i === 3 ? replica.region : Fn.select(i, parts))),
+      );
+    });
   }
 
   /**
@@ -408,6 +538,7 @@ export class VaultSecret extends secretsmanager.Secret {
    * for you), so that the deny of reads by undeclared principals exempts it.
    */
   public registerReader(principal: iam.IPrincipal): void {
+    validatePrincipal(this.owner, 'registerReader', principal, { allowService: true });
     this.identityReaders.push(principal);
   }
 
@@ -432,9 +563,10 @@ export class VaultSecret extends secretsmanager.Secret {
    * from the account-boundary deny.
    */
   public addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    if (statement.effect === iam.Effect.DENY) this.warnIfDenyBlocksRotation(statement);
     if (statement.effect === iam.Effect.ALLOW) {
       for (const principal of statement.principals) {
-        validatePrincipal(`VaultSecret ${this.node.path}`, 'readers', principal, { allowService: true });
+        validatePrincipal(`VaultSecret ${this.node.path}`, 'addToResourcePolicy', principal, READER_RULES);
         if (principal instanceof iam.ServicePrincipal && !hasSourceCondition(statement)) {
           invalid(
             `VaultSecret ${this.node.path}`,
@@ -589,6 +721,54 @@ export class VaultSecret extends secretsmanager.Secret {
   }
 
   /**
+   * Destroying the secret and letting unlisted principals read are allowed, and each deserves a
+   * second look. A SecretsVault that chose them for all its secrets warns once itself.
+   */
+  private warnAboutLoosening(props: VaultSecretProps): void {
+    if (props.removalPolicy === RemovalPolicy.DESTROY) {
+      Annotations.of(this).addWarningV2(
+        SECRET_DESTROYED_WARNING,
+        `${this.owner}: \`removalPolicy\` is DESTROY: when the secret leaves the stack its value is deleted (after Secrets Manager's recovery window) and cannot be read again. Use RETAIN outside throwaway environments.`,
+      );
+    }
+    if (props.denyUnlistedReaders === false) {
+      Annotations.of(this).addWarningV2(
+        UNLISTED_READERS_WARNING,
+        `${this.owner}: \`denyUnlistedReaders\` is false: any principal of the account whose IAM policy allows GetSecretValue (an administrator with secretsmanager:*) reads the value. Leave it on and declare readers with grantRead or addReader.`,
+      );
+    }
+    if (this.literalName !== undefined && ARN_SUFFIX_LOOKALIKE.test(this.literalName)) {
+      Annotations.of(this).addWarningV2(
+        'cdk-secrets-vault:secret-name-like-arn-suffix',
+        `${this.owner}: \`secretName\` "${this.literalName}" ends with a hyphen and six characters, like the suffix Secrets Manager appends in ARNs: a lookup by partial ARN may then find the wrong secret, or none. Change the end of the name.`,
+      );
+    }
+  }
+
+  /**
+   * A Deny that covers what the rotation function does (read, put, move stages) and names no principal
+   * it exempts would deny the function too: the next rotation fails. Conditions on TLS alone never
+   * touch the function, which always uses TLS.
+   */
+  private warnIfDenyBlocksRotation(statement: iam.PolicyStatement): void {
+    if (!this.rotationSchedule && this.rotationRoles.length === 0) return;
+    const actions = statement.notActions.length > 0 ? ['*'] : statement.actions;
+    if (!coversAnyAction(actions, ROTATION_ACTIONS)) return;
+    const keys = Object.values(statement.conditions ?? {}).flatMap((c) =>
+      Object.keys(c as object).map((k) => k.toLowerCase()),
+    );
+    const exemptsSomeone = keys.some(
+      (k) => k === 'aws:principalarn' || k === 'aws:userid' || k.startsWith('aws:principaltag/'),
+    );
+    const tlsOnly = keys.length > 0 && keys.every((k) => k === 'aws:securetransport');
+    if (exemptsSomeone || tlsOnly) return;
+    Annotations.of(this).addWarningV2(
+      'cdk-secrets-vault:deny-blocks-rotation',
+      `${this.owner}: addToResourcePolicy adds a Deny${statement.sid ? ` "${statement.sid}"` : ''} of ${actions.join(' ')} that exempts no principal (no aws:PrincipalArn condition), so it denies the rotation function too and the next rotation fails. Exempt the function's role (ArnNotEquals aws:PrincipalArn), or narrow the Deny.`,
+    );
+  }
+
+  /**
    * What no member can be made to keep, checked on the finished tree: one resource policy and at most
    * one rotation schedule for this secret (a `secretsmanager.ResourcePolicy` or `RotationSchedule`
    * made directly, or through an attachment, would overwrite ours at deploy), the vault key on the
@@ -719,7 +899,13 @@ export class VaultSecret extends secretsmanager.Secret {
   }
 }
 
-const BREAK_GLASS_RULES: PrincipalRules = { allowAccount: false, serviceHint: BREAK_GLASS_SERVICE_HINT };
+/** What a rotation function does to the secret it rotates. */
+const ROTATION_ACTIONS = [
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+];
 const WRITER_RULES: PrincipalRules = {
   serviceHint: 'a service writes through a role of this account given grantWrite',
 };

@@ -1,8 +1,35 @@
-import { App, CliCredentialsStackSynthesizer, Duration, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import {
+  App,
+  CliCredentialsStackSynthesizer,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
+  AuditDashboard,
+  AuditDashboardProps,
+  AuditKey,
+  AuditTopic,
+  AuditTrail,
+  CrossAccountSecretReader,
+  CrossAccountSecretReaderProps,
+  DatabaseEngine,
+  SecretsAudit,
+  SecretsAuditProps,
+  SecretsVaultProps,
+  VaultReference,
+  VaultReferenceAttributes,
+  VaultReplicaKey,
+  VaultReplicaKeyProps,
+  VaultReplicaRegion,
   SecretReaderRole,
   SecretReaderRoleProps,
   RotationFunction,
@@ -22,7 +49,7 @@ import {
   validateText,
   validateVersionStages,
 } from '../lib/private/validation';
-import { ACCOUNT, OTHER_ACCOUNT, newStack } from './support/stack';
+import { ACCOUNT, OTHER_ACCOUNT, REGION, newStack } from './support/stack';
 
 /**
  * Every input that AWS would refuse, that cannot work, or that weakens security, with the message it
@@ -253,21 +280,26 @@ function readerRole(props: Partial<SecretReaderRoleProps>) {
   return { stack, role };
 }
 
+/** A refusal of a reader role's props, which also hold for a role the vault makes (addReaderRole). */
+interface RoleRefusal extends Refusal {
+  readonly props?: Partial<SecretReaderRoleProps>;
+}
+
 function roleRow(
   input: string,
   props: Partial<SecretReaderRoleProps>,
   prop: string,
   received: string,
   allowed: string,
-): Refusal {
-  return { input, act: () => readerRole(props), where: ROLE, prop, received, allowed };
+): RoleRefusal {
+  return { input, act: () => readerRole(props), where: ROLE, prop, received, allowed, props };
 }
 
 const PUBLIC = 'a public principal (*) lets anyone in: name the roles, users or accounts instead';
 const ARN_ALLOWED = 'allowed: an IAM or STS ARN such as "arn:aws:iam::123456789012:role/name" (no wildcards)';
 const ACCOUNT_ALLOWED = 'allowed: an account id of 12 digits, e.g. "123456789012"';
 
-const roleRefusals: Refusal[] = [
+const roleRefusals: RoleRefusal[] = [
   roleRow(
     'assumedBy: new AnyPrincipal()',
     { assumedBy: new iam.AnyPrincipal() },
@@ -1042,44 +1074,1450 @@ describe('VaultSecret refuses', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
+// Inherited members a construct refuses, and refusals that only the finished tree can tell (synth)
+
+interface MemberRefusal {
+  readonly input: string;
+  readonly act: () => unknown;
+  /** The construct path the message starts with. */
+  readonly where: string;
+  /** The member as the message names it, with the arguments it shows. */
+  readonly member: string;
+  /** What the message says to use instead. */
+  readonly instead: string;
+}
+
+function expectMemberRefusal({ act, where, member, instead }: MemberRefusal) {
+  const error = errorOf(act);
+  expect(error).toBeInstanceOf(Error);
+  expect(error).not.toBeInstanceOf(TypeError);
+  expect(error.message).toMatch(new RegExp(`^${escape(where)}: ${escape(member)}.* is refused: `));
+  expect(error.message).toContain(instead);
+}
+
+/** A warning: the construct it is attached to, and the parts of its message, in order. */
+interface Warned {
+  readonly input: string;
+  readonly act: () => Stack;
+  readonly path: string;
+  readonly says: string[];
+}
+
+function expectWarning({ act, path, says }: Warned) {
+  Annotations.fromStack(act()).hasWarning(path, Match.stringLikeRegexp(says.map(escape).join('.*')));
+}
+
+const KEY_ARN_ELSEWHERE = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const anotherAccountRole = (stack: Stack) =>
+  iam.Role.fromRoleArn(stack, 'Deployer', `arn:aws:iam::${OTHER_ACCOUNT}:role/deployer`);
+
+// ---------------------------------------------------------------------------------------------------
+// VaultKey
+
+const KEY = 'VaultKey Test/Key';
+const ALIAS_ALLOWED =
+  'allowed: `alias/` followed by 1 to 250 letters, digits, / _ -, not starting with `alias/aws/`';
+
+const keyRefusals: Refusal[] = [
+  {
+    input: 'VaultKey description: 8193 characters',
+    act: keyIn({ description: 'd'.repeat(8193) }),
+    where: KEY,
+    prop: 'description',
+    received: 'a text of 8193 characters',
+    allowed: 'allowed: at most 8192 characters',
+  },
+  ...['alias/aws/x', 'orders'].map((alias): Refusal => ({
+    input: `VaultKey alias: ${JSON.stringify(alias)}`,
+    act: keyIn({ alias }),
+    where: KEY,
+    prop: 'alias',
+    received: JSON.stringify(alias),
+    allowed: ALIAS_ALLOWED,
+  })),
+  ...[Duration.days(89), Duration.days(2561), Duration.days(90.5)].map((rotationPeriod): Refusal => ({
+    input: `VaultKey rotationPeriod: ${rotationPeriod.toHumanString()}`,
+    act: keyIn({ rotationPeriod }),
+    where: KEY,
+    prop: 'rotationPeriod',
+    received: rotationPeriod.toHumanString(),
+    allowed: 'allowed: a whole number of days from 90 to 2560',
+  })),
+  ...[Duration.days(6), Duration.days(31)].map((pendingWindow): Refusal => ({
+    input: `VaultKey pendingWindow: ${pendingWindow.toHumanString()}`,
+    act: keyIn({ pendingWindow }),
+    where: KEY,
+    prop: 'pendingWindow',
+    received: pendingWindow.toHumanString(),
+    allowed: 'allowed: a whole number of days from 7 to 30',
+  })),
+  {
+    input: 'VaultKey rotationPeriod with enableKeyRotation: false',
+    act: keyIn({ enableKeyRotation: false, rotationPeriod: Duration.days(180) }),
+    where: KEY,
+    prop: 'rotationPeriod',
+    received: '180 days',
+    allowed: 'a rotation period needs `enableKeyRotation` left on',
+  },
+  {
+    input: 'VaultKey deploymentRole: a role of another account',
+    act: () => {
+      const { stack } = newStack();
+      new VaultKey(stack, 'Key', { deploymentRole: anotherAccountRole(stack) });
+    },
+    where: KEY,
+    prop: 'deploymentRole',
+    received: `a role of account ${OTHER_ACCOUNT}`,
+    allowed: `CloudFormation deploys stack Test with a role of its own account (${ACCOUNT})`,
+  },
+  {
+    input: "VaultKey addAlias('alias/aws/x') (inherited)",
+    act: () => new VaultKey(newStack().stack, 'Key').addAlias('alias/aws/x'),
+    where: KEY,
+    prop: 'alias',
+    received: '"alias/aws/x"',
+    allowed: ALIAS_ALLOWED,
+  },
+  {
+    input: 'VaultKey addToResourcePolicy: an Allow to AnyPrincipal, even through Secrets Manager only',
+    act: () => {
+      const { stack } = newStack();
+      new VaultKey(stack, 'Key').addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:Decrypt'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } },
+        }),
+      );
+    },
+    where: KEY,
+    prop: 'addToResourcePolicy',
+    received: 'AnyPrincipal()',
+    allowed: PUBLIC,
+  },
+];
+
+const keyMemberRefusals: MemberRefusal[] = [
+  {
+    input: "VaultKey grant(role, 'kms:Decrypt') (inherited): not limited to Secrets Manager",
+    act: () => {
+      const { stack } = newStack();
+      new VaultKey(stack, 'Key').grant(new iam.Role(stack, 'Role', { assumedBy: LAMBDA }), 'kms:Decrypt');
+    },
+    where: KEY,
+    member: 'grant(Test/Role, kms:Decrypt)',
+    instead: "or with this key's grantDecrypt, grantEncrypt, grantDecryptViaSecretsManager",
+  },
+  {
+    input: 'VaultKey grantAdmin(role) (inherited)',
+    act: () => {
+      const { stack } = newStack();
+      new VaultKey(stack, 'Key').grantAdmin(new iam.Role(stack, 'Role', { assumedBy: LAMBDA }));
+    },
+    where: KEY,
+    member: 'grantAdmin(Test/Role)',
+    instead: 'Name the principal in the `keyAdmins` prop',
+  },
+  {
+    input: 'VaultKey.fromKeyArn (inherited): a plain kms.IKey without the vault rules',
+    act: () => VaultKey.fromKeyArn(newStack().stack, 'Imported', KEY_ARN_ELSEWHERE),
+    where: 'VaultKey.fromKeyArn (Test/Imported)',
+    member: 'importing',
+    instead: 'import the key with kms.Key.fromKeyArn only for what needs its ARN',
+  },
+];
+
+const keyWarnings: Warned[] = [
+  {
+    input: 'VaultKey enableKeyRotation: false',
+    act: () => {
+      const { stack } = newStack();
+      new VaultKey(stack, 'Key', { enableKeyRotation: false });
+      return stack;
+    },
+    path: '/Test/Key',
+    says: [KEY, '`enableKeyRotation` is false', 'the same key material protects every secret version'],
+  },
+  {
+    input: 'VaultKey removalPolicy: DESTROY',
+    act: () => {
+      const { stack } = newStack();
+      new VaultKey(stack, 'Key', { removalPolicy: RemovalPolicy.DESTROY });
+      return stack;
+    },
+    path: '/Test/Key',
+    says: [KEY, '`removalPolicy` is DESTROY', 'every secret version encrypted with it becomes unreadable'],
+  },
+];
+
+describe('VaultKey refuses', () => {
+  test.each(keyRefusals)('$input', (row) => expectRefusal(row));
+  test.each(keyMemberRefusals)('$input', (row) => expectMemberRefusal(row));
+});
+
+describe('VaultKey warns', () => {
+  test.each(keyWarnings)('$input', (row) => expectWarning(row));
+});
+
+// ---------------------------------------------------------------------------------------------------
+// VaultSecret, standalone
+
+const SECRET = 'VaultSecret Test/Secret';
+const newSecret = (stack: Stack, props: Partial<VaultSecretProps> = {}, id = 'Secret') =>
+  new VaultSecret(stack, id, { encryptionKey: new VaultKey(stack, `${id}Key`), ...props });
+
+const moreSecretRefusals: Refusal[] = [
+  {
+    input: 'VaultSecret secretName: ""',
+    act: secretWith({ secretName: '' }),
+    where: SECRET,
+    prop: 'secretName',
+    received: '""',
+    allowed: 'allowed: 1 to 512 characters',
+  },
+  {
+    input: 'VaultSecret secretName: 513 characters',
+    act: secretWith({ secretName: 's'.repeat(513) }),
+    where: SECRET,
+    prop: 'secretName',
+    received: JSON.stringify('s'.repeat(513)),
+    allowed: 'allowed: 1 to 512 characters',
+  },
+  {
+    input: 'VaultSecret secretName: "a b"',
+    act: secretWith({ secretName: 'a b' }),
+    where: SECRET,
+    prop: 'secretName',
+    received: '"a b"',
+    allowed: 'allowed characters: letters, digits and / _ + = . @ -',
+  },
+  {
+    input: 'VaultSecret secretName: a name another secret of the environment has (another stack)',
+    act: () => {
+      const { app, stack } = newStack();
+      newSecret(stack, { secretName: 'orders/db' }, 'First');
+      const other = new Stack(app, 'Other', { env: { account: ACCOUNT, region: REGION } });
+      newSecret(other, { secretName: 'orders/db' });
+    },
+    where: 'VaultSecret Other/Secret',
+    prop: 'secretName',
+    received: '"orders/db"',
+    allowed: 'secret Test/First already has this name, and secret names are unique in an account and region',
+  },
+  {
+    input: 'VaultSecret rotationStrategy: a database strategy on a generated string',
+    act: rotating({
+      rotationStrategy: RotationStrategy.singleUser({
+        engine: DatabaseEngine.POSTGRES,
+        host: 'db.example.com',
+      }),
+    }),
+    where: SECRET,
+    prop: 'rotationStrategy',
+    received: '"postgres-single"',
+    allowed: 'a database strategy rotates the database JSON: use SecretsVault.addDatabaseSecret',
+  },
+  {
+    input: 'VaultSecret rotation: never() with a rotationFunction (the function would never run)',
+    act: rotating({ rotation: SecretRotationSchedule.never() }),
+    where: SECRET,
+    prop: 'rotationFunction',
+    received: 'function Test/Rotation',
+    allowed:
+      'the secret does not rotate (`rotation: SecretRotationSchedule.never()`), so the function would never run for it',
+  },
+  {
+    input: 'VaultSecret rotation without a rotationFunction',
+    act: secretWith({ rotation: SecretRotationSchedule.rate(Duration.days(30)) }),
+    where: SECRET,
+    prop: 'rotation',
+    received: '"rate(30 days)"',
+    allowed: 'a rotation schedule needs a `rotationFunction`',
+  },
+  {
+    input: 'VaultSecret readers: [new AnyPrincipal()]',
+    act: secretWith({ readers: [new iam.AnyPrincipal()] }),
+    where: SECRET,
+    prop: 'readers',
+    received: 'AnyPrincipal()',
+    allowed: PUBLIC,
+  },
+  {
+    input: 'VaultSecret readers: [an OrganizationPrincipal] (refused when added, not at synth)',
+    act: () => newSecret(newStack().stack, { readers: [new iam.OrganizationPrincipal('o-a1b2c3d4e5')] }),
+    where: SECRET,
+    prop: 'readers',
+    received: 'OrganizationPrincipal(o-a1b2c3d4e5)',
+    allowed:
+      '`allowedOrganizationId` lets the accounts of the organization past the account boundary without letting them read',
+  },
+  {
+    input: 'VaultSecret allowedOrganizationId: "o-1"',
+    act: secretWith({ allowedOrganizationId: 'o-1' }),
+    where: SECRET,
+    prop: 'allowedOrganizationId',
+    received: '"o-1"',
+    allowed: 'allowed: `o-` followed by 10 to 32 lowercase letters or digits',
+  },
+  {
+    input: 'VaultSecret deploymentRole: a role of another account',
+    act: () => {
+      const { stack } = newStack();
+      newSecret(stack, { deploymentRole: anotherAccountRole(stack) });
+    },
+    where: SECRET,
+    prop: 'deploymentRole',
+    received: `a role of account ${OTHER_ACCOUNT}`,
+    allowed: 'CloudFormation deploys stack Test with a role of its own account',
+  },
+  {
+    input: 'VaultSecret encryptionKey: a key of another region (imported by ARN)',
+    act: () => {
+      const { stack } = newStack();
+      new VaultSecret(stack, 'Secret', {
+        encryptionKey: kms.Key.fromKeyArn(stack, 'Far', KEY_ARN_ELSEWHERE),
+      });
+    },
+    where: SECRET,
+    prop: 'encryptionKey',
+    received: 'a key of region us-east-1',
+    allowed: `Secrets Manager encrypts a secret with a key of the secret's own region (${REGION})`,
+  },
+  {
+    input: 'VaultSecret grantRead(a service principal) (no aws:SourceAccount: a confused deputy)',
+    act: () => newSecret(newStack().stack).grantRead(LAMBDA),
+    where: SECRET,
+    prop: 'grantRead',
+    received: 'ServicePrincipal(lambda.amazonaws.com)',
+    allowed: 'use addReader, which adds aws:SourceAccount',
+  },
+  {
+    input: 'VaultSecret registerReader(new AnyPrincipal())',
+    act: () => newSecret(newStack().stack).registerReader(new iam.AnyPrincipal()),
+    where: SECRET,
+    prop: 'registerReader',
+    received: 'AnyPrincipal()',
+    allowed: PUBLIC,
+  },
+  {
+    input: 'VaultSecret addToResourcePolicy: an Allow to AnyPrincipal',
+    act: () =>
+      newSecret(newStack().stack).addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.AnyPrincipal()],
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: ['*'],
+        }),
+      ),
+    where: SECRET,
+    prop: 'addToResourcePolicy',
+    received: 'AnyPrincipal()',
+    allowed: PUBLIC,
+  },
+];
+
+const secretMemberRefusals: MemberRefusal[] = [
+  {
+    input: 'VaultSecret addRotationSchedule (inherited) on a secret that already rotates',
+    act: () => {
+      const { stack } = newStack();
+      const secret = newSecret(stack, { rotationFunction: new RotationFunction(stack, 'Rotation') });
+      secret.addRotationSchedule('Again', { rotationLambda: new RotationFunction(stack, 'Other').function });
+    },
+    where: SECRET,
+    member: "addRotationSchedule('Again')",
+    instead: "Change the secret's `rotation` instead",
+  },
+  {
+    input: "VaultSecret addReplicaRegion('us-east-1') (inherited) without a key",
+    act: () => newSecret(newStack().stack).addReplicaRegion('us-east-1'),
+    where: SECRET,
+    member: "addReplicaRegion('us-east-1')",
+    instead: 'Pass a customer-managed key of that region',
+  },
+  {
+    input: 'VaultSecret.fromSecretNameV2 (inherited): a plain ISecret without the guards',
+    act: () => VaultSecret.fromSecretNameV2(newStack().stack, 'Imported', 'orders/db'),
+    where: 'VaultSecret.fromSecretNameV2 (Test/Imported)',
+    member: 'importing',
+    instead: 'Declare readers on the VaultSecret or SecretsVault that owns the secret',
+  },
+];
+
+const secretWarnings: Warned[] = [
+  {
+    input: 'VaultSecret secretName ending in "-" and six characters',
+    act: () => {
+      const { stack } = newStack();
+      newSecret(stack, { secretName: 'orders/db-abcdef' });
+      return stack;
+    },
+    path: '/Test/Secret',
+    says: [SECRET, '`secretName` "orders/db-abcdef" ends with a hyphen and six characters', 'partial ARN'],
+  },
+  {
+    input: 'VaultSecret denyUnlistedReaders: false',
+    act: () => {
+      const { stack } = newStack();
+      newSecret(stack, { denyUnlistedReaders: false });
+      return stack;
+    },
+    path: '/Test/Secret',
+    says: [SECRET, '`denyUnlistedReaders` is false', 'any principal of the account whose IAM policy allows'],
+  },
+  {
+    input: 'VaultSecret removalPolicy: DESTROY',
+    act: () => {
+      const { stack } = newStack();
+      newSecret(stack, { removalPolicy: RemovalPolicy.DESTROY });
+      return stack;
+    },
+    path: '/Test/Secret',
+    says: [SECRET, '`removalPolicy` is DESTROY', 'cannot be read again'],
+  },
+  {
+    input: 'VaultSecret addToResourcePolicy: a Deny that does not exempt the rotation function',
+    act: () => {
+      const { stack } = newStack();
+      const secret = newSecret(stack, { rotationFunction: new RotationFunction(stack, 'Rotation') });
+      secret.addToResourcePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['secretsmanager:*'],
+          resources: ['*'],
+          conditions: { StringNotEquals: { 'aws:SourceVpce': 'vpce-1a2b3c4d' } },
+        }),
+      );
+      return stack;
+    },
+    path: '/Test/Secret',
+    says: [SECRET, 'a Deny of secretsmanager:*', 'denies the rotation function too'],
+  },
+];
+
+describe('VaultSecret refuses (more)', () => {
+  test.each(moreSecretRefusals)('$input', (row) => expectRefusal(row));
+  test.each(secretMemberRefusals)('$input', (row) => expectMemberRefusal(row));
+});
+
+describe('VaultSecret warns', () => {
+  test.each(secretWarnings)('$input', (row) => expectWarning(row));
+
+  test('a Deny limited to TLS, or one that exempts principals by ARN, does not warn', () => {
+    const { stack } = newStack();
+    const secret = newSecret(stack, { rotationFunction: new RotationFunction(stack, 'Rotation') });
+    for (const conditions of [
+      { Bool: { 'aws:SecureTransport': 'false' } },
+      { ArnNotLike: { 'aws:PrincipalArn': secret.deploymentRoleArn } },
+    ]) {
+      secret.addToResourcePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['secretsmanager:*'],
+          resources: ['*'],
+          conditions,
+        }),
+      );
+    }
+    Annotations.fromStack(stack).hasNoWarning(
+      '/Test/Secret',
+      Match.stringLikeRegexp('rotation function too'),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// SecretsVault
+
+const VAULT = 'SecretsVault Test/Vault';
+const vaultWith = (props: SecretsVaultProps) => () => new SecretsVault(newStack().stack, 'Vault', props);
+
+const vaultRefusals: Refusal[] = [
+  {
+    input: 'SecretsVault namePrefix: "orders*"',
+    act: vaultWith({ namePrefix: 'orders*' }),
+    where: VAULT,
+    prop: 'namePrefix',
+    received: '"orders*"',
+    allowed: 'allowed characters: letters, digits and / _ + = . @ -',
+  },
+  {
+    input: 'SecretsVault namePrefix: "orders/"',
+    act: vaultWith({ namePrefix: 'orders/' }),
+    where: VAULT,
+    prop: 'namePrefix',
+    received: '"orders/"',
+    allowed: 'allowed: a prefix without a trailing `/`',
+  },
+  {
+    input: 'SecretsVault namePrefix: so long that `alias/<namePrefix>` passes 256 characters',
+    act: vaultWith({ namePrefix: 'p'.repeat(251) }),
+    where: VAULT,
+    prop: 'namePrefix',
+    received: 'a prefix of 251 characters',
+    allowed: "allowed: at most 250 characters, since the vault's key is named `alias/<namePrefix>`",
+  },
+  {
+    input: 'SecretsVault namePrefix: "a.b" next to a vault "a-b" (both keys would be alias/a-b)',
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'First', { namePrefix: 'a-b' });
+      new SecretsVault(stack, 'Vault', { namePrefix: 'a.b' });
+    },
+    where: VAULT,
+    prop: 'namePrefix',
+    received: '"a.b"',
+    allowed: 'its key\'s alias would be alias/a-b, as vault Test/First\'s ("a-b") is',
+  },
+  {
+    input: 'SecretsVault namePrefix equal to another vault’s (another stack of the environment)',
+    act: () => {
+      const { app, stack } = newStack();
+      new SecretsVault(stack, 'First', { namePrefix: 'orders' });
+      new SecretsVault(new Stack(app, 'Other', { env: { account: ACCOUNT, region: REGION } }), 'Vault', {
+        namePrefix: 'orders',
+      });
+    },
+    where: 'SecretsVault Other/Vault',
+    prop: 'namePrefix',
+    received: '"orders"',
+    allowed: 'vault Test/First has namePrefix "orders", the same prefix',
+  },
+  {
+    input: 'SecretsVault namePrefix nested in another vault’s',
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'First', { namePrefix: 'orders' });
+      new SecretsVault(stack, 'Vault', { namePrefix: 'orders/db' });
+    },
+    where: VAULT,
+    prop: 'namePrefix',
+    received: '"orders/db"',
+    allowed: 'vault Test/First has namePrefix "orders", a prefix this one is inside',
+  },
+  {
+    input: 'SecretsVault addSecret: two secrets of one name in the vault',
+    act: () => {
+      const vault = new SecretsVault(newStack().stack, 'Vault', { namePrefix: 'orders' });
+      vault.addSecret('A', { secretName: 'orders/db' });
+      vault.addSecret('B', { secretName: 'orders/db' });
+    },
+    where: VAULT,
+    prop: 'secretName',
+    received: '"orders/db"',
+    allowed: 'secret Test/Vault/A already has this name',
+  },
+  {
+    input: 'SecretsVault addSecret(id): the name <prefix>/<id> that a secret outside the vault has',
+    act: () => {
+      const { stack } = newStack();
+      newSecret(stack, { secretName: 'orders/db' }, 'Loose');
+      new SecretsVault(stack, 'Vault', { namePrefix: 'orders' }).addSecret('db');
+    },
+    where: VAULT,
+    prop: 'id',
+    received: '"orders/db"',
+    allowed: 'secret Test/Loose already has this name',
+  },
+  {
+    input: 'SecretsVault addSecret(id, { secretName }) outside the prefix',
+    act: () =>
+      new SecretsVault(newStack().stack, 'Vault', { namePrefix: 'orders' }).addSecret('Db', {
+        secretName: 'billing/Db',
+      }),
+    where: VAULT,
+    prop: 'secretName',
+    received: '"billing/Db"',
+    allowed: 'a secret of this vault must be named under "orders/"',
+  },
+  {
+    input: 'SecretsVault keyRotationPeriod: 30 days',
+    act: vaultWith({ keyRotationPeriod: Duration.days(30) }),
+    where: VAULT,
+    prop: 'keyRotationPeriod',
+    received: '30 days',
+    allowed: 'allowed: a whole number of days from 90 to 2560',
+  },
+  {
+    input: 'SecretsVault keyAdmins: []',
+    act: vaultWith({ keyAdmins: [] }),
+    where: VAULT,
+    prop: 'keyAdmins',
+    received: 'an empty list',
+    allowed: 'name at least one, or leave it out',
+  },
+  {
+    input: 'SecretsVault keyAdmins: [new AnyPrincipal()]',
+    act: vaultWith({ keyAdmins: [new iam.AnyPrincipal()] }),
+    where: VAULT,
+    prop: 'keyAdmins',
+    received: 'AnyPrincipal()',
+    allowed: PUBLIC,
+  },
+  {
+    input: 'SecretsVault keyAdmins: [a service principal]',
+    act: vaultWith({ keyAdmins: [LAMBDA] }),
+    where: VAULT,
+    prop: 'keyAdmins',
+    received: 'ServicePrincipal(lambda.amazonaws.com)',
+    allowed: 'a key administrator is a role or user that people assume',
+  },
+  {
+    input: 'SecretsVault readers: [new AnyPrincipal()] with no secret yet',
+    act: vaultWith({ readers: [new iam.AnyPrincipal()] }),
+    where: VAULT,
+    prop: 'readers',
+    received: 'AnyPrincipal()',
+    allowed: PUBLIC,
+  },
+  {
+    input: 'SecretsVault allowedOrganizationId: "o-1" with no secret yet',
+    act: vaultWith({ allowedOrganizationId: 'o-1' }),
+    where: VAULT,
+    prop: 'allowedOrganizationId',
+    received: '"o-1"',
+    allowed: 'allowed: `o-` followed by 10 to 32 lowercase letters or digits',
+  },
+  {
+    input: 'SecretsVault breakGlass: new AnyPrincipal()',
+    act: vaultWith({ breakGlass: new iam.AnyPrincipal() }),
+    where: VAULT,
+    prop: 'breakGlass',
+    received: 'AnyPrincipal()',
+    allowed: PUBLIC,
+  },
+  {
+    input: 'SecretsVault breakGlass: a service principal, with a key of its own and no secret',
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'Vault', { encryptionKey: new VaultKey(stack, 'Key'), breakGlass: LAMBDA });
+    },
+    where: VAULT,
+    prop: 'breakGlass',
+    received: 'ServicePrincipal(lambda.amazonaws.com)',
+    allowed: 'the break-glass principal is a role people assume in an emergency',
+  },
+  {
+    input: "SecretsVault breakGlass: new ArnPrincipal('admin')",
+    act: vaultWith({ breakGlass: new iam.ArnPrincipal('admin') }),
+    where: VAULT,
+    prop: 'breakGlass',
+    received: 'ArnPrincipal(admin)',
+    allowed: ARN_ALLOWED,
+  },
+  ...[101, -1, 1.5].map((n): Refusal => ({
+    input: `SecretsVault rotationReservedConcurrentExecutions: ${n}`,
+    act: vaultWith({ rotationReservedConcurrentExecutions: n }),
+    where: VAULT,
+    prop: 'rotationReservedConcurrentExecutions',
+    received: String(n),
+    allowed: 'allowed: a whole number from 0 (reserve none) to 100',
+  })),
+  {
+    input: 'SecretsVault rotationVpcSubnets without rotationVpc',
+    act: vaultWith({ rotationVpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } }),
+    where: VAULT,
+    prop: 'rotationVpcSubnets',
+    received: '"a value without rotationVpc"',
+    allowed: 'set `rotationVpc` as well, or leave both out',
+  },
+  {
+    input: 'SecretsVault rotationSecurityGroups without rotationVpc',
+    act: () => {
+      const { stack } = newStack();
+      const vpc = new ec2.Vpc(stack, 'Vpc');
+      new SecretsVault(stack, 'Vault', {
+        rotationSecurityGroups: [new ec2.SecurityGroup(stack, 'Group', { vpc })],
+      });
+    },
+    where: VAULT,
+    prop: 'rotationSecurityGroups',
+    received: '"a value without rotationVpc"',
+    allowed: 'set `rotationVpc` as well, or leave both out',
+  },
+  {
+    input: 'SecretsVault rotationSecurityGroups: []',
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'Vault', {
+        rotationVpc: new ec2.Vpc(stack, 'Vpc'),
+        rotationSecurityGroups: [],
+      });
+    },
+    where: VAULT,
+    prop: 'rotationSecurityGroups',
+    received: 'an empty list',
+    allowed: 'name at least one, or leave it out',
+  },
+  {
+    input: 'SecretsVault rotationVpcSubnets: public subnets',
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'Vault', {
+        rotationVpc: new ec2.Vpc(stack, 'Vpc'),
+        rotationVpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      });
+    },
+    where: VAULT,
+    prop: 'rotationVpcSubnets',
+    received: 'public subnets',
+    allowed:
+      'a Lambda function in a public subnet has no public address, so no route to the Secrets Manager API',
+  },
+  {
+    input: 'SecretsVault rotationVpc: a VPC without private subnets, and no rotationVpcSubnets',
+    act: () => {
+      const { stack } = newStack();
+      const rotationVpc = new ec2.Vpc(stack, 'Vpc', {
+        subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }],
+      });
+      new SecretsVault(stack, 'Vault', { rotationVpc });
+    },
+    where: VAULT,
+    prop: 'rotationVpc',
+    received: 'a VPC without private subnets (Test/Vpc)',
+    allowed: 'give the VPC private subnets, or name the subnets in `rotationVpcSubnets`',
+  },
+  {
+    input: 'SecretsVault grantRead(role, [])',
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'Vault').grantRead(new iam.Role(stack, 'Role', { assumedBy: LAMBDA }), []);
+    },
+    where: VAULT,
+    prop: 'versionStages',
+    received: 'an empty list',
+    allowed: 'name at least one stage',
+  },
+  {
+    input: "SecretsVault grantRead(role, ['AWSCURENT']) (a typo)",
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'Vault').grantRead(new iam.Role(stack, 'Role', { assumedBy: LAMBDA }), [
+        'AWSCURENT',
+      ]);
+    },
+    where: VAULT,
+    prop: 'versionStages',
+    received: '"AWSCURENT"',
+    allowed: 'allowed: AWSCURRENT, AWSPREVIOUS, AWSPENDING or a label of your own',
+  },
+  {
+    input: 'SecretsVault grantRead(a service principal)',
+    act: () => new SecretsVault(newStack().stack, 'Vault').grantRead(LAMBDA),
+    where: VAULT,
+    prop: 'grantRead',
+    received: 'ServicePrincipal(lambda.amazonaws.com)',
+    allowed: 'use addReader, which adds aws:SourceAccount',
+  },
+  {
+    input: 'SecretsVault deploymentRole: a role of another account',
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'Vault', { deploymentRole: anotherAccountRole(stack) });
+    },
+    where: VAULT,
+    prop: 'deploymentRole',
+    received: `a role of account ${OTHER_ACCOUNT}`,
+    allowed: 'CloudFormation deploys stack Test with a role of its own account',
+  },
+  // Every SecretReaderRole refusal holds for a role the vault makes, under the vault's path.
+  ...roleRefusals
+    .filter((row) => row.props !== undefined && !('secrets' in row.props) && !('versionStages' in row.props))
+    .map((row): Refusal => ({
+      ...row,
+      input: `SecretsVault addReaderRole: ${row.input}`,
+      act: () =>
+        new SecretsVault(newStack().stack, 'Vault').addReaderRole('Reader', {
+          assumedBy: LAMBDA,
+          ...row.props,
+        }),
+      where: 'SecretReaderRole Test/Vault/Reader',
+    })),
+];
+
+const vaultWarnings: Warned[] = [
+  {
+    input: 'SecretsVault namePrefix: a token (the checks against other vaults are skipped)',
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'Vault', { namePrefix: Token.asString({ Ref: 'Prefix' }) });
+      return stack;
+    },
+    path: '/Test/Vault',
+    says: [VAULT, '`namePrefix` is a token', 'Give a literal namePrefix'],
+  },
+  {
+    input: 'SecretsVault without breakGlass, with a replica region: nobody could promote the replicas',
+    act: () => {
+      const { stack } = newStack();
+      new SecretsVault(stack, 'Vault', { replicas: [VaultReplicaRegion.fromKeyArn(KEY_ARN_ELSEWHERE)] });
+      return stack;
+    },
+    path: '/Test/Vault',
+    says: ['nobody can promote the us-east-1 replicas', 'Give the vault a `breakGlass` principal'],
+  },
+];
+
+/** A vault of two secrets with `props`, and how many of the stack's warnings match `pattern`. */
+function warningsOfVault(props: SecretsVaultProps, pattern: RegExp): { stack: Stack; count: number } {
+  const { stack } = newStack();
+  const vault = new SecretsVault(stack, 'Vault', props);
+  vault.addSecret('A');
+  vault.addSecret('B');
+  const count = Annotations.fromStack(stack)
+    .findWarning('*', Match.anyValue())
+    .filter((w) => pattern.test(String(w.entry.data))).length;
+  return { stack, count };
+}
+
+describe('SecretsVault refuses', () => {
+  test.each(vaultRefusals)('$input', (row) => expectRefusal(row));
+});
+
+describe('SecretsVault warns', () => {
+  test.each(vaultWarnings)('$input', (row) => expectWarning(row));
+
+  test('denyUnlistedReaders: false warns once, at the vault, not for each secret', () => {
+    const { stack, count } = warningsOfVault({ denyUnlistedReaders: false }, /denyUnlistedReaders/);
+    expect(count).toBe(1);
+    expectWarning({
+      input: '',
+      act: () => stack,
+      path: '/Test/Vault',
+      says: [VAULT, '`denyUnlistedReaders` is false', 'reads every secret of the vault'],
+    });
+  });
+
+  test('removalPolicy: DESTROY warns once, at the vault, not for its key and each secret', () => {
+    const { stack, count } = warningsOfVault({ removalPolicy: RemovalPolicy.DESTROY }, /DESTROY/);
+    expect(count).toBe(1);
+    expectWarning({
+      input: '',
+      act: () => stack,
+      path: '/Test/Vault',
+      says: [
+        VAULT,
+        '`removalPolicy` is DESTROY',
+        'its secrets are deleted and its key scheduled for deletion',
+      ],
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// SecretsAudit, AuditTrail, AuditTopic, AuditDashboard
+
+const AUDIT = 'SecretsAudit Test/Audit';
+/** An audit of one vault, in a fresh stack. */
+function auditWith(props: Partial<SecretsAuditProps>) {
+  const { app, stack } = newStack();
+  const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+  new SecretsAudit(stack, 'Audit', { vaults: [vault], ...props });
+  return { app, stack };
+}
+const audited = (props: Partial<SecretsAuditProps>) => () => auditWith(props);
+const TRAIL = 'AuditTrail Test/Audit/Trail';
+
+const auditRefusals: Refusal[] = [
+  ...['AWS/Secrets', '', 'n'.repeat(256)].map((metricNamespace): Refusal => ({
+    input: `SecretsAudit metricNamespace: ${metricNamespace.length > 20 ? `${metricNamespace.length} characters` : JSON.stringify(metricNamespace)}`,
+    act: audited({ metricNamespace }),
+    where: AUDIT,
+    prop: 'metricNamespace',
+    received: JSON.stringify(metricNamespace),
+    allowed: 'allowed: 1 to 255 letters, digits, spaces and . _ - / # :, not starting with `AWS/`',
+  })),
+  {
+    input: 'SecretsAudit metricNamespace: the one another audit of the account and region publishes to',
+    act: () => {
+      const { app } = auditWith({});
+      const other = new Stack(app, 'Other', { env: { account: ACCOUNT, region: REGION } });
+      const vault = new SecretsVault(other, 'Vault', { namePrefix: 'billing' });
+      new SecretsAudit(other, 'Audit', { vaults: [vault] });
+    },
+    where: 'SecretsAudit Other/Audit',
+    prop: 'metricNamespace',
+    received: '"SecretsVault/Audit"',
+    allowed: 'audit Test/Audit of the same account and region publishes to it already',
+  },
+  {
+    input: 'SecretsAudit alarmEmail: "secops"',
+    act: audited({ alarmEmail: 'secops' }),
+    where: AUDIT,
+    prop: 'alarmEmail',
+    received: '"secops"',
+    allowed: 'allowed: one email address, like "secops@example.com"',
+  },
+  ...[Duration.seconds(30), Duration.seconds(90), Duration.days(2)].map((alarmPeriod): Refusal => ({
+    input: `SecretsAudit alarmPeriod: ${alarmPeriod.toHumanString()}`,
+    act: audited({ alarmPeriod }),
+    where: AUDIT,
+    prop: 'alarmPeriod',
+    received: alarmPeriod.toHumanString(),
+    allowed: 'allowed: a whole number of minutes from 1 minute to 1 day',
+  })),
+  ...(
+    [
+      'rotationFailureThreshold',
+      'rotationFunctionErrorThreshold',
+      'accessDeniedThreshold',
+      'destructiveChangeThreshold',
+    ] as const
+  ).flatMap((prop) =>
+    [0, 1.5].map((n): Refusal => ({
+      input: `SecretsAudit ${prop}: ${n}`,
+      act: audited({ [prop]: n }),
+      where: AUDIT,
+      prop,
+      received: String(n),
+      allowed: 'allowed: a whole number of events, 1 or more',
+    })),
+  ),
+  {
+    input: 'SecretsAudit dashboardName: "my dashboard"',
+    act: audited({ dashboardName: 'my dashboard' }),
+    where: AUDIT,
+    prop: 'dashboardName',
+    received: '"my dashboard"',
+    allowed: 'allowed: 1 to 255 letters, digits, _ and -',
+  },
+  {
+    input: 'SecretsAudit vaults: []',
+    act: () => new SecretsAudit(newStack().stack, 'Audit', { vaults: [] }),
+    where: AUDIT,
+    prop: 'vaults',
+    received: 'an empty list',
+    allowed: 'name at least one, or leave it out',
+  },
+  {
+    input: 'SecretsAudit trail: AuditTrail.fromLogGroup(a log group of another region)',
+    act: () => {
+      const { stack } = newStack();
+      const logGroup = logs.LogGroup.fromLogGroupArn(
+        stack,
+        'Far',
+        `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:org-trail:*`,
+      );
+      new SecretsAudit(stack, 'Audit', { trail: AuditTrail.fromLogGroup(logGroup) });
+    },
+    where: AUDIT,
+    prop: 'trail',
+    received: `the log group Test/Far of ${ACCOUNT}, us-east-1`,
+    allowed: 'metric filters read a log group of their own account and region',
+  },
+  {
+    input: 'SecretsAudit watch(a vault of another region)',
+    act: () => {
+      const { app, stack } = newStack();
+      const far = new Stack(app, 'Far', { env: { account: ACCOUNT, region: 'us-east-1' } });
+      new SecretsAudit(stack, 'Audit').watch(new SecretsVault(far, 'Vault', { namePrefix: 'orders' }));
+    },
+    where: AUDIT,
+    prop: 'watch',
+    received: `vault Far/Vault of ${ACCOUNT}, us-east-1`,
+    allowed: 'an audit watches vaults of its own account and region',
+  },
+  {
+    input: 'SecretsAudit vaults: [a vault of another account]',
+    act: () => {
+      const { app, stack } = newStack();
+      const far = new Stack(app, 'Far', { env: { account: OTHER_ACCOUNT, region: REGION } });
+      new SecretsAudit(stack, 'Audit', {
+        vaults: [new SecretsVault(far, 'Vault', { namePrefix: 'orders' })],
+      });
+    },
+    where: AUDIT,
+    prop: 'vaults',
+    received: `vault Far/Vault of ${OTHER_ACCOUNT}, ${REGION}`,
+    allowed: 'an audit watches vaults of its own account and region',
+  },
+  {
+    input: 'AuditTrail.create: logRetention 399 as RetentionDays (not a CloudWatch value)',
+    act: audited({ trail: AuditTrail.create({ logRetention: 399 as logs.RetentionDays }) }),
+    where: TRAIL,
+    prop: 'logRetention',
+    received: '399 days',
+    allowed:
+      'allowed: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 days or INFINITE',
+  },
+  ...(['objectExpiration', 'accessLogExpiration'] as const).flatMap((prop) =>
+    [Duration.days(0), Duration.days(3651), Duration.days(1.5)].map((after): Refusal => ({
+      input: `AuditTrail.create: ${prop} ${after.toHumanString()}`,
+      act: audited({ trail: AuditTrail.create({ [prop]: after }) }),
+      where: TRAIL,
+      prop,
+      received: after.toHumanString(),
+      allowed: 'allowed: a whole number of days from 1 to 3650',
+    })),
+  ),
+  {
+    input: 'AuditTopic addEmail("secops"), standalone',
+    act: () => {
+      const { stack } = newStack();
+      const topic = new AuditTopic(stack, 'Topic', { encryptionKey: new AuditKey(stack, 'Key') });
+      topic.addEmail('secops', new sqs.Queue(stack, 'Undelivered'));
+    },
+    where: 'AuditTopic Test/Topic',
+    prop: 'email',
+    received: '"secops"',
+    allowed: 'allowed: one email address',
+  },
+  {
+    input: 'AuditDashboard dashboardName: "my dashboard", standalone',
+    // The name is checked before any other prop is read.
+    act: () =>
+      new AuditDashboard(newStack().stack, 'Dashboard', {
+        dashboardName: 'my dashboard',
+      } as AuditDashboardProps),
+    where: 'AuditDashboard Test/Dashboard',
+    prop: 'dashboardName',
+    received: '"my dashboard"',
+    allowed: 'allowed: 1 to 255 letters, digits, _ and -',
+  },
+];
+
+const auditWarnings: Warned[] = [
+  {
+    input: 'SecretsAudit removalPolicy: DESTROY',
+    act: () => auditWith({ removalPolicy: RemovalPolicy.DESTROY }).stack,
+    path: '/Test/Audit',
+    says: [AUDIT, '`removalPolicy` is DESTROY', 'audit records are evidence'],
+  },
+  {
+    input: 'AuditTrail.create: objectExpiration shorter than logRetention',
+    act: () =>
+      auditWith({
+        trail: AuditTrail.create({
+          objectExpiration: Duration.days(90),
+          logRetention: logs.RetentionDays.ONE_YEAR,
+        }),
+      }).stack,
+    path: '/Test/Audit/Trail',
+    says: [TRAIL, '`objectExpiration` (90 days) is shorter than `logRetention` (365 days)', 'expire while'],
+  },
+];
+
+describe('SecretsAudit and its parts refuse', () => {
+  test.each(auditRefusals)('$input', (row) => expectRefusal(row));
+
+  test('SecretsAudit with no vault watched: refused at synth, saying how to watch one', () => {
+    const { app, stack } = newStack();
+    new SecretsAudit(stack, 'Audit');
+    expect(() => app.synth()).toThrow(
+      `${AUDIT}: no vault is watched; pass \`vaults\` or call \`watch(vault)\`.`,
+    );
+  });
+});
+
+describe('SecretsAudit and its parts warn', () => {
+  test.each(auditWarnings)('$input', (row) => expectWarning(row));
+});
+
+// ---------------------------------------------------------------------------------------------------
+// VaultReference and CrossAccountSecretReader
+
+const ORDERS = { account: ACCOUNT, region: REGION, namePrefix: 'orders', keyAlias: 'alias/orders' };
+const FROM_ATTRIBUTES = 'VaultReference.fromAttributes';
+const attributesRow = (
+  input: string,
+  change: Partial<VaultReferenceAttributes>,
+  prop: string,
+  received: string,
+  allowed: string,
+): Refusal => ({
+  input: `VaultReference.fromAttributes: ${input}`,
+  act: () => VaultReference.fromAttributes({ ...ORDERS, ...change }),
+  where: FROM_ATTRIBUTES,
+  prop,
+  received,
+  allowed,
+});
+const TOKEN_PREFIX = Token.asString({ Ref: 'Prefix' });
+const READER = 'CrossAccountSecretReader Partner/Reader';
+
+/** A reader of the ORDERS vault in a stack of the other account, with `props` over valid ones. */
+function partnerReader(props: Partial<CrossAccountSecretReaderProps>) {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'Partner', { env: { account: OTHER_ACCOUNT, region: REGION } });
+  const role = new iam.Role(stack, 'Role', { roleName: 'orders-reader', assumedBy: LAMBDA });
+  new CrossAccountSecretReader(stack, 'Reader', {
+    vault: VaultReference.fromAttributes(ORDERS),
+    role,
+    ...props,
+  });
+  return stack;
+}
+
+const referenceRefusals: Refusal[] = [
+  attributesRow(
+    'account "12345"',
+    { account: '12345' },
+    'account',
+    '"12345"',
+    'allowed: an account id of 12 digits',
+  ),
+  attributesRow(
+    'region "Europe"',
+    { region: 'Europe' },
+    'region',
+    '"Europe"',
+    'allowed: a region name such as "eu-west-1"',
+  ),
+  attributesRow(
+    'partition "amazon"',
+    { partition: 'amazon' },
+    'partition',
+    '"amazon"',
+    'allowed: "aws", "aws-cn", "aws-us-gov"',
+  ),
+  attributesRow(
+    'a token',
+    { namePrefix: TOKEN_PREFIX },
+    'namePrefix',
+    JSON.stringify(TOKEN_PREFIX),
+    'a literal value: a token would become a reference that CloudFormation cannot resolve in another account',
+  ),
+  attributesRow(
+    'both keyAlias and keyArn',
+    { keyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/abc` },
+    'keyArn',
+    '"both keyAlias and keyArn"',
+    "name the vault's key once",
+  ),
+  attributesRow(
+    'neither keyAlias nor keyArn',
+    { keyAlias: undefined },
+    'keyAlias',
+    'undefined',
+    "name the vault's key once",
+  ),
+  attributesRow(
+    'keyAlias "alias/aws/secretsmanager"',
+    { keyAlias: 'alias/aws/secretsmanager' },
+    'keyAlias',
+    '"alias/aws/secretsmanager"',
+    'an `alias/aws/...` key is AWS-managed and cannot be shared across accounts',
+  ),
+  attributesRow(
+    'keyArn of another region',
+    { keyAlias: undefined, keyArn: KEY_ARN_ELSEWHERE },
+    'keyArn',
+    JSON.stringify(KEY_ARN_ELSEWHERE),
+    "in the vault's account and region",
+  ),
+  attributesRow(
+    'keyArn of another account',
+    { keyAlias: undefined, keyArn: `arn:aws:kms:${REGION}:${OTHER_ACCOUNT}:key/abc` },
+    'keyArn',
+    JSON.stringify(`arn:aws:kms:${REGION}:${OTHER_ACCOUNT}:key/abc`),
+    "in the vault's account and region",
+  ),
+  attributesRow(
+    'namePrefix "orders/"',
+    { namePrefix: 'orders/' },
+    'namePrefix',
+    '"orders/"',
+    'allowed: a prefix without a trailing `/`',
+  ),
+  attributesRow(
+    'namePrefix "orders*"',
+    { namePrefix: 'orders*' },
+    'namePrefix',
+    '"orders*"',
+    'allowed characters: letters, digits and / _ + = . @ -',
+  ),
+  {
+    input: 'VaultReference.fromVault: a vault in an environment-agnostic stack',
+    act: () => VaultReference.fromVault(new SecretsVault(newStack({ env: false }).stack, 'Vault')),
+    where: 'VaultReference.fromVault(Test/Vault)',
+    prop: 'vault',
+    received: '"a vault in stack Test without an explicit account and region"',
+    allowed: "give the vault's stack `env: { account, region }`",
+  },
+  {
+    input: 'VaultReference.fromVault: a vault whose key has no literal alias',
+    act: () => {
+      const { stack } = newStack();
+      const encryptionKey = kms.Key.fromKeyArn(stack, 'Key', `arn:aws:kms:${REGION}:${ACCOUNT}:key/abc`);
+      return VaultReference.fromVault(new SecretsVault(stack, 'Vault', { encryptionKey }));
+    },
+    where: 'VaultReference.fromVault(Test/Vault)',
+    prop: 'vault',
+    received: '"a vault whose key Test/Key has no literal alias"',
+    allowed: "use VaultReference.fromAttributes and name the key's ARN",
+  },
+  {
+    input: 'CrossAccountSecretReader vault: a vault of this stack’s own account',
+    act: () => partnerReader({ vault: VaultReference.fromAttributes({ ...ORDERS, account: OTHER_ACCOUNT }) }),
+    where: READER,
+    prop: 'vault',
+    received: `"a vault of this stack's own account ${OTHER_ACCOUNT}"`,
+    allowed: "within one account, grant the read on the vault's side",
+  },
+  {
+    input: 'CrossAccountSecretReader role: a role of another account',
+    act: () => {
+      const app = new App({ builtinCloudFormationValidation: false });
+      const stack = new Stack(app, 'Partner', { env: { account: OTHER_ACCOUNT, region: REGION } });
+      new CrossAccountSecretReader(stack, 'Reader', {
+        vault: VaultReference.fromAttributes(ORDERS),
+        role: iam.Role.fromRoleArn(stack, 'Foreign', 'arn:aws:iam::333333333333:role/other'),
+      });
+    },
+    where: READER,
+    prop: 'role',
+    received: '"Partner/Foreign of account 333333333333"',
+    allowed: "a role of this stack's account",
+  },
+  {
+    input: 'CrossAccountSecretReader secretNames: []',
+    act: () => partnerReader({ secretNames: [] }),
+    where: READER,
+    prop: 'secretNames',
+    received: 'an empty list',
+    allowed: 'name at least one secret, or leave it out for the whole vault',
+  },
+  {
+    input: 'CrossAccountSecretReader secretNames: [a token]',
+    act: () => partnerReader({ secretNames: [TOKEN_PREFIX] }),
+    where: READER,
+    prop: 'secretNames',
+    received: JSON.stringify(TOKEN_PREFIX),
+    allowed: 'a literal name such as "orders/<id>"',
+  },
+  {
+    input: 'CrossAccountSecretReader secretNames: [a name outside the vault prefix]',
+    act: () => partnerReader({ secretNames: ['billing/db'] }),
+    where: READER,
+    prop: 'secretNames',
+    received: '"billing/db"',
+    allowed: 'allowed: a name under the vault\'s prefix "orders/"',
+  },
+  {
+    input: "CrossAccountSecretReader versionStages: ['AWSCURENT']",
+    act: () => partnerReader({ versionStages: ['AWSCURENT'] }),
+    where: READER,
+    prop: 'versionStages',
+    received: '"AWSCURENT"',
+    allowed: 'allowed: AWSCURRENT, AWSPREVIOUS, AWSPENDING or a label of your own',
+  },
+  {
+    input: 'CrossAccountSecretReader versionStages: []',
+    act: () => partnerReader({ versionStages: [] }),
+    where: READER,
+    prop: 'versionStages',
+    received: 'an empty list',
+    allowed: 'name at least one stage',
+  },
+];
+
+describe('VaultReference and CrossAccountSecretReader refuse', () => {
+  test.each(referenceRefusals)('$input', (row) => expectRefusal(row));
+});
+
+describe('CrossAccountSecretReader warns', () => {
+  test("versionStages: ['PARTNER'], a label no version carries unless someone puts it there", () =>
+    expectWarning({
+      input: '',
+      act: () => partnerReader({ versionStages: ['PARTNER'] }),
+      path: '/Partner/Reader',
+      says: ['versionStages names PARTNER', 'no version carries such a label'],
+    }));
+});
+
+// ---------------------------------------------------------------------------------------------------
+// VaultReplicaRegion and VaultReplicaKey
+
+const REPLICA_REGION = 'us-east-1';
+const REPLICA_KEY = 'VaultReplicaKey Replica/Key';
+
+/** A vault (with a break-glass role) and a stack of its account in the replica region. */
+function replicaSetup(
+  vaultEnv = { account: ACCOUNT, region: REGION },
+  replicaEnv = { account: ACCOUNT, region: REPLICA_REGION },
+) {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const primary = new Stack(app, 'Primary', { env: vaultEnv });
+  const breakGlass = new iam.ArnPrincipal(`arn:aws:iam::${ACCOUNT}:role/break-glass`);
+  const vault = new SecretsVault(primary, 'Vault', { namePrefix: 'orders', breakGlass });
+  const replica = new Stack(app, 'Replica', { env: replicaEnv });
+  return { app, primary, vault, replica };
+}
+const replicaKeyWith = (props: Partial<VaultReplicaKeyProps>) => () => {
+  const { vault, replica } = replicaSetup();
+  new VaultReplicaKey(replica, 'Key', { vault, ...props });
+};
+const REGION_ALLOWED = 'allowed: a literal region name such as "us-east-1"';
+
+const replicaRefusals: Refusal[] = [
+  {
+    input: 'VaultReplicaRegion.vaultKey: region "eu-west"',
+    act: () => VaultReplicaRegion.vaultKey('eu-west', 'alias/orders'),
+    where: 'VaultReplicaRegion.vaultKey',
+    prop: 'region',
+    received: '"eu-west"',
+    allowed: REGION_ALLOWED,
+  },
+  {
+    input: 'VaultReplicaRegion.vaultKey: a token region',
+    act: () => VaultReplicaRegion.vaultKey(TOKEN_PREFIX, 'alias/orders'),
+    where: 'VaultReplicaRegion.vaultKey',
+    prop: 'region',
+    received: JSON.stringify(TOKEN_PREFIX),
+    allowed: REGION_ALLOWED,
+  },
+  {
+    input: 'VaultReplicaRegion.vaultKey: alias "alias/aws/x"',
+    act: () => VaultReplicaRegion.vaultKey(REPLICA_REGION, 'alias/aws/x'),
+    where: 'VaultReplicaRegion.vaultKey',
+    prop: 'aliasName',
+    received: '"alias/aws/x"',
+    allowed: 'allowed: a literal `alias/` and a name of your own, not an AWS-managed `alias/aws/...`',
+  },
+  ...[TOKEN_PREFIX, 'not-an-arn'].map((keyArn): Refusal => ({
+    input: `VaultReplicaRegion.fromKeyArn: ${keyArn === TOKEN_PREFIX ? 'a token' : JSON.stringify(keyArn)}`,
+    act: () => VaultReplicaRegion.fromKeyArn(keyArn),
+    where: 'VaultReplicaRegion.fromKeyArn',
+    prop: 'keyArn',
+    received: JSON.stringify(keyArn),
+    allowed: 'allowed: a literal key ARN',
+  })),
+  {
+    input: 'VaultReplicaRegion.fromKeyArn: an alias/aws/... ARN',
+    act: () =>
+      VaultReplicaRegion.fromKeyArn(`arn:aws:kms:${REPLICA_REGION}:${ACCOUNT}:alias/aws/secretsmanager`),
+    where: 'VaultReplicaRegion.fromKeyArn',
+    prop: 'keyArn',
+    received: JSON.stringify(`arn:aws:kms:${REPLICA_REGION}:${ACCOUNT}:alias/aws/secretsmanager`),
+    allowed: 'an AWS-managed key (`alias/aws/...`) is usable by every principal of the account',
+  },
+  {
+    input: 'VaultReplicaKey vault: a vault of another account',
+    act: () => {
+      const { vault, replica } = replicaSetup(undefined, { account: OTHER_ACCOUNT, region: REPLICA_REGION });
+      new VaultReplicaKey(replica, 'Key', { vault });
+    },
+    where: REPLICA_KEY,
+    prop: 'vault',
+    received: `"a vault of account ${ACCOUNT}, this stack being of account ${OTHER_ACCOUNT}"`,
+    allowed: "a replica key in the vault's own account",
+  },
+  {
+    input: 'VaultReplicaKey vault: a vault of the same region',
+    act: () => {
+      const { vault, replica } = replicaSetup(undefined, { account: ACCOUNT, region: REGION });
+      new VaultReplicaKey(replica, 'Key', { vault });
+    },
+    where: REPLICA_KEY,
+    prop: 'vault',
+    received: `"a vault of this stack's own region ${REGION}"`,
+    allowed: "a stack of another region: the vault's own key already serves its region",
+  },
+  {
+    input: 'VaultReplicaKey vault: a vault in an environment-agnostic stack',
+    act: () => {
+      const app = new App({ builtinCloudFormationValidation: false });
+      const vault = new SecretsVault(new Stack(app, 'Primary'), 'Vault', { namePrefix: 'orders' });
+      const replica = new Stack(app, 'Replica', { env: { account: ACCOUNT, region: REPLICA_REGION } });
+      new VaultReplicaKey(replica, 'Key', { vault });
+    },
+    where: REPLICA_KEY,
+    prop: 'vault',
+    received: `"the vault's stack (Primary) without an explicit account and region"`,
+    allowed: 'give both stacks `env: { account, region }`',
+  },
+  {
+    input: 'VaultReplicaKey: a second key for one vault and region',
+    act: () => {
+      const { app, vault, replica } = replicaSetup();
+      new VaultReplicaKey(replica, 'Key', { vault });
+      const twin = new Stack(app, 'Twin', { env: { account: ACCOUNT, region: REPLICA_REGION } });
+      new VaultReplicaKey(twin, 'Key', { vault });
+    },
+    where: 'VaultReplicaKey Twin/Key',
+    prop: 'vault',
+    received: `vault Primary/Vault, which has a key in ${REPLICA_REGION} already (Replica/Key)`,
+    allowed: 'keep one key per vault and region',
+  },
+  {
+    input: 'VaultReplicaKey readers: [new AnyPrincipal()]',
+    act: replicaKeyWith({ readers: [new iam.AnyPrincipal()] }),
+    where: REPLICA_KEY,
+    prop: 'readers',
+    received: 'AnyPrincipal()',
+    allowed: PUBLIC,
+  },
+  {
+    input: 'VaultReplicaKey readers: a principal of this account',
+    act: replicaKeyWith({ readers: [new iam.ArnPrincipal(`arn:aws:iam::${ACCOUNT}:role/app`)] }),
+    where: REPLICA_KEY,
+    prop: 'readers',
+    received: `"ArnPrincipal(arn:aws:iam::${ACCOUNT}:role/app)"`,
+    allowed: "readers of the vault's own account are granted by `vault.grantRead`",
+  },
+  ...(
+    [
+      ['keyAdmins', { keyAdmins: [new iam.AnyPrincipal()] }, 'AnyPrincipal()', PUBLIC],
+      [
+        'keyAdmins',
+        { keyAdmins: [LAMBDA] },
+        'ServicePrincipal(lambda.amazonaws.com)',
+        'a key administrator is a role or user',
+      ],
+      ['keyAdmins', { keyAdmins: [new iam.ArnPrincipal('admin')] }, 'ArnPrincipal(admin)', ARN_ALLOWED],
+      ['breakGlass', { breakGlass: new iam.AnyPrincipal() }, 'AnyPrincipal()', PUBLIC],
+      [
+        'breakGlass',
+        { breakGlass: LAMBDA },
+        'ServicePrincipal(lambda.amazonaws.com)',
+        'the break-glass principal is a role',
+      ],
+      ['breakGlass', { breakGlass: new iam.ArnPrincipal('admin') }, 'ArnPrincipal(admin)', ARN_ALLOWED],
+    ] as [string, Partial<VaultReplicaKeyProps>, string, string][]
+  ).map(([prop, props, received, allowed]): Refusal => ({
+    input: `VaultReplicaKey ${prop}: ${received}`,
+    act: replicaKeyWith(props),
+    where: REPLICA_KEY,
+    prop,
+    received,
+    allowed,
+  })),
+];
+
+describe('VaultReplicaRegion and VaultReplicaKey refuse', () => {
+  test.each(replicaRefusals)('$input', (row) => expectRefusal(row));
+});
+
+describe('VaultReplicaKey warns', () => {
+  test('without breakGlass on it or on the vault: nobody could promote the replicas', () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const primary = new Stack(app, 'Primary', { env: { account: ACCOUNT, region: REGION } });
+    const vault = new SecretsVault(primary, 'Vault', { namePrefix: 'orders' });
+    new VaultReplicaKey(
+      new Stack(app, 'Replica', { env: { account: ACCOUNT, region: REPLICA_REGION } }),
+      'Key',
+      {
+        vault,
+      },
+    );
+    expectWarning({
+      input: '',
+      act: () => primary,
+      path: '/Primary/Vault',
+      says: [`nobody can promote the ${REPLICA_REGION} replicas`, 'Give the vault a `breakGlass` principal'],
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
 // Misuses of constructs still being hardened by their owners. Each becomes a row above when its
 // construct refuses it; "(refused today)" marks those whose message already names path, prop and value.
 
 describe('misuses to refuse (todo)', () => {
-  // VaultKey
-  test.todo(
-    'VaultKey.description: 8193 characters → "a text of 8193 characters; allowed: at most 8192 characters" (KMS)',
-  );
-  test.todo(
-    'VaultKey.alias: "alias/aws/x" or "orders" → allowed: `alias/` + 1 to 250 of letters, digits, / _ - (refused today)',
-  );
-  test.todo(
-    'VaultKey.rotationPeriod: 89 days, 2561 days, 90.5 days → allowed: whole days from 90 to 2560 (refused today)',
-  );
-  test.todo('VaultKey.pendingWindow: 6 days, 31 days → allowed: whole days from 7 to 30 (refused today)');
-  test.todo(
-    'VaultKey.rotationPeriod with enableKeyRotation: false → "needs enableKeyRotation left on" (refused today)',
-  );
-  test.todo(
-    'VaultKey.enableKeyRotation: false → warning: old key material protects every version for the key’s life',
-  );
-  test.todo(
-    'VaultKey.removalPolicy: DESTROY → warning: every secret encrypted with the key becomes unreadable',
-  );
-  test.todo(
-    'VaultKey.deploymentRole: a role of another account → refused: CloudFormation deploys with a role of this account',
-  );
-  test.todo(
-    'VaultKey.grantDecrypt / grantEncrypt / grantEncryptDecrypt / grant(..., "kms:Decrypt") (inherited) → refused: use grantDecryptViaSecretsManager (the key policy denies direct use)',
-  );
-  test.todo(
-    'VaultKey.grantAdmin (inherited) → refused: name the principal in keyAdmins (the key policy admits listed ARNs only)',
-  );
-  test.todo(
-    'VaultKey.addAlias("alias/aws/x") (inherited) → our message with path, prop `alias` and the value',
-  );
-  test.todo('VaultKey.addToResourcePolicy: an Allow with a public principal → refused: public');
-
   // SecretContent / PasswordOptions
   test.todo('PasswordOptions.length: 0, 4097, 12.5 → allowed: a whole number from 1 to 4096 (refused today)');
   test.todo(
@@ -1111,104 +2549,9 @@ describe('misuses to refuse (todo)', () => {
   );
   test.todo('SecretContent.fromSecretValue(plaintext) → warning: lands in the template (warns today)');
 
-  // VaultSecret
-  test.todo(
-    'VaultSecret.secretName: "", 513 characters, "a b" → allowed characters / 1 to 512 (refused today)',
-  );
-  test.todo(
-    'VaultSecret.secretName: ending in "-" + 6 characters (e.g. "db-abcdef") → warning: looks like an ARN suffix, partial-ARN lookups break',
-  );
-  test.todo(
-    'VaultSecret.rotationStrategy: a database strategy on non-JSON content → "a database strategy needs the database JSON"',
-  );
-  test.todo(
-    'VaultSecret.rotation: never() with a rotationFunction → refused or warning: the function is never used',
-  );
-  test.todo('VaultSecret.rotation without rotationFunction → "needs a rotationFunction" (refused today)');
-  test.todo(
-    'VaultSecret.readers: [new AnyPrincipal()] → refused (refused today; the message shows "a public principal (*)", not the principal)',
-  );
-  test.todo(
-    'VaultSecret.readers: [OrganizationPrincipal] → refused at addReader: use allowedOrganizationId (today refused later, at synth, via principalArnPatterns)',
-  );
-  test.todo('VaultSecret.allowedOrganizationId: "o-1" → allowed: o- and 10 to 32 characters (refused today)');
-  test.todo(
-    'VaultSecret.denyUnlistedReaders: false → warning: any principal of the account whose IAM policy allows it reads the value',
-  );
-  test.todo('VaultSecret.removalPolicy: DESTROY → warning: the value is lost with the stack');
-  test.todo('VaultSecret.deploymentRole: a role of another account → refused');
-  test.todo(
-    'VaultSecret.encryptionKey: a key of another region (imported by ARN) → refused: Secrets Manager needs a key in the secret’s region',
-  );
-  test.todo(
-    'VaultSecret.grantRead(new ServicePrincipal(...)) → aws:SourceAccount added, or refused (confused deputy)',
-  );
-  test.todo('VaultSecret.registerReader(AnyPrincipal) → refused: public');
-  test.todo(
-    'VaultSecret.addToResourcePolicy: a Deny that does not exempt the rotation role → warning: rotation breaks',
-  );
-  test.todo('VaultSecret.addToResourcePolicy: an Allow to AnyPrincipal → refused (refused today)');
-  test.todo(
-    'VaultSecret.addRotationSchedule (inherited) on a secret that already rotates → refused: one rotation schedule per secret',
-  );
-  test.todo(
-    'VaultSecret.addReplicaRegion (inherited) → refused, or the replica key required: the vault key is single-region',
-  );
-
   // SecretsVault
-  test.todo(
-    'SecretsVault.namePrefix: a token → refused or warning: the overlap check with other vaults is skipped',
-  );
-  test.todo(
-    'SecretsVault.namePrefix: "a.b" next to a vault "a-b" → refused: both map to KMS alias "alias/a-b"',
-  );
-  test.todo(
-    'SecretsVault.namePrefix: "orders*" → message says "*" is not allowed (today it says "without a trailing /")',
-  );
-  test.todo('SecretsVault.namePrefix: "orders/" → allowed: a prefix without a trailing / (refused today)');
+  // Unverified: KMS documents `alias/` + letters, digits, / _ - and nothing against "//"; needs the real service.
   test.todo('SecretsVault.namePrefix: "/orders" → refused: the KMS alias would be "alias//orders"');
-  test.todo(
-    'SecretsVault.namePrefix: so long that `alias/<prefix>` passes 256 characters → refused by the vault, naming namePrefix (today VaultKey names `alias`, which the user did not set)',
-  );
-  test.todo(
-    'SecretsVault.namePrefix equal to or nested in another vault’s → refused at synth (refused today)',
-  );
-  test.todo(
-    'SecretsVault.addSecret: two secrets with one name (same vault, two vaults, two stacks of one environment) → refused: names are unique per account and region',
-  );
-  test.todo('SecretsVault.addSecret(id, { secretName }) outside the prefix → refused (refused today)');
-  test.todo(
-    'SecretsVault.keyRotationPeriod: 30 days → message names keyRotationPeriod (today VaultKey names rotationPeriod)',
-  );
-  test.todo('SecretsVault.keyAdmins: [] / AnyPrincipal / a service → refused at the vault, naming keyAdmins');
-  test.todo(
-    'SecretsVault.readers: AnyPrincipal with no secret yet → refused at the vault (today only checked when a secret is added)',
-  );
-  test.todo(
-    'SecretsVault.allowedOrganizationId: "o-1" → refused at the vault with the vault’s path (today by the first secret)',
-  );
-  test.todo('SecretsVault.breakGlass: AnyPrincipal / a service / a non-ARN → refused at the vault');
-  test.todo('SecretsVault.denyUnlistedReaders: false → warning (one, at the vault)');
-  test.todo(
-    'SecretsVault.rotationReservedConcurrentExecutions: 101, -1, 1.5 → refused at the vault naming rotationReservedConcurrentExecutions (today the function names reservedConcurrentExecutions, and only once a secret rotates)',
-  );
-  test.todo(
-    'SecretsVault.rotationVpcSubnets / rotationSecurityGroups without rotationVpc → refused (refused today)',
-  );
-  test.todo(
-    'SecretsVault.rotationVpcSubnets: public subnets → refused: a Lambda function in a public subnet has no route out',
-  );
-  test.todo(
-    'SecretsVault.rotationVpc: a VPC without private subnets and no rotationVpcSubnets → our message naming rotationVpcSubnets',
-  );
-  test.todo('SecretsVault.rotationSecurityGroups: [] → refused: empty list');
-  test.todo(
-    'SecretsVault.grantRead(a named role of another account) → refused, or granted through the resource policy (secret.grantRead handles it)',
-  );
-  test.todo(
-    "SecretsVault.grantRead(grantee, []) / (grantee, ['AWSCURENT']) → refused (validateVersionStages)",
-  );
-  test.todo('SecretsVault.grantRead(a service principal) → "use addReader" (refused today)');
   test.todo(
     'SecretsVault.addDatabaseSecret: engine: \'postgres\' (a string) → "allowed: DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL", not "Cannot read properties of undefined"',
   );
@@ -1290,85 +2633,7 @@ describe('misuses to refuse (todo)', () => {
   test.todo('RotationFunction.connections without vpc → refused (refused today)');
   test.todo('RotationFunction.addKey(a key of another region) → refused');
 
-  // SecretsAudit and its parts
-  test.todo('SecretsAudit.metricNamespace: "AWS/Secrets", "" or 256 characters → refused (refused today)');
-  test.todo(
-    'SecretsAudit.metricNamespace: the same namespace as another audit of the same account and region → refused: their metrics would add up',
-  );
-  test.todo('SecretsAudit.alarmEmail: "secops" → refused (refused today)');
-  test.todo('SecretsAudit.alarmPeriod: 30 seconds, 90 seconds, 2 days → refused (refused today)');
-  test.todo('SecretsAudit.*Threshold: 0, 1.5 → refused (refused today)');
-  test.todo('SecretsAudit.dashboardName: "my dashboard" → refused (refused today)');
-  test.todo('SecretsAudit.vaults: [] and no watch() → refused at synth (refused today)');
-  test.todo('SecretsAudit.removalPolicy: DESTROY → warning: audit records are evidence');
-  test.todo(
-    'SecretsAudit.trail: AuditTrail.fromLogGroup(a log group of another account or region) → refused: metric filters only read this account’s region',
-  );
-  test.todo(
-    'SecretsAudit.watch(a vault of another account or region) → refused: this trail does not see its events',
-  );
-  test.todo(
-    'AuditTrail.create: logRetention not a CloudWatch value (e.g. 400 as RetentionDays) → refused with the list of values',
-  );
-  test.todo(
-    'AuditTrail.create: objectExpiration / accessLogExpiration 0 days, 3651 days, 1.5 days → refused (refused today)',
-  );
-  test.todo(
-    'AuditTrail.create: objectExpiration shorter than logRetention → warning: the bucket forgets what the logs still show',
-  );
-  test.todo('AuditTopic.email (standalone): "secops" → refused (today only SecretsAudit checks it)');
-  test.todo(
-    'AuditDashboard.dashboardName (standalone): "my dashboard" → refused (today only SecretsAudit checks it)',
-  );
-
-  // VaultReference / CrossAccountSecretReader (lib/cross-account-reader.ts, not yet exported)
-  test.todo(
-    'VaultReference.fromAttributes: account "12345", region "Europe", partition "amazon", a token in any attribute → refused (refused today)',
-  );
-  test.todo(
-    'VaultReference.fromAttributes: both keyAlias and keyArn, or neither; keyAlias "alias/aws/secretsmanager"; keyArn of another region or account → refused (refused today)',
-  );
-  test.todo('VaultReference.fromAttributes: namePrefix "orders/" or "orders*" → refused (refused today)');
-  test.todo(
-    'VaultReference.fromVault: a vault in an environment-agnostic stack, or whose key has no literal alias → refused (refused today)',
-  );
-  test.todo(
-    'CrossAccountSecretReader.vault: a vault of this stack’s own account → "grant on the vault’s side" (refused today)',
-  );
-  test.todo(
-    'CrossAccountSecretReader.grantee: a role of another account, or one without an identity policy here → refused (refused today)',
-  );
-  test.todo(
-    'CrossAccountSecretReader.secretNames: [], a token, a name outside the vault prefix → refused (refused today)',
-  );
-  test.todo(
-    "CrossAccountSecretReader.versionStages: ['AWSCURENT'] → refused; ['PARTNER'] → warning (both today, via validateVersionStages)",
-  );
-  test.todo(
-    'CrossAccountSecretReader.versionStages: [] → refused: empty list (validateVersionStages, today)',
-  );
-
-  // VaultReplicaRegion / VaultReplicaKey (lib/vault-replica-key.ts, not yet exported)
-  test.todo(
-    'VaultReplicaRegion.vaultKey: region "eu-west", alias "alias/aws/x" or a token → refused (refused today; no construct path)',
-  );
-  test.todo(
-    'VaultReplicaRegion.fromKeyArn: a token, not a KMS ARN, an alias/aws/... ARN → refused (refused today)',
-  );
-  test.todo(
-    'VaultReplicaKey.vault: a vault of another account, of the same region, or in an environment-agnostic stack → refused (refused today)',
-  );
-  test.todo(
-    'VaultReplicaKey.readers: [new AnyPrincipal()] → refused as public (today the message says "a principal of another account", which it is not)',
-  );
-  test.todo('VaultReplicaKey.readers: a principal of this account → "use vault.grantRead" (refused today)');
-  test.todo(
-    'VaultReplicaKey.keyAdmins / breakGlass: AnyPrincipal, a service, a non-ARN → refused (as VaultKey)',
-  );
-  test.todo('VaultReplicaKey: two for one vault and region → refused at synth (refused today)');
-  test.todo('VaultReplicaKey without breakGlass on it or on the vault → warning (warns today)');
-
-  // SecretReaderRole (this file's rows cover the rest)
+  // SecretReaderRole
+  // lib/secret-reader-role.ts: its owner adds the check (SecretsVault.addReaderRole's rows are above).
   test.todo('SecretReaderRole.secrets: a secret of another region → refused');
-  test.todo('SecretsVault.addReaderRole(id, options) → every SecretReaderRole row, with the vault’s path');
 });

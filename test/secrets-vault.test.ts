@@ -63,7 +63,7 @@ describe('SecretsVault', () => {
   });
 
   test.each([
-    ['orders/', 'allowed: a prefix without a trailing `/`'],
+    ['orders/', 'allowed: a prefix without a trailing `/` (secrets are named `<namePrefix>/<id>`)'],
     ['orders prod', 'allowed characters: letters, digits and / _ + = . @ -'],
   ])('rejects namePrefix %j', (namePrefix, allowed) => {
     const { stack } = newStack();
@@ -203,12 +203,25 @@ describe('SecretsVault', () => {
       expect(report).not.toContain('Test/Role/');
     });
 
-    test('grantRead refuses a principal with no identity policy here, and names the fix', () => {
+    test('grantRead refuses a principal of this account with no identity policy, and names the fix', () => {
       const { stack } = newStack();
       const vault = new SecretsVault(stack, 'Vault');
-      expect(() => vault.grantRead(new iam.ArnPrincipal(PARTNER_ROLE))).toThrow(
-        `SecretsVault Test/Vault: invalid \`grantee\`: received "ArnPrincipal(${PARTNER_ROLE})"; it has no identity policy in this account; use \`addReader\` for principals of other accounts or services.`,
+      const local = `arn:aws:iam::${ACCOUNT}:role/somebody`;
+      expect(() => vault.grantRead(new iam.ArnPrincipal(local))).toThrow(
+        `SecretsVault Test/Vault: invalid \`grantRead\`: received "ArnPrincipal(${local})"; it has no identity policy in this account; use \`addReader\` for principals of other accounts or services.`,
       );
+    });
+
+    test('grantRead of a role of another account names it in every secret’s resource policy (an identity policy there cannot be written from here)', () => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault');
+      vault.grantRead(iam.Role.fromRoleArn(stack, 'Partner', PARTNER_ROLE));
+      vault.addSecret('Later');
+      const policy = onlyResource(stack, 'AWS::SecretsManager::ResourcePolicy').Properties.ResourcePolicy;
+      expect(JSON.stringify(policy.Statement.filter((st: any) => st.Effect === 'Allow'))).toContain(
+        PARTNER_ROLE,
+      );
+      expect(resourcesOf(stack, 'AWS::IAM::Policy')).toEqual({});
     });
 
     test('addReaderRole makes a role that reads every secret of the vault', () => {
@@ -468,21 +481,24 @@ describe('management is guarded', () => {
 });
 
 describe('vaults of one app keep apart', () => {
-  test('two vaults with the same default prefix fail synth, saying to give each its own', () => {
-    const { app, stack } = newStack();
+  test('a second vault with the same default prefix is refused, naming its id (the user set no prefix)', () => {
+    const { stack } = newStack();
     new SecretsVault(new Construct(stack, 'Orders'), 'Vault');
-    new SecretsVault(new Construct(stack, 'Billing'), 'Vault');
-    expect(() => app.synth()).toThrow(
-      /SecretsVault Test\/Orders\/Vault: its namePrefix "Test\/Vault" also covers vault Test\/Billing\/Vault \("Test\/Vault"\)/,
+    expect(() => new SecretsVault(new Construct(stack, 'Billing'), 'Vault')).toThrow(
+      /^SecretsVault Test\/Billing\/Vault: invalid `id`: received "Vault"; vault Test\/Orders\/Vault has namePrefix "Test\/Vault", the same prefix.*give this vault another id, or a `namePrefix` of its own/,
     );
   });
 
-  test('a prefix nested in another vault’s fails synth', () => {
-    const { app, stack } = newStack();
+  test('a prefix nested in another vault’s is refused, whichever comes first', () => {
+    const { stack } = newStack();
     new SecretsVault(stack, 'Outer', { namePrefix: 'orders' });
-    new SecretsVault(stack, 'Inner', { namePrefix: 'orders/db' });
-    expect(() => app.synth()).toThrow(
-      /SecretsVault Test\/Outer: its namePrefix "orders" also covers vault Test\/Inner \("orders\/db"\).*neither inside the other/,
+    expect(() => new SecretsVault(stack, 'Inner', { namePrefix: 'orders/db' })).toThrow(
+      /^SecretsVault Test\/Inner: invalid `namePrefix`: received "orders\/db"; vault Test\/Outer has namePrefix "orders", a prefix this one is inside.*neither inside the other/,
+    );
+    const other = newStack().stack;
+    new SecretsVault(other, 'Inner', { namePrefix: 'orders/db' });
+    expect(() => new SecretsVault(other, 'Outer', { namePrefix: 'orders' })).toThrow(
+      /^SecretsVault Test\/Outer: invalid `namePrefix`: received "orders"; vault Test\/Inner has namePrefix "orders\/db", a prefix inside this one/,
     );
   });
 

@@ -231,7 +231,7 @@ describe('VaultSecret', () => {
     test.each(['o-short', 'org-abcdef1234', 'O-ABCDEF1234'])('rejects allowedOrganizationId %s', (id) => {
       const { stack } = newStack();
       expect(() => secretIn(stack, { allowedOrganizationId: id })).toThrow(
-        `invalid \`allowedOrganizationId\`: received "${id}"; allowed: an id like \`o-a1b2c3d4e5\``,
+        `invalid \`allowedOrganizationId\`: received "${id}"; allowed: \`o-\` followed by 10 to 32 lowercase letters or digits, e.g. "o-a1b2c3d4e5"`,
       );
     });
 

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { acknowledgeCompliance, COMPLIANCE_RULES } from '../private/compliance';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { acknowledgeWildcardResource } from '../private/nag';
-import { invalid, validateDays } from '../private/validation';
+import { invalid, validateDays, validateLogRetention } from '../private/validation';
 import { AuditKey } from './audit-key';
 import { AuditTrailOptions, MAX_OBJECT_EXPIRATION_DAYS } from './audit-trail';
 
@@ -102,6 +102,8 @@ export class AuditCloudTrail extends Construct {
     validateDays(owner, 'objectExpiration', props.objectExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
     validateDays(owner, 'accessLogExpiration', props.accessLogExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
     validateObjectLock(owner, props);
+    validateLogRetention(owner, 'logRetention', props.logRetention);
+    warnIfBucketForgetsFirst(this, owner, props);
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const key = props.encryptionKey;
@@ -257,6 +259,23 @@ function guardAgainstDeletion(bucket: s3.Bucket, deploymentRoleArn: string): voi
       conditions: { ArnNotEquals: { 'aws:PrincipalArn': deploymentRoleArn } },
     }),
   );
+}
+
+/**
+ * The bucket holds the integrity-validated log files; when they expire before the log group forgets
+ * the same events, the evidence behind what the dashboard and queries show is gone first.
+ */
+function warnIfBucketForgetsFirst(scope: Construct, owner: string, props: AuditCloudTrailProps): void {
+  const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+  const expiration = props.objectExpiration ?? Duration.days(DEFAULT_OBJECT_EXPIRATION_DAYS);
+  if (Token.isUnresolved(retention) || Token.isUnresolved(expiration.toSeconds())) return;
+  const retentionDays = retention === logs.RetentionDays.INFINITE ? Infinity : retention;
+  if (expiration.toDays({ integral: false }) < retentionDays) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-secrets-vault:trail-bucket-expires-first',
+      `${owner}: \`objectExpiration\` (${expiration.toHumanString()}) is shorter than \`logRetention\` (${retention === logs.RetentionDays.INFINITE ? 'never expires' : `${retention} days`}): the bucket's integrity-validated log files expire while the log group still shows their events. Keep the log files at least as long.`,
+    );
+  }
 }
 
 function validateObjectLock(owner: string, props: AuditCloudTrailProps): void {

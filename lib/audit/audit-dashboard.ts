@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { validateDashboardName } from '../private/validation';
 import { RotationFunction } from '../rotation-function';
 import { AuditQueries } from './audit-queries';
 import { LazyAlarmStatusWidget } from './lazy-alarm-status-widget';
@@ -88,6 +89,7 @@ export class AuditDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditDashboardProps) {
     super(scope, id);
+    validateDashboardName(`AuditDashboard ${this.node.path}`, 'dashboardName', props.dashboardName);
     const { namespace, period, queries, alarms } = props;
     const logGroupNames = [props.logGroup.logGroupName];
     const metric = (metricName: string, label: string) =>

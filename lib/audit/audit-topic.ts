@@ -4,6 +4,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { validateEmail } from '../private/validation';
 import { AuditKey } from './audit-key';
 
 /**
@@ -70,6 +71,7 @@ export class AuditTopic extends Construct {
    * encrypted with the audit's key (the audit's rules' queue is): SNS may then use the key for it.
    */
   public addEmail(email: string, deadLetterQueue: sqs.IQueue): sns.Subscription {
+    validateEmail(`AuditTopic ${this.node.path}`, 'email', email);
     this.encryptionKey.allowTopicDeadLetterQueue();
     return this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue }));
   }

@@ -1,7 +1,7 @@
 import { Aws, DefaultStackSynthesizer, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { invalid, PrincipalRules, validatePrincipal } from './validation';
+import { invalid, knownToDiffer, PrincipalRules, summary, validatePrincipal } from './validation';
 
 /**
  * The ARN of the role CloudFormation deploys this stack with: the one identity that the guards of our
@@ -11,7 +11,18 @@ import { invalid, PrincipalRules, validatePrincipal } from './validation';
  * role restores access.
  */
 export function deploymentRoleArn(scope: Construct, owner: string, role?: iam.IRole): string {
-  if (role) return role.roleArn;
+  if (role) {
+    const account = Stack.of(scope).account;
+    if (knownToDiffer(role.env.account, account)) {
+      invalid(
+        owner,
+        'deploymentRole',
+        summary(`a role of account ${role.env.account}`),
+        `CloudFormation deploys stack ${Stack.of(scope).stackName} with a role of its own account (${account}): name that role`,
+      );
+    }
+    return role.roleArn;
+  }
   const synthesizer = Stack.of(scope).synthesizer;
   if (synthesizer instanceof DefaultStackSynthesizer) {
     // The synthesizer's ARN carries CloudFormation placeholders such as ${AWS::AccountId}.
@@ -81,6 +92,25 @@ export function principalArnPatterns(
 export const KEY_ADMIN_SERVICE_HINT =
   'a key administrator is a role or user that people assume; services use the key through Secrets Manager';
 export const BREAK_GLASS_SERVICE_HINT = 'the break-glass principal is a role people assume in an emergency';
+
+/** Who may administer a key: named identities or accounts, never a service. */
+export const KEY_ADMIN_RULES: PrincipalRules = { serviceHint: KEY_ADMIN_SERVICE_HINT };
+
+/**
+ * Who may read through a resource policy: named identities, accounts, a service (bound to this
+ * account by the caller), never a whole organization.
+ */
+export const READER_RULES: PrincipalRules = {
+  allowService: true,
+  organizationHint:
+    'name the roles or accounts that read; `allowedOrganizationId` lets the accounts of the organization past the account boundary without letting them read',
+};
+
+/** Who may break glass: one role or user, never a whole account or a service. */
+export const BREAK_GLASS_RULES: PrincipalRules = {
+  allowAccount: false,
+  serviceHint: BREAK_GLASS_SERVICE_HINT,
+};
 
 /** Refuses an empty list: a prop given as `[]` is a mistake, not a way to say "none". */
 export function nonEmpty<T>(owner: string, prop: string, list: T[] | undefined): T[] {

@@ -1,5 +1,7 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { IConstruct } from 'constructs';
 
 /** Characters Secrets Manager accepts in a secret name. */
 const SECRET_NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
@@ -96,6 +98,13 @@ export interface PrincipalRules {
    * @default - a generic hint
    */
   readonly serviceHint?: string;
+
+  /**
+   * What to use instead of an organization principal, to end its refusal.
+   *
+   * @default 'name the roles, users or accounts instead'
+   */
+  readonly organizationHint?: string;
 }
 
 const ACCOUNT_ID = /^[0-9]{12}$/;
@@ -138,7 +147,7 @@ export function validatePrincipal(
       owner,
       prop,
       principal,
-      'an organization principal lets in every principal of every account of the organization: name the roles, users or accounts instead',
+      `an organization principal lets in every principal of every account of the organization: ${rules.organizationHint ?? 'name the roles, users or accounts instead'}`,
     );
   }
   if (scopes.includes(PrincipalScope.ACCOUNT) && rules.allowAccount === false) {
@@ -299,6 +308,140 @@ export function validateText(owner: string, prop: string, text: string | undefin
       prop,
       summary(`a text of ${text.length} characters`),
       `allowed: at most ${max} characters`,
+    );
+  }
+}
+
+/** AWS Organizations ids: `o-` and 10 to 32 lowercase letters or digits. */
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+
+/** Validates an AWS Organizations id; tokens are left to IAM. */
+export function validateOrganizationId(owner: string, prop: string, id: string | undefined): void {
+  if (id === undefined || Token.isUnresolved(id)) return;
+  if (!ORGANIZATION_ID.test(id)) {
+    invalid(
+      owner,
+      prop,
+      id,
+      'allowed: `o-` followed by 10 to 32 lowercase letters or digits, e.g. "o-a1b2c3d4e5"',
+    );
+  }
+}
+
+/**
+ * Validates a whole number within [min, max]; tokens are left to CloudFormation. `allowed` ends the
+ * message when the bounds need words (e.g. "0 (reserve none)").
+ */
+export function validateWholeNumber(
+  owner: string,
+  prop: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+  allowed = `allowed: a whole number from ${min} to ${max}`,
+): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    invalid(owner, prop, value, allowed);
+  }
+}
+
+/** What SNS and most humans accept as one email address. */
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Validates one email address (an SNS email subscription's endpoint). */
+export function validateEmail(owner: string, prop: string, email: string | undefined): void {
+  if (email === undefined || Token.isUnresolved(email)) return;
+  if (!EMAIL.test(email)) {
+    invalid(owner, prop, email, 'allowed: one email address, like "secops@example.com"');
+  }
+}
+
+/** CloudWatch dashboard names: 1 to 255 letters, digits, `_` and `-`. */
+const DASHBOARD_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
+/** Validates a CloudWatch dashboard name. */
+export function validateDashboardName(owner: string, prop: string, name: string | undefined): void {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  if (!DASHBOARD_NAME.test(name)) {
+    invalid(owner, prop, name, 'allowed: 1 to 255 letters, digits, _ and -');
+  }
+}
+
+/** The retention periods CloudWatch Logs accepts, in days; `RetentionDays.INFINITE` is 9999. */
+const LOG_RETENTION_DAYS = Object.values(logs.RetentionDays).filter(
+  (days): days is number => typeof days === 'number' && days !== logs.RetentionDays.INFINITE,
+);
+
+/**
+ * Validates a log retention: `logs.RetentionDays` is a TypeScript enum, so `400 as RetentionDays`,
+ * a number from JavaScript or a cast compiles, and CloudWatch Logs refuses it at deploy.
+ */
+export function validateLogRetention(
+  owner: string,
+  prop: string,
+  days: logs.RetentionDays | undefined,
+): void {
+  if (days === undefined || Token.isUnresolved(days)) return;
+  if (days !== logs.RetentionDays.INFINITE && !LOG_RETENTION_DAYS.includes(days)) {
+    invalid(
+      owner,
+      prop,
+      summary(`${days} days`),
+      `allowed: ${LOG_RETENTION_DAYS.join(', ')} days or INFINITE (a logs.RetentionDays value; CloudWatch Logs refuses any other)`,
+    );
+  }
+}
+
+/** Two values of which both are known and different (an account id, a region). */
+export function knownToDiffer(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  return Token.compareStrings(a, b) === TokenComparison.DIFFERENT;
+}
+
+/** Whether two constructs may be in one account and region: neither of the two is known to differ. */
+export function mayShareEnvironment(a: IConstruct, b: IConstruct): boolean {
+  const [x, y] = [Stack.of(a), Stack.of(b)];
+  return !knownToDiffer(x.account, y.account) && !knownToDiffer(x.region, y.region);
+}
+
+/** Whether IAM action patterns (wildcards included: `secretsmanager:*`, `kms:Create*`) cover any of `actions`. */
+export function coversAnyAction(patterns: string[], actions: string[]): boolean {
+  return patterns.some((pattern) => {
+    if (pattern === '*') return true;
+    const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+    return actions.some((action) => regex.test(action));
+  });
+}
+
+/** The literal secret names of each app (by its root), with the constructs that hold them. */
+const secretNamesByApp = new WeakMap<IConstruct, Map<string, IConstruct[]>>();
+
+/** Records that `holder` (a secret) has `name`, for `checkSecretNameIsFree`. */
+export function registerSecretName(holder: IConstruct, name: string): void {
+  const root = holder.node.root;
+  const names = secretNamesByApp.get(root) ?? new Map<string, IConstruct[]>();
+  secretNamesByApp.set(root, names);
+  names.set(name, [...(names.get(name) ?? []), holder]);
+}
+
+/**
+ * Refuses a secret name that a secret of this app already has in the same account and region (or
+ * may have: an environment-agnostic stack). Secrets Manager names are unique there, and the second
+ * deploy would fail.
+ */
+export function checkSecretNameIsFree(owner: string, prop: string, scope: IConstruct, name: string): void {
+  if (Token.isUnresolved(name)) return;
+  const holder = secretNamesByApp
+    .get(scope.node.root)
+    ?.get(name)
+    ?.find((other) => mayShareEnvironment(scope, other));
+  if (holder) {
+    invalid(
+      owner,
+      prop,
+      name,
+      `secret ${holder.node.path} already has this name, and secret names are unique in an account and region: give each secret its own name`,
     );
   }
 }

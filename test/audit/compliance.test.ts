@@ -54,6 +54,8 @@ describe('compliance of a vault with an audit', () => {
     const org = new Stack(app, 'AuditOrgTrail', { env });
     new SecretsAudit(org, 'Audit', {
       vaults: [vaultWithSecrets(org, 'example/billing')],
+      // Two audits of one account and region need their own namespaces, or each alarm counts both.
+      metricNamespace: 'SecretsVault/AuditBilling',
       trail: AuditTrail.fromLogGroup(
         logs.LogGroup.fromLogGroupName(org, 'OrgTrail', 'aws-controltower/CloudTrailLogs'),
       ),
