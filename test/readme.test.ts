@@ -103,6 +103,12 @@ function fragmentModule(code: string): string {
   }
   if (needs('vault'))
     prelude.push("const vault = new SecretsVault(this, 'ReadmeVault', { namePrefix: 'readme' });");
+  // `scope` is the App already: the wrapper's constructor parameter.
+  if (needs('myFunction')) {
+    prelude.push(
+      "const myFunction = new lambda.Function(this, 'ReadmeFunction', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {};') });",
+    );
+  }
   return [
     "import { App, Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';",
     "import * as ec2 from 'aws-cdk-lib/aws-ec2';",
