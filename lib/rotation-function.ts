@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  Duration,
+  Lazy,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,8 +17,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
-import { RANDOM_PASSWORD_ACTIONS, ROTATION_KEY_ACTIONS, ROTATION_SECRET_ACTIONS } from './private/actions';
+import {
+  LOG_GROUP_KEY_ACTIONS,
+  RANDOM_PASSWORD_ACTIONS,
+  ROTATION_KEY_ACTIONS,
+  ROTATION_SECRET_ACTIONS,
+} from './private/actions';
 import { bundledAssetPath } from './private/assets';
+import { acknowledgeCompliance, COMPLIANCE_RULES } from './private/compliance';
 import { grantViaSecretsManager } from './private/grants';
 import { ManagedPolicyRole } from './private/managed-policy-role';
 import { acknowledgeWildcardResource } from './private/nag';
@@ -22,10 +38,13 @@ import {
   secretNameKey,
 } from './contract/rotation-contract';
 import { RotationProfile, RotationStrategy } from './rotation-strategy';
+import { VaultKey } from './vault-key';
+import { VaultSecret } from './vault-secret';
 
 /**
  * The tag that names a secret's rotation profile. The function checks it against the profile this
- * deployment bound the secret to; it never chooses one for a secret the deployment added.
+ * deployment bound the secret to (or, for a secret it did not bind, its default profile); the tag
+ * never chooses one.
  */
 export const ROTATION_PROFILE_TAG = CONTRACT_PROFILE_TAG;
 
@@ -105,6 +124,16 @@ export interface RotationFunctionProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * The key that encrypts the function's log group. Its key policy gets a statement that lets
+   * CloudWatch Logs of this region use it for this log group only (a `VaultKey` also exempts exactly
+   * that use from its Secrets-Manager-only deny: `VaultKey.allowLogGroup`); an imported key's policy
+   * must allow it already. A SecretsVault passes its own key.
+   *
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -130,8 +159,11 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
   /** The function's execution role. */
   public readonly role: ManagedPolicyRole;
 
-  /** The function's log group. */
+  /** The function's log group, `/secrets-vault/rotation/<unique id of this construct>`. */
   public readonly logGroup: logs.LogGroup;
+
+  /** The ARN of the function's log group, known at synth (its name is physical). */
+  public readonly logGroupArn: string;
 
   private readonly inVpc: boolean;
   private readonly secretNamePrefix?: string;
@@ -140,8 +172,8 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
   /** Pinned database targets by id; `targetIds` finds one by its rendered content. */
   private readonly targets = new Map<string, unknown>();
   private readonly targetIds = new Map<string, string>();
-  /** Binding key (`<profile>[@<target>]`) -> the secrets bound to it (name keys or full ARNs). */
-  private readonly bindings = new Map<string, string[]>();
+  /** Binding key (`<profile>[@<target>]`) -> its profile, target and secrets (name keys or full ARNs). */
+  private readonly bindings = new Map<string, Binding>();
   private readonly secretArns: string[] = [];
   private readonly keys = new Set<kms.IKey>();
   private readonly invokePermissions: IDependable[] = [];
@@ -167,10 +199,21 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     this.secretNamePrefix = props.secretNamePrefix;
     const stack = Stack.of(this);
 
+    // A physical name: a key policy names the group's ARN, and the group's GetAtt there would be a cycle.
+    const logGroupName = `/secrets-vault/rotation/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
+    this.logGroupArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName,
+      encryptionKey: props.logEncryptionKey,
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
+    if (props.logEncryptionKey) allowLogsToUse(props.logEncryptionKey, this.logGroupArn);
     this.role = new ManagedPolicyRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Rotation function of cdk-secrets-vault',
@@ -204,6 +247,8 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       timeout,
       role: this.role,
       logGroup: this.logGroup,
+      // A few segments per rotation, inside X-Ray's free tier; Lambda sends its own segments itself.
+      tracing: lambda.Tracing.ACTIVE,
       reservedConcurrentExecutions: reserved === 0 ? undefined : reserved,
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
@@ -216,25 +261,22 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
         [ROTATION_ENV.profiles]: Lazy.string({
           produce: () => JSON.stringify(Object.fromEntries(this.profiles)),
         }),
-        // Only for secrets under the prefix that this deployment did not add, and never a database kind.
-        [ROTATION_ENV.defaultProfile]: Lazy.string({
-          produce: () => {
-            const only = this.profiles.size === 1 ? [...this.profiles.entries()][0] : undefined;
-            return only && only[1].kind === 'generated' ? only[0] : undefined;
-          },
-        }),
+        // Every secret ROTATION_BINDINGS leaves out rotates with it; never a database kind.
+        [ROTATION_ENV.defaultProfile]: Lazy.string({ produce: () => this.defaultBinding()?.profileId }),
         // Where each database secret's credentials may go, pinned here and not in the secret.
         [ROTATION_ENV.targets]: Lazy.string({
           produce: () =>
             this.targets.size ? Stack.of(this).toJsonString(Object.fromEntries(this.targets)) : undefined,
         }),
         [ROTATION_ENV.bindings]: Lazy.string({
-          produce: () =>
-            this.bindings.size
+          produce: () => {
+            const bound = this.renderedBindings();
+            return bound.length
               ? Stack.of(this).toJsonString(
-                  Object.fromEntries([...this.bindings].map(([key, secrets]) => [key, secrets.join(',')])),
+                  Object.fromEntries(bound.map(([key, binding]) => [key, binding.secrets.join(',')])),
                 )
-              : undefined,
+              : undefined;
+          },
         }),
         // Database strategies verify the server's certificate: Lambda's Node.js runtimes trust the RDS
         // certificate authorities only through this bundle.
@@ -266,6 +308,38 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       this.role.addManagedPolicy(
         iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
       );
+    }
+    let prefixPermission: lambda.CfnPermission | undefined;
+    if (props.secretNamePrefix) {
+      prefixPermission = this.allowInvokeFrom(
+        stack,
+        'InvokedBySecretsManager',
+        prefixPattern(stack, props.secretNamePrefix),
+      );
+      this.invokePermissions.push(prefixPermission);
+    }
+    for (const key of props.encryptionKeys ?? []) {
+      this.addKey(key);
+    }
+    this.acknowledgeFindings(props, reserved, prefixPermission);
+  }
+
+  /**
+   * The compliance findings that are by design here, each acknowledged in every pack and Control Tower
+   * control that raises it, with a reason that holds for all of them.
+   */
+  private acknowledgeFindings(
+    props: RotationFunctionProps,
+    reserved: number,
+    prefixPermission: lambda.CfnPermission | undefined,
+  ): void {
+    const stack = Stack.of(this);
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'secretsmanager:GetRandomPassword and X-Ray’s PutTraceSegments and PutTelemetryRecords act on no resource; IAM accepts only "*" for them.',
+    });
+    if (props.vpc) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
         reason:
@@ -273,49 +347,67 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       });
     }
     if (props.secretNamePrefix) {
-      this.invokePermissions.push(
-        this.allowInvokeFrom(stack, 'InvokedBySecretsManager', prefixPattern(stack, props.secretNamePrefix)),
-      );
-    }
-    for (const key of props.encryptionKeys ?? []) {
-      this.addKey(key);
-    }
-
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'secretsmanager:GetRandomPassword has no resource; IAM accepts only "*" for it.',
-    });
-    if (props.secretNamePrefix) {
       acknowledgeWildcardResource(
         this.role,
         prefixPattern(stack, props.secretNamePrefix),
         'Scoped to the vault’s own name prefix so that the policy does not grow with the number of secrets.',
       );
     }
-    Validations.of(this.logGroup).acknowledge({
-      id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-      reason:
-        'The function never logs secret values or tokens; CloudWatch Logs encrypts these logs at rest with its own keys.',
-    });
-    Validations.of(this.function).acknowledge({
-      id: 'NIST.800.53.R5-LambdaDLQ',
-      reason:
-        'Secrets Manager invokes the function synchronously and retries a failed rotation itself; there is no async event to dead-letter.',
-    });
+    if (!props.logEncryptionKey) {
+      acknowledgeCompliance(
+        this.logGroup,
+        COMPLIANCE_RULES.logGroupEncrypted,
+        'The function never logs secret values or tokens; pass `logEncryptionKey` to encrypt its logs with a key of your own.',
+      );
+    }
+    acknowledgeCompliance(
+      this.function,
+      COMPLIANCE_RULES.lambdaDeadLetterQueue,
+      'Secrets Manager invokes the function synchronously and retries a failed rotation itself; there is no async event to dead-letter.',
+    );
     if (!props.vpc) {
-      Validations.of(this.function).acknowledge({
-        id: 'NIST.800.53.R5-LambdaInsideVPC',
-        reason:
-          'Without a database to reach, rotation calls only the Secrets Manager API over TLS; pass `vpc` to run it next to a database.',
-      });
+      acknowledgeCompliance(
+        this.function,
+        COMPLIANCE_RULES.lambdaInsideVpc,
+        'Without a database to reach, rotation calls only the Secrets Manager API over TLS; pass `vpc` to run it next to a database.',
+      );
     }
     if (reserved === 0) {
-      Validations.of(this.function).acknowledge({
-        id: 'NIST.800.53.R5-LambdaConcurrency',
-        reason:
-          'reservedConcurrentExecutions was set to 0 by the user: the account cannot reserve concurrency.',
-      });
+      acknowledgeCompliance(
+        this.function,
+        COMPLIANCE_RULES.lambdaConcurrency,
+        'reservedConcurrentExecutions was set to 0 by the user: the account cannot reserve concurrency.',
+      );
     }
+    // With a literal account the control passes, and an acknowledgement would hide its next finding.
+    if (prefixPermission && Token.isUnresolved(stack.account)) {
+      acknowledgeCompliance(
+        prefixPermission,
+        COMPLIANCE_RULES.lambdaPermissionSource,
+        'Only Secrets Manager may invoke, for this account (SourceAccount is the stack account) and the vault prefix (SourceArn); Control Tower reads only literal strings there.',
+      );
+    }
+  }
+
+  /**
+   * The binding left out of ROTATION_BINDINGS: the generated profile (no target) with the most secrets,
+   * the first added among equals. Its secrets rotate with ROTATION_DEFAULT_PROFILE instead, so the
+   * environment does not grow with them.
+   */
+  private defaultBinding(): Binding | undefined {
+    let best: Binding | undefined;
+    for (const binding of this.bindings.values()) {
+      if (binding.targetId !== undefined || this.profiles.get(binding.profileId)?.kind !== 'generated')
+        continue;
+      if (best === undefined || binding.secrets.length > best.secrets.length) best = binding;
+    }
+    return best;
+  }
+
+  /** The bindings ROTATION_BINDINGS lists: every one but the default's. */
+  private renderedBindings(): Array<[string, Binding]> {
+    const skipped = this.defaultBinding();
+    return [...this.bindings].filter(([, binding]) => binding !== skipped);
   }
 
   /** An environment over Lambda's limit fails at deploy; say so at synth, with what grew. */
@@ -327,12 +419,13 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       0,
     );
     if (bytes <= MAX_LAMBDA_ENVIRONMENT_BYTES) return [];
+    const bound = this.renderedBindings().reduce((n, [, binding]) => n + binding.secrets.length, 0);
     return [
       `RotationFunction ${this.node.path}: its environment would take about ${bytes} bytes, over Lambda's ` +
         `${MAX_LAMBDA_ENVIRONMENT_BYTES}. It holds ${this.profiles.size} rotation profiles (one per distinct ` +
         `strategy and PasswordOptions), ${this.targets.size} database targets (one per distinct endpoint, TLS mode ` +
-        `and admin secret), ${[...this.bindings.values()].reduce((n, l) => n + l.length, 0)} secret bindings ` +
-        `(11 bytes each by name) and ${this.secretArns.length} secret ARNs. Give secrets the same ` +
+        `and admin secret), ${bound} secret bindings (11 bytes each by name; the secrets of the most common ` +
+        `generated profile need none) and ${this.secretArns.length} secret ARNs. Give secrets the same ` +
         'PasswordOptions, serve them by name prefix (secretNamePrefix, as a SecretsVault does) rather than ARN by ARN, ' +
         'or split them over several functions.',
     ];
@@ -414,8 +507,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       }
       if (!this.adminSecrets.has(admin)) {
         this.adminSecrets.add(admin);
-        admin.grantRead(this.role, ['AWSCURRENT']);
-        if (admin.encryptionKey) this.addKey(admin.encryptionKey);
+        this.readAdminSecret(admin);
       }
     }
 
@@ -429,6 +521,30 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     // secret, when the schedule is created: both must exist first.
     schedule.node.addDependency(...this.invokePermissions, this.role);
     return schedule;
+  }
+
+  /**
+   * Lets the function read the admin secret's AWSCURRENT, and nothing else of it. Written here rather
+   * than with `admin.grantRead(role, ['AWSCURRENT'])`: aws-cdk-lib adds that stage condition after the
+   * statement is granted, which the role's managed policy has already taken (so an imported or
+   * RDS-managed admin secret lost it), and puts it on DescribeSecret too, which has no stage.
+   */
+  private readAdminSecret(admin: secretsmanager.ISecret): void {
+    // A secret known by a partial ARN matches with the six characters Secrets Manager appends.
+    const arn = admin.secretFullArn ?? `${admin.secretArn}-??????`;
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [arn],
+        conditions: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [arn] }),
+    );
+    // A vault secret's resource policy denies reads to principals it was not told about.
+    if (admin instanceof VaultSecret) admin.registerReader(this.role);
+    if (admin.encryptionKey) this.addKey(admin.encryptionKey);
   }
 
   /** The id of the strategy's pinned target (added on first use), or undefined for a generated value. */
@@ -450,7 +566,8 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
 
   /**
    * Binds the secret to its profile and target in the function's environment: by a short hash of its
-   * name when synth knows the name (as in a vault), else by its full ARN.
+   * name when synth knows the name (as in a vault), else by its full ARN. The secrets of the default
+   * binding are left out when the environment is rendered (`defaultBinding`).
    */
   private bind(secret: secretsmanager.ISecret, profileId: string, targetId: string | undefined): void {
     const name = literalNameOf(secret);
@@ -464,9 +581,9 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       );
     }
     const key = bindingKey(profileId, targetId);
-    const list = this.bindings.get(key) ?? [];
-    list.push(entry);
-    this.bindings.set(key, list);
+    const binding = this.bindings.get(key) ?? { profileId, targetId, secrets: [] };
+    binding.secrets.push(entry);
+    this.bindings.set(key, binding);
   }
 
   /** Lets the function use `key` for the secrets it rotates, through Secrets Manager only. */
@@ -476,9 +593,10 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     grantViaSecretsManager(key, this.role, ROTATION_KEY_ACTIONS);
   }
 
-  private allowInvokeFrom(stack: Stack, id: string, sourceArn: string): IDependable {
+  private allowInvokeFrom(stack: Stack, id: string, sourceArn: string): lambda.CfnPermission {
     // aws:SourceAccount as well as the source ARN: the confused-deputy guard AWS recommends and
-    // Control Tower's CT.LAMBDA.PR.2 checks for.
+    // Control Tower's CT.LAMBDA.PR.2 checks for (locally it accepts only a literal account or a
+    // reference to a resource: see the acknowledgement in acknowledgeFindings).
     return new lambda.CfnPermission(this, id, {
       action: 'lambda:InvokeFunction',
       functionName: this.function.functionArn,
@@ -487,6 +605,34 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       sourceArn,
     });
   }
+}
+
+/** One entry of ROTATION_BINDINGS: a profile (and target) and the secrets bound to it. */
+interface Binding {
+  readonly profileId: string;
+  readonly targetId?: string;
+  /** Name keys (`secretNameKey`) or full ARNs. */
+  readonly secrets: string[];
+}
+
+/**
+ * Lets CloudWatch Logs of the key's region use `key` for one log group, scoped to the group's
+ * encryption context. A VaultKey also exempts that use from its Secrets-Manager-only deny; on an
+ * imported key this adds nothing (its policy is its owner's).
+ */
+function allowLogsToUse(key: kms.IKey, logGroupArn: string): void {
+  if (key instanceof VaultKey) {
+    key.allowLogGroup(logGroupArn);
+    return;
+  }
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${Stack.of(key).region}.amazonaws.com`)],
+      actions: LOG_GROUP_KEY_ACTIONS,
+      resources: ['*'],
+      conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
+    }),
+  );
 }
 
 /** The secret's name when synth knows it: aws-cdk-lib gives owned secrets a token name. */

@@ -190,9 +190,9 @@ export interface SecretsVaultProps {
 }
 
 /**
- * A vault of secrets: one customer-managed key usable through Secrets Manager only, any number of
- * hardened secrets named under one prefix, and the two access routes (identity-based roles and
- * grants, resource-based readers). Everything that covers all the secrets of the vault is scoped by
+ * A vault of secrets: one customer-managed key usable through Secrets Manager only (and by CloudWatch
+ * Logs for the rotation function's log group, which it encrypts), any number of hardened secrets named
+ * under one prefix, and the two access routes (identity-based roles and grants, resource-based readers). Everything that covers all the secrets of the vault is scoped by
  * the name prefix, so its size does not grow with the number of secrets.
  */
 export class SecretsVault extends Construct {
@@ -325,7 +325,8 @@ export class SecretsVault extends Construct {
 
   /**
    * The one function that rotates every secret of the vault, created with the first rotating
-   * secret. Its role, invoke permission and allow list are scoped by the vault's name prefix.
+   * secret. Its role, invoke permission and allow list are scoped by the vault's name prefix. Its
+   * logs are encrypted with the vault's key, unless that key is imported.
    */
   public get rotationFunction(): RotationFunction {
     this.rotator ??= new RotationFunction(this, 'Rotation', {
@@ -334,6 +335,8 @@ export class SecretsVault extends Construct {
       reservedConcurrentExecutions: this.rotationReservedConcurrentExecutions,
       ...this.rotationNetwork,
       logRemovalPolicy: this.removalPolicy,
+      // An imported key's policy is its owner's: this vault cannot let CloudWatch Logs use it.
+      logEncryptionKey: this.encryptionKey instanceof kms.Key ? this.encryptionKey : undefined,
     });
     for (const replica of this.replicaList) this.grantReplication(replica);
     return this.rotator;

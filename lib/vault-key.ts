@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -9,6 +9,7 @@ import {
   KEY_ENCRYPT_ACTIONS,
   KEY_GRANT_ACTIONS,
   KEY_USE_VIA_SECRETS_MANAGER_ACTIONS,
+  LOG_GROUP_KEY_ACTIONS,
 } from './private/actions';
 import {
   grantDecryptViaSecretsManager,
@@ -31,6 +32,8 @@ import {
   principalLimitedToService,
   refused,
   refusedImport,
+  sameValue,
+  StatementJson,
   statementsOf,
 } from './private/inherited';
 
@@ -130,6 +133,9 @@ export interface VaultKeyProps {
  * outside Secrets Manager, and grants that are not for an AWS resource, are denied to everyone, so an
  * IAM administrator with `kms:*` can neither decrypt directly nor change the policy. Automatic
  * key-material rotation is on.
+ *
+ * One narrow exception, once a vault rotates: CloudWatch Logs of this region may use the key for the
+ * rotation function's log group, and for nothing else (`allowLogGroup`).
  */
 export class VaultKey extends kms.Key {
   /**
@@ -142,6 +148,12 @@ export class VaultKey extends kms.Key {
 
   /** The `aws:PrincipalArn` patterns that may administer the key: deployment, key admins, break-glass. */
   public readonly administratorArns: string[];
+
+  /** The deny of every use outside Secrets Manager; `allowLogGroup` exempts its log groups from it. */
+  private readonly denyOutsideSecretsManager: iam.PolicyStatement;
+  /** The log groups CloudWatch Logs may encrypt with the key, and the statement that lets it. */
+  private readonly logGroupArns: string[] = [];
+  private logGroupStatement?: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: VaultKeyProps = {}) {
     // A subclass (VaultReplicaKey) is named as such in its messages.
@@ -251,19 +263,49 @@ export class VaultKey extends kms.Key {
         },
       }),
     );
-    this.addOwnStatement(
-      new iam.PolicyStatement({
-        sid: 'DenyUseOutsideSecretsManager',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: KEY_CRYPTO_ACTIONS,
-        resources: ['*'],
-        // Binds every statement added later too: none can open direct use of the key.
-        conditions: { StringNotEquals: { 'kms:ViaService': this.viaService } },
-      }),
-    );
+    this.denyOutsideSecretsManager = new iam.PolicyStatement({
+      sid: 'DenyUseOutsideSecretsManager',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: KEY_CRYPTO_ACTIONS,
+      resources: ['*'],
+      // Binds every statement added later too: none can open direct use of the key.
+      conditions: { StringNotEquals: { 'kms:ViaService': this.viaService } },
+    });
+    this.addOwnStatement(this.denyOutsideSecretsManager);
 
     this.addAlias(props.alias ?? `alias/secrets-vault/${Names.uniqueResourceName(this, { maxLength: 200 })}`);
+  }
+
+  /**
+   * Lets CloudWatch Logs of this region encrypt one log group with the key: a vault's rotation function
+   * logs there, and a SecretsVault calls this for its own. The key policy gets an Allow for the
+   * CloudWatch Logs service scoped to the group's encryption context (`kms:EncryptionContext:aws:logs:arn`),
+   * and `DenyUseOutsideSecretsManager` exempts that context only. No IAM principal gains any use: the
+   * Allow names the service alone, the account's statements still require Secrets Manager, and a secret's
+   * ciphertext is bound to its own encryption context, so no call under a log group's context decrypts it.
+   * Readers of the group's logs need logs permissions only, as for any encrypted group.
+   *
+   * @param logGroupArn the group's ARN, known at synth (a physical name): the group references the key,
+   *   so its `GetAtt` here would be a cycle
+   */
+  public allowLogGroup(logGroupArn: string): void {
+    if (this.logGroupArns.some((arn) => sameValue(this, arn, logGroupArn))) return;
+    this.logGroupArns.push(logGroupArn);
+    if (this.logGroupStatement) return;
+    const arns = Lazy.list({ produce: () => this.logGroupArns });
+    this.logGroupStatement = new iam.PolicyStatement({
+      sid: 'CloudWatchLogsEncryptsTheseLogGroups',
+      principals: [new iam.ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`)],
+      actions: LOG_GROUP_KEY_ACTIONS,
+      resources: ['*'],
+      conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': arns } },
+    });
+    this.addOwnStatement(this.logGroupStatement);
+    // A request is denied when it is neither through Secrets Manager nor for one of these groups.
+    this.denyOutsideSecretsManager.addCondition('ArnNotEquals', {
+      'kms:EncryptionContext:aws:logs:arn': arns,
+    });
   }
 
   /** Adds an alias; the name is checked as KMS would (`alias/` and a name of your own). */
@@ -410,7 +452,8 @@ export class VaultKey extends kms.Key {
    * (`s3.BucketGrants.fromBucket(cfnBucket)` and the other services' traits call
    * `kms.KeyGrants.fromKey(cfnKey)`, which no member of this class sees), `key.grants`, escape
    * hatches. Every Allow that uses the key, in its key policy or in an IAM policy of this stack naming
-   * it, must carry `kms:ViaService` = Secrets Manager of this region.
+   * it, must carry `kms:ViaService` = Secrets Manager of this region; the only exception is the
+   * CloudWatch Logs statement `allowLogGroup` writes, as it wrote it.
    */
   private checkUseThroughSecretsManagerOnly(): string[] {
     const stack = Stack.of(this);
@@ -420,6 +463,7 @@ export class VaultKey extends kms.Key {
     const check = (where: string, document: unknown, onThisKey: (resource: unknown) => boolean) => {
       for (const statement of statementsOf(stack.resolve(document))) {
         if (statement.Effect !== 'Allow' || !allowsKeyUse(statement)) continue;
+        if (this.isLogGroupStatement(statement)) continue;
         if (![statement.Resource].flat().some(onThisKey)) continue;
         if (limitedToService(this, statement.Condition, service)) continue;
         errors.push(
@@ -444,6 +488,22 @@ export class VaultKey extends kms.Key {
       }
     }
     return errors;
+  }
+
+  /**
+   * Whether a rendered statement is the CloudWatch Logs Allow of `allowLogGroup`: the same principal,
+   * resource and condition, and no action but those it allows (policy minimization may sort them).
+   */
+  private isLogGroupStatement(statement: StatementJson & { readonly Principal?: unknown }): boolean {
+    if (!this.logGroupStatement || statement.NotAction !== undefined) return false;
+    const own = Stack.of(this).resolve(this.logGroupStatement.toStatementJson()) as typeof statement;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    return (
+      same(statement.Principal, own.Principal) &&
+      same(statement.Resource, own.Resource) &&
+      same(statement.Condition, own.Condition) &&
+      [statement.Action ?? []].flat().every((action) => LOG_GROUP_KEY_ACTIONS.includes(action))
+    );
   }
 
   /**

@@ -53,17 +53,24 @@ describe('the example app', () => {
       (id) => resources[id].Properties.Name === 'example/orders/OrdersDbMaster',
     )!;
     const db = Object.values(template.findResources('AWS::RDS::DBInstance'))[0];
+    const [storageKeyId] = Object.keys(template.findResources('AWS::KMS::Key')).filter((id) =>
+      id.startsWith('OrdersDbKey'),
+    );
     expect(db.Properties).toEqual(
       expect.objectContaining({
         Engine: 'postgres',
-        MasterUsername: 'postgres',
+        // Not the engine's default admin name (Control Tower's CT.RDS.PR.22).
+        MasterUsername: 'orders_admin',
         MasterUserPassword: {
           'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: masterId }, ':SecretString:password::}}']],
         },
         StorageEncrypted: true,
+        // A key of the database's own (CT.RDS.PR.30): the vault's key serves Secrets Manager only.
+        KmsKeyId: { 'Fn::GetAtt': [storageKeyId, 'Arn'] },
         PubliclyAccessible: false,
       }),
     );
+    expect(template.toJSON().Resources[storageKeyId].Properties.EnableKeyRotation).toBe(true);
     expect(
       Object.values(template.findResources('AWS::SecretsManager::SecretTargetAttachment')).map(
         (a) => a.Properties.TargetType,

@@ -1,5 +1,6 @@
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   DatabaseEngine,
@@ -15,8 +16,17 @@ import {
   VaultSecret,
 } from '../lib';
 import { secretNameKey } from '../lib/contract/rotation-contract';
+import { LOG_GROUP_KEY_ACTIONS } from '../lib/private/actions';
 import { bundledAssetPath } from '../lib/private/assets';
-import { ACCOUNT, REGION, newStack, onlyResource, resourcesOf, template } from './support/stack';
+import {
+  ACCOUNT,
+  REGION,
+  newStack,
+  onlyResource,
+  resourcesOf,
+  statementsBySid,
+  template,
+} from './support/stack';
 
 const monthly = SecretRotationSchedule.rate(Duration.days(30));
 
@@ -62,11 +72,66 @@ describe('RotationFunction in a vault', () => {
     });
   });
 
+  test('logs to a group of a name known at synth, encrypted with the vault’s key', () => {
+    const fn = vault.rotationFunction;
+    const group = onlyResource(stack, 'AWS::Logs::LogGroup').Properties;
+    expect(group.LogGroupName).toMatch(/^\/secrets-vault\/rotation\/Test-Vault-Rotation-[0-9A-F]{8}$/);
+    expect(group.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^VaultKey/), 'Arn'] });
+    expect(stack.resolve(fn.logGroupArn)).toEqual({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, `:logs:${REGION}:${ACCOUNT}:log-group:${group.LogGroupName}`],
+      ],
+    });
+  });
+
+  test('the vault’s key lets CloudWatch Logs use it for that group only, and exempts only that use from its deny', () => {
+    const groupArn = stack.resolve(vault.rotationFunction.logGroupArn);
+    const policy = statementsBySid(onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy);
+    expect(policy.CloudWatchLogsEncryptsTheseLogGroups).toEqual({
+      Sid: 'CloudWatchLogsEncryptsTheseLogGroups',
+      Effect: 'Allow',
+      Principal: { Service: `logs.${REGION}.amazonaws.com` },
+      Action: LOG_GROUP_KEY_ACTIONS,
+      Resource: '*',
+      Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': [groupArn] } },
+    });
+    expect(policy.DenyUseOutsideSecretsManager.Condition).toEqual({
+      StringNotEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` },
+      ArnNotEquals: { 'kms:EncryptionContext:aws:logs:arn': [groupArn] },
+    });
+  });
+
+  test('a vault with an imported key cannot extend its policy: the logs keep CloudWatch Logs’ encryption', () => {
+    const { stack } = newStack();
+    const key = kms.Key.fromKeyArn(
+      stack,
+      'Imported',
+      `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+    );
+    const imported = new SecretsVault(stack, 'Vault', { namePrefix: 'orders', encryptionKey: key });
+    imported.addSecret('ApiKey');
+    expect(onlyResource(stack, 'AWS::Logs::LogGroup').Properties.KmsKeyId).toBeUndefined();
+    expect(JSON.stringify(imported.rotationFunction.logGroup.node.metadata)).toContain(
+      'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+    );
+  });
+
+  test('traces with X-Ray, allowed in its managed policy', () => {
+    template(stack).hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    const statements = Object.values(resourcesOf(stack, 'AWS::IAM::ManagedPolicy'))[0].Properties
+      .PolicyDocument.Statement;
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      Resource: '*',
+    });
+  });
+
   test('is told its vault prefix, the profiles, and the Powertools settings', () => {
     const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
     expect(env.VAULT_SECRET_NAME_PREFIX).toBe('orders/');
     expect(env.VAULT_SECRET_ARNS).toBeUndefined();
-    expect(env.ROTATION_DEFAULT_PROFILE).toBeUndefined();
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('SecretsVault');
     expect(env.POWERTOOLS_SERVICE_NAME).toBe('secrets-vault-rotation');
     expect(Object.values(profilesOf(stack))).toEqual([
@@ -89,6 +154,25 @@ describe('RotationFunction in a vault', () => {
         password: expect.objectContaining({ length: 24 }),
       }),
     ]);
+  });
+
+  test('the secrets of the most common generated profile (the first added among equals) are not bound: they rotate with the default', () => {
+    const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    const [apiKeyProfile, jsonProfile] = Object.keys(profilesOf(stack));
+    expect(env.ROTATION_DEFAULT_PROFILE).toBe(apiKeyProfile);
+    expect(JSON.parse(env.ROTATION_BINDINGS)).toEqual({ [jsonProfile]: secretNameKey('orders/Db') });
+  });
+
+  test('the default is the generated profile with the most secrets, wherever they were added', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    vault.addSecret('Json', { content: SecretContent.generatedJson({ username: 'app' }, 'password') });
+    vault.addSecret('A');
+    vault.addSecret('B');
+    const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    const [jsonProfile, stringProfile] = Object.keys(profilesOf(stack));
+    expect(env.ROTATION_DEFAULT_PROFILE).toBe(stringProfile);
+    expect(JSON.parse(env.ROTATION_BINDINGS)).toEqual({ [jsonProfile]: secretNameKey('orders/Json') });
   });
 
   test('each secret picks its profile with a tag', () => {
@@ -297,6 +381,40 @@ describe('RotationFunction alone', () => {
     );
   });
 
+  test('logs without a key of its own are encrypted by CloudWatch Logs, and say so to the packs', () => {
+    const { stack } = newStack();
+    const fn = new RotationFunction(stack, 'Rotation', { secretNamePrefix: 'orders' });
+    template(stack).hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.absent() });
+    const acknowledged = JSON.stringify(fn.logGroup.node.metadata);
+    for (const id of [
+      'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+      'HIPAA.Security-CloudWatchLogGroupEncrypted',
+      'PCI.DSS.321-CloudWatchLogGroupEncrypted',
+      'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+    ]) {
+      expect(acknowledged).toContain(id);
+    }
+  });
+
+  test('a kms.Key of your own for the logs gets a statement for CloudWatch Logs and that group only', () => {
+    const { stack } = newStack();
+    const key = new kms.Key(stack, 'LogsKey', { enableKeyRotation: true });
+    const fn = new RotationFunction(stack, 'Rotation', { secretNamePrefix: 'orders', logEncryptionKey: key });
+    expect(onlyResource(stack, 'AWS::Logs::LogGroup').Properties.KmsKeyId).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^LogsKey/), 'Arn'],
+    });
+    // Encrypted: no pack is told otherwise.
+    expect(JSON.stringify(fn.logGroup.node.metadata)).not.toContain('CloudWatchLogGroupEncrypted');
+    const statements = onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy.Statement;
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Principal: { Service: `logs.${REGION}.amazonaws.com` },
+      Action: LOG_GROUP_KEY_ACTIONS,
+      Resource: '*',
+      Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': stack.resolve(fn.logGroupArn) } },
+    });
+  });
+
   test('a missing bundle is an error naming the command that builds it', () => {
     expect(() => bundledAssetPath('no-such-function')).toThrow(
       'cdk-secrets-vault: the bundled Lambda "assets/no-such-function/index.js" is missing. In a checkout of cdk-secrets-vault run `npm run bundle` (or `npm run build`); an installed package ships it.',
@@ -351,14 +469,47 @@ describe('RotationFunction: where database credentials may go is pinned in its e
     });
     const profiles = profilesOf(stack);
     const idOf = (kind: string) => Object.keys(profiles).find((id) => profiles[id].kind === kind) as string;
+    // The generated secret rotates with the default profile: it needs no binding.
+    expect(env.ROTATION_DEFAULT_PROFILE).toBe(idOf('generated'));
     expect(JSON.parse(env.ROTATION_BINDINGS)).toEqual({
-      [idOf('generated')]: secretNameKey('orders/ApiKey'),
       [`${idOf('postgres-single')}@t0`]: [secretNameKey('orders/Admin'), secretNameKey('orders/A')].join(','),
       [`${idOf('postgres-single')}@t1`]: secretNameKey('orders/Plain'),
       [`${idOf('postgres-alternating')}@t2`]: secretNameKey('orders/Alt'),
     });
-    // Only for secrets the deployment did not add; never a database kind.
+  });
+
+  test('a function with database secrets only has no default profile: every secret is bound', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    vault.addDatabaseSecret('A', { engine: DatabaseEngine.POSTGRES, host, username: 'a' });
+    const env = envOf(stack);
     expect(env.ROTATION_DEFAULT_PROFILE).toBeUndefined();
+    const [profileId] = Object.keys(profilesOf(stack));
+    expect(JSON.parse(env.ROTATION_BINDINGS)).toEqual({ [`${profileId}@t0`]: secretNameKey('orders/A') });
+  });
+
+  test('an imported admin secret is read at AWSCURRENT only, and described without a stage condition', () => {
+    const { stack } = newStack();
+    const fn = new RotationFunction(stack, 'Rotation', { secretNamePrefix: 'orders' });
+    const adminArn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-0123-AbCdEf`;
+    const admin = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Admin', adminArn);
+    const app = new secretsmanager.Secret(stack, 'App', { secretName: 'orders/app' });
+    fn.addSecret(app, {
+      schedule: monthly,
+      strategy: RotationStrategy.alternatingUsers({ engine: DatabaseEngine.POSTGRES, host }, admin),
+    });
+    const statements = Object.values(resourcesOf(stack, 'AWS::IAM::ManagedPolicy'))[0].Properties
+      .PolicyDocument.Statement as any[];
+    // Exactly these two name the admin secret (grantRead's unconditioned statement is gone).
+    expect(statements.filter((s) => JSON.stringify(s.Resource).includes('rds!db-0123'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: adminArn,
+        Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT'] } },
+      },
+      { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: adminArn },
+    ]);
   });
 
   test('an imported secret is bound by the name its complete ARN gives', () => {

@@ -1,8 +1,9 @@
 import { App, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { VaultKey } from '../lib';
-import { KEY_ADMIN_ACTIONS } from '../lib/private/actions';
+import { KEY_ADMIN_ACTIONS, LOG_GROUP_KEY_ACTIONS } from '../lib/private/actions';
 import {
   ACCOUNT,
   OTHER_ACCOUNT,
@@ -223,6 +224,91 @@ describe('VaultKey', () => {
     test('no statement allows anything without a condition', () => {
       const statements = Object.values(keyPolicy());
       expect(statements.filter((s) => s.Effect === 'Allow' && !s.Condition)).toEqual([]);
+    });
+  });
+
+  describe('allowLogGroup', () => {
+    const group = (name: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`;
+
+    function withLogGroups(...arns: string[]) {
+      const { app, stack } = newStack();
+      const key = new VaultKey(stack, 'Key');
+      for (const arn of arns) key.allowLogGroup(arn);
+      return {
+        app,
+        stack,
+        key,
+        policy: () => statementsBySid(onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy),
+      };
+    }
+
+    test('lets CloudWatch Logs of this region use the key under those groups’ encryption context only', () => {
+      const { policy } = withLogGroups(group('/a'), group('/b'), group('/a'));
+      expect(policy().CloudWatchLogsEncryptsTheseLogGroups).toEqual({
+        Sid: 'CloudWatchLogsEncryptsTheseLogGroups',
+        Effect: 'Allow',
+        Principal: { Service: `logs.${REGION}.amazonaws.com` },
+        Action: LOG_GROUP_KEY_ACTIONS,
+        Resource: '*',
+        Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': [group('/a'), group('/b')] } },
+      });
+    });
+
+    test('exempts exactly those encryption contexts from the deny of use outside Secrets Manager', () => {
+      const { policy } = withLogGroups(group('/a'));
+      expect(policy().DenyUseOutsideSecretsManager).toEqual({
+        Sid: 'DenyUseOutsideSecretsManager',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: {
+          StringNotEquals: { 'kms:ViaService': VIA_SM },
+          ArnNotEquals: { 'kms:EncryptionContext:aws:logs:arn': [group('/a')] },
+        },
+      });
+    });
+
+    test('without a log group the key has neither the statement nor the exception', () => {
+      const policy = keyPolicy();
+      expect(policy.CloudWatchLogsEncryptsTheseLogGroups).toBeUndefined();
+      expect(policy.DenyUseOutsideSecretsManager.Condition).toEqual({
+        StringNotEquals: { 'kms:ViaService': VIA_SM },
+      });
+    });
+
+    test('the key’s own check accepts that statement as policy minimization renders it (cdk.json sets it)', () => {
+      const app = new App({
+        builtinCloudFormationValidation: false,
+        context: { '@aws-cdk/aws-iam:minimizePolicies': true },
+      });
+      const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: REGION } });
+      new VaultKey(stack, 'Key').allowLogGroup(group('/a'));
+      expect(() => app.synth()).not.toThrow();
+      const logs = statementsBySid(
+        onlyResource(stack, 'AWS::KMS::Key').Properties.KeyPolicy,
+      ).CloudWatchLogsEncryptsTheseLogGroups;
+      // Minimization sorts the actions: the check must not depend on their order.
+      expect(logs.Action).toEqual([...LOG_GROUP_KEY_ACTIONS].sort());
+    });
+
+    test('the key’s own check accepts that statement, and only as written', () => {
+      const { app } = withLogGroups(group('/a'));
+      expect(() => app.synth()).not.toThrow();
+      const other = withLogGroups(group('/a'));
+      // The same statement for another group, written into the key's policy behind its back.
+      const cfnKey = other.key.node.defaultChild as kms.CfnKey;
+      const document = other.stack.resolve(cfnKey.keyPolicy);
+      const logs = document.Statement.find((st: any) => st.Sid === 'CloudWatchLogsEncryptsTheseLogGroups');
+      document.Statement.push({
+        ...logs,
+        Sid: 'LooksAlike',
+        Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': [group('/elsewhere')] } },
+      });
+      cfnKey.keyPolicy = document;
+      expect(() => other.app.synth()).toThrow(
+        /VaultKey Test\/Key: its key policy allows kms:Encrypt kms:Decrypt .* on this key without kms:ViaService = secretsmanager\.eu-west-1\.amazonaws\.com/,
+      );
     });
   });
 

@@ -70,10 +70,11 @@ export interface ResolvedBinding {
 
 /**
  * The deployment binds each secret it adds (by the key of its name, or its ARN) to a profile and, for
- * a database, a target. Tags are writer-controlled (TagResource), so the profile tag only has to agree
- * with that binding: a retagged secret fails rather than rotate with another profile. A secret the
- * deployment did not bind (made elsewhere, under the vault's prefix) picks among the generated
- * profiles only: no tag can point this function's database credentials at anything.
+ * a database, a target; the secrets of its default profile (a generated one) it leaves unbound, so that
+ * the environment does not grow with them. Tags are writer-controlled (TagResource), so the profile tag
+ * only has to agree: a bound secret with its binding, an unbound one with the default profile. A
+ * retagged secret fails rather than rotate with another profile, and no tag can point this function's
+ * database credentials at anything.
  */
 export function resolveBinding(secret: SecretMetadata, config: RotationConfig): ResolvedBinding {
   const tagged = secret.tags[PROFILE_TAG];
@@ -90,22 +91,34 @@ export function resolveBinding(secret: SecretMetadata, config: RotationConfig): 
     const target = bound.targetId === undefined ? undefined : config.targets.get(bound.targetId);
     return { profile, target };
   }
-  const id = tagged ?? config.defaultProfile;
+  const id = config.defaultProfile;
+  if (tagged !== undefined && tagged !== id) {
+    const named = config.profiles.get(tagged);
+    if (named !== undefined && named.kind !== 'generated') throw notBoundToDatabase(secret, named);
+    throw new RotationError(
+      id === undefined
+        ? `secret ${secret.arn} carries ${PROFILE_TAG} tag ${shown(tagged)}, but this deployment did not bind it and this function has no default profile; a tag cannot choose how a secret rotates: add the secret to the rotation function (RotationFunction.addSecret, or a vault's addSecret) and deploy`
+        : `secret ${secret.arn} carries ${PROFILE_TAG} tag ${shown(tagged)}, but this deployment did not bind it, so it rotates with the default profile ${JSON.stringify(id)} only; a tag cannot change how a secret rotates: restore or remove the tag (or add the secret to the rotation function with its strategy and deploy), then rotate again`,
+    );
+  }
   if (id === undefined) {
     throw new RotationError(
-      `secret ${secret.arn} is not bound to a profile by this deployment, has no ${PROFILE_TAG} tag and this function has no default profile; tag it with one of ${knownProfileIds(config.profiles)}`,
+      `secret ${secret.arn} is not bound to a profile by this deployment, and this function has no default profile (it rotates database secrets only); add the secret to the rotation function (RotationFunction.addSecret, or a vault's addSecret) and deploy`,
     );
   }
   const profile = config.profiles.get(id);
   if (profile === undefined) {
     throw new RotationError(
-      `secret ${secret.arn} selects rotation profile ${shown(id)} with its ${PROFILE_TAG} tag, which this function does not define; known profiles: ${knownProfileIds(config.profiles)}`,
+      `this function's default profile ${JSON.stringify(id)} is not among its profiles (${knownProfileIds(config.profiles)})`,
     );
   }
-  if (profile.kind !== 'generated') {
-    throw new RotationError(
-      `secret ${secret.arn} is not bound to a database target by this deployment, so profile ${JSON.stringify(id)} (${profile.kind}) cannot rotate it: add the secret to the rotation function with its database (addDatabaseSecret, or RotationFunction.addSecret with a database strategy) and deploy`,
-    );
-  }
+  if (profile.kind !== 'generated') throw notBoundToDatabase(secret, profile);
   return { profile };
+}
+
+/** A database profile serves only the secrets the deployment bound to a target. */
+function notBoundToDatabase(secret: SecretMetadata, profile: ProfileBase): RotationError {
+  return new RotationError(
+    `secret ${secret.arn} is not bound to a database target by this deployment, so profile ${JSON.stringify(profile.id)} (${profile.kind}) cannot rotate it: add the secret to the rotation function with its database (addDatabaseSecret, or RotationFunction.addSecret with a database strategy) and deploy`,
+  );
 }

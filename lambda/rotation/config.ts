@@ -24,6 +24,7 @@ export interface VaultScope {
 export interface RotationConfig {
   readonly vault: VaultScope;
   readonly profiles: ReadonlyMap<string, ProfileBase>;
+  /** The profile of every secret in scope that `bindings` does not list (a generated kind). */
   readonly defaultProfile?: string;
   /** Pinned database targets, by id. */
   readonly targets: ReadonlyMap<string, TargetSpec>;
@@ -146,6 +147,12 @@ export function loadConfig(): RotationConfig {
     if (defaultProfile !== undefined && !profiles.has(defaultProfile)) {
       throw new ConfigurationError(
         `environment variable ${ENV.defaultProfile} names profile ${JSON.stringify(defaultProfile)}, which ${ENV.profiles} does not define (known: ${knownProfileIds(profiles)})`,
+      );
+    }
+    const defaultKind = defaultProfile === undefined ? undefined : profiles.get(defaultProfile)?.kind;
+    if (defaultKind !== undefined && defaultKind !== 'generated') {
+      throw new ConfigurationError(
+        `environment variable ${ENV.defaultProfile} names profile ${JSON.stringify(defaultProfile)} of kind ${defaultKind}; the default rotates every secret ${ENV.bindings} does not list, which has no pinned target, so it must be a generated profile`,
       );
     }
     const targets = parseTargets();

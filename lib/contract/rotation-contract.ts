@@ -12,7 +12,10 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 
-/** The tag a construct puts on each secret it adds: the id of the secret's profile. Informational only. */
+/**
+ * The tag a construct puts on each secret it adds: the id of the secret's profile. It never chooses a
+ * profile: it must agree with the secret's binding, or with the default profile for an unbound secret.
+ */
 export const ROTATION_PROFILE_TAG = 'secrets-vault:rotation-profile';
 
 /** The rotation function's environment variables. */
@@ -23,7 +26,11 @@ export const ROTATION_ENV = {
   secretArns: 'VAULT_SECRET_ARNS',
   /** JSON: profile id -> profile (kind, password rules, ...). */
   profiles: 'ROTATION_PROFILES',
-  /** The profile of a secret in scope that the deployment did not bind (generated kinds only). */
+  /**
+   * The profile of every secret in scope that ROTATION_BINDINGS does not list, whatever its tag says (a
+   * tag naming another profile fails the step). Generated kinds only. The constructs leave the secrets
+   * of their most common generated profile unbound, so that the environment does not grow with them.
+   */
   defaultProfile: 'ROTATION_DEFAULT_PROFILE',
   /** JSON: target id -> pinned database target. */
   targets: 'ROTATION_TARGETS',
@@ -294,7 +301,8 @@ export const SECRET_KEY_LENGTH = 10;
 
 /**
  * The key that binds a secret whose name the deployment knows: short and of fixed size, so that 150
- * secrets fit Lambda's 4 KB environment (11 bytes each, with the comma).
+ * bound secrets fit Lambda's 4 KB environment (11 bytes each, with the comma). The secrets of the
+ * default profile need none.
  */
 export function secretNameKey(name: string): string {
   return createHash('sha256').update(name, 'utf8').digest('base64url').slice(0, SECRET_KEY_LENGTH);

@@ -81,6 +81,21 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:CancelKeyDeletion',
 ];
 
+/**
+ * What CloudWatch Logs does with the key of an encrypted log group: the documented key policy's
+ * `kms:Encrypt*`, `kms:Decrypt*`, `kms:ReEncrypt*`, `kms:GenerateDataKey*` and `kms:Describe*`,
+ * written out for a symmetric key.
+ */
+export const LOG_GROUP_KEY_ACTIONS = [
+  'kms:Encrypt',
+  'kms:Decrypt',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:DescribeKey',
+];
+
 /** Secrets Manager may create grants on the key for its own resources (it does for some operations). */
 export const KEY_GRANT_ACTIONS = ['kms:CreateGrant'];
 

@@ -46,6 +46,19 @@ describe('assertInVault', () => {
     );
   });
 
+  test('lists an allow-list of exactly three ARNs', () => {
+    expect(() => assertInVault(secret(), { secretArns: new Set(['arn:1', 'arn:2', 'arn:3']) })).toThrow(
+      '(allowed name prefix: none; allowed secret ARNs: arn:1, arn:2, arn:3)',
+    );
+  });
+
+  test('without a name prefix, no name matches one (not even "undefined...")', () => {
+    const named = toSecretMetadata(describeResponse({ Name: 'undefined-secret' }), ARN);
+    expect(() => assertInVault(named, { secretArns: new Set(['arn:other']) })).toThrow(
+      "is not in this rotation function's vault",
+    );
+  });
+
   test('counts a long ARN allow-list instead of listing it', () => {
     const arns = new Set(['arn:1', 'arn:2', 'arn:3', 'arn:4']);
     expect(() => assertInVault(secret(), { secretArns: arns })).toThrow(
@@ -133,39 +146,53 @@ describe('checkTokenStage', () => {
   });
 });
 
-describe('resolveBinding', () => {
+describe('resolveBinding: secrets the deployment did not bind (the default profile)', () => {
+  const TAG = 'secrets-vault:rotation-profile';
   const config = makeConfig();
+  const tagged = (value: string) => secret({ Tags: [{ Key: TAG, Value: value }] });
 
-  test('the tag picks the profile', () => {
-    const s = secret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'json' }] });
-    expect(resolveBinding(s, config).profile.id).toBe('json');
+  test('an unbound secret without a tag rotates with the default profile', () => {
+    expect(resolveBinding(secret({ Tags: undefined }), config)).toEqual({
+      profile: expect.objectContaining({ id: 'api' }),
+    });
   });
 
-  test('the default profile applies when the tag is absent', () => {
-    expect(resolveBinding(secret({ Tags: [] }), { ...config, defaultProfile: 'api' }).profile.id).toBe('api');
+  test('an unbound secret tagged with the default profile rotates with it', () => {
+    expect(resolveBinding(tagged('api'), config).profile.id).toBe('api');
   });
 
-  test('the tag wins over the default profile', () => {
-    const s = secret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'json' }] });
-    expect(resolveBinding(s, { ...config, defaultProfile: 'api' }).profile.id).toBe('json');
-  });
-
-  test('rejects a secret without the tag when there is no default, naming the tag and known ids', () => {
-    expect(() => resolveBinding(secret({ Tags: undefined }), config)).toThrow(
-      `secret ${ARN} is not bound to a profile by this deployment, has no secrets-vault:rotation-profile tag and this function has no default profile; tag it with one of "api", "json"`,
+  test('a tag naming another generated profile fails: a writer cannot retag an unbound secret to another profile', () => {
+    expect(() => resolveBinding(tagged('json'), config)).toThrow(
+      `secret ${ARN} carries secrets-vault:rotation-profile tag "json", but this deployment did not bind it, so it rotates with the default profile "api" only; a tag cannot change how a secret rotates: restore or remove the tag (or add the secret to the rotation function with its strategy and deploy), then rotate again`,
     );
   });
 
-  test('rejects a tag naming a profile the function does not define', () => {
-    const s = secret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'weak' }] });
-    expect(() => resolveBinding(s, { ...config, defaultProfile: 'api' })).toThrow(
-      `secret ${ARN} selects rotation profile "weak" with its secrets-vault:rotation-profile tag, which this function does not define; known profiles: "api", "json"`,
+  test('a tag naming a profile the function does not define fails the same way', () => {
+    expect(() => resolveBinding(tagged('weak'), config)).toThrow(
+      'carries secrets-vault:rotation-profile tag "weak", but this deployment did not bind it, so it rotates with the default profile "api" only',
     );
   });
 
   test('cannot reach an inherited object property through the tag', () => {
-    const s = secret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'constructor' }] });
-    expect(() => resolveBinding(s, config)).toThrow('selects rotation profile "constructor"');
+    expect(() => resolveBinding(tagged('constructor'), config)).toThrow(
+      'carries secrets-vault:rotation-profile tag "constructor", but this deployment did not bind it',
+    );
+  });
+
+  test('without a default profile an unbound secret fails, untagged or tagged', () => {
+    const none = makeConfig({ defaultProfile: undefined });
+    expect(() => resolveBinding(secret({ Tags: undefined }), none)).toThrow(
+      `secret ${ARN} is not bound to a profile by this deployment, and this function has no default profile (it rotates database secrets only); add the secret to the rotation function (RotationFunction.addSecret, or a vault's addSecret) and deploy`,
+    );
+    expect(() => resolveBinding(tagged('api'), none)).toThrow(
+      `secret ${ARN} carries secrets-vault:rotation-profile tag "api", but this deployment did not bind it and this function has no default profile; a tag cannot choose how a secret rotates`,
+    );
+  });
+
+  test('a default profile the function does not define fails, naming the known ones', () => {
+    expect(() => resolveBinding(secret({ Tags: undefined }), makeConfig({ defaultProfile: 'gone' }))).toThrow(
+      `this function's default profile "gone" is not among its profiles ("api", "json")`,
+    );
   });
 });
 
@@ -218,6 +245,13 @@ describe('resolveBinding: secrets the deployment bound', () => {
     const s = secret({ Tags: [{ Key: TAG, Value: 'api' }] });
     expect(() => resolveBinding(s, bound({ profileId: 'pg', targetId: 'db' }))).toThrow(
       `secret ${ARN} carries secrets-vault:rotation-profile tag "api", but this deployment bound it to profile "pg"; a tag cannot change how a secret rotates: restore the tag (or redeploy), then rotate again`,
+    );
+  });
+
+  test('a disagreeing tag of exactly 128 characters is shown whole', () => {
+    const s = secret({ Tags: [{ Key: TAG, Value: 'y'.repeat(128) }] });
+    expect(() => resolveBinding(s, bound({ profileId: 'pg', targetId: 'db' }))).toThrow(
+      `carries secrets-vault:rotation-profile tag "${'y'.repeat(128)}", but`,
     );
   });
 

@@ -108,6 +108,16 @@ describe('loadConfig: profiles', () => {
     expect(() => loadConfig()).toThrow('ROTATION_PROFILES["api"] must be an object');
   });
 
+  test.each(['null', '[]', '[{"kind": "generated"}]'])('fails on a profile that is %s', (entry) => {
+    setEnv({ ROTATION_PROFILES: `{"api": ${entry}}` });
+    expect(() => loadConfig()).toThrow('ROTATION_PROFILES["api"] must be an object');
+  });
+
+  test('fails on a kind that is not a string, even one that names a kind once stringified', () => {
+    setEnv({ ROTATION_PROFILES: '{"api": {"kind": ["generated"]}}' });
+    expect(() => loadConfig()).toThrow('ROTATION_PROFILES["api"].kind must be one of "generated"');
+  });
+
   test('fails on an unknown kind, listing the known kinds', () => {
     setEnv({ ROTATION_PROFILES: '{"db": {"kind": "postgres"}}' });
     expect(() => loadConfig()).toThrow('ROTATION_PROFILES["db"].kind must be one of "generated"');
@@ -134,6 +144,16 @@ describe('loadConfig: profiles', () => {
     setEnv({ ROTATION_PROFILES: PROFILES, ROTATION_DEFAULT_PROFILE: 'nope' });
     expect(() => loadConfig()).toThrow(
       'environment variable ROTATION_DEFAULT_PROFILE names profile "nope", which ROTATION_PROFILES does not define (known: "api", "json")',
+    );
+  });
+
+  test('fails on a database default profile: unbound secrets have no pinned target', () => {
+    setEnv({
+      ROTATION_PROFILES: JSON.stringify({ pg: { kind: 'postgres-single' } }),
+      ROTATION_DEFAULT_PROFILE: 'pg',
+    });
+    expect(() => loadConfig()).toThrow(
+      'environment variable ROTATION_DEFAULT_PROFILE names profile "pg" of kind postgres-single; the default rotates every secret ROTATION_BINDINGS does not list, which has no pinned target, so it must be a generated profile',
     );
   });
 });
@@ -508,6 +528,22 @@ describe('loadConfig: pinned targets and bindings', () => {
     env(TARGETS, bindings);
     expect(() => loadConfig()).toThrow(ConfigurationError);
     expect(() => loadConfig()).toThrow(message);
+  });
+
+  test('each target a profile is bound to is checked, not only the first', () => {
+    env(TARGETS, { 'pg@db': KEY_A, 'pg@dbAdmin': KEY_B });
+    expect(() => loadConfig()).toThrow(
+      'ROTATION_BINDINGS["pg@dbAdmin"]: profile kind "postgres-single" uses no admin secret, but its target names one',
+    );
+  });
+
+  test.each(['null', '"db"', '3'])('ROTATION_TARGETS %s is refused (null reads as none)', (value) => {
+    setEnv({ VAULT_SECRET_NAME_PREFIX: 'vault/', ROTATION_PROFILES: DB_PROFILES, ROTATION_TARGETS: value });
+    if (value === 'null') expect(loadConfig().targets.size).toBe(0);
+    else
+      expect(() => loadConfig()).toThrow(
+        'environment variable ROTATION_TARGETS must be a JSON object of target id to target',
+      );
   });
 
   test('an invalid ROTATION_TARGETS is reported without quoting it', () => {

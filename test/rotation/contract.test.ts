@@ -8,7 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../lambda/rotation/config';
 import { resolveBinding } from '../../lambda/rotation/checks';
-import { ROTATION_ENV, secretNameKey } from '../../lib/contract/rotation-contract';
+import { ROTATION_ENV, ROTATION_PROFILE_TAG, secretNameKey } from '../../lib/contract/rotation-contract';
 import { DatabaseEngine, DatabaseTls, DatabaseUserRotation, SecretContent, SecretsVault } from '../../lib';
 import { MAX_LAMBDA_ENVIRONMENT_BYTES } from '../../lib/private/size';
 
@@ -190,6 +190,74 @@ test('a function target naming an admin with unverified TLS is refused when the 
   ).toThrow('names an admin secret with tls "plaintext": admin credentials travel over verified TLS only');
 });
 
+test('a secret the deployment left unbound rotates with the default profile, and a tag can only agree with it', () => {
+  const env = synth((vault) => {
+    for (let i = 0; i < 3; i += 1) vault.addSecret(`ApiKey${i}`);
+    vault.addSecret('Token', { content: SecretContent.generatedString({ length: 64 }) });
+    vault.addDatabaseSecret('Db', { engine: DatabaseEngine.POSTGRES, host: 'db.internal', username: 'app' });
+  });
+  const config = withEnv(env, () => loadConfig());
+  const profiles = JSON.parse(env.ROTATION_PROFILES) as Record<
+    string,
+    { kind: string; password: { length: number } }
+  >;
+  const idOf = (kind: string, length: number) =>
+    Object.keys(profiles).find(
+      (id) => profiles[id].kind === kind && profiles[id].password.length === length,
+    )!;
+  const [apiKeys, token, db] = [idOf('generated', 32), idOf('generated', 64), idOf('postgres-single', 32)];
+  // The three API keys share the most common generated profile: it is the default, and they are not bound.
+  expect(env.ROTATION_DEFAULT_PROFILE).toBe(apiKeys);
+  expect(Object.keys(JSON.parse(env.ROTATION_BINDINGS)).sort()).toEqual([token, `${db}@t0`].sort());
+  expect(env.ROTATION_BINDINGS).not.toContain(secretNameKey('orders/ApiKey0'));
+
+  const resolve = (name: string, tag?: string) =>
+    resolveBinding(
+      {
+        arn: ARN(name),
+        name,
+        rotationEnabled: true,
+        versionIdsToStages: {},
+        tags: tag === undefined ? {} : { [ROTATION_PROFILE_TAG]: tag },
+      },
+      config,
+    );
+  // As deployed (tagged with its own profile), untagged, or made elsewhere under the prefix: the default.
+  expect(resolve('orders/ApiKey0', apiKeys)).toEqual({ profile: config.profiles.get(apiKeys) });
+  expect(resolve('orders/ApiKey1')).toEqual({ profile: config.profiles.get(apiKeys) });
+  expect(resolve('orders/MadeElsewhere')).toEqual({ profile: config.profiles.get(apiKeys) });
+  // A writer who retags an unbound secret gets a failed step, not another profile.
+  expect(() => resolve('orders/ApiKey2', token)).toThrow(
+    `secret ${ARN('orders/ApiKey2')} carries ${ROTATION_PROFILE_TAG} tag "${token}", but this deployment did not bind it, so it rotates with the default profile "${apiKeys}" only`,
+  );
+  expect(() => resolve('orders/ApiKey2', db)).toThrow(
+    `secret ${ARN('orders/ApiKey2')} is not bound to a database target by this deployment, so profile "${db}" (postgres-single) cannot rotate it`,
+  );
+  // And the bound ones keep their own profile: the default does not reach them through a tag.
+  expect(resolve('orders/Token', token).profile).toBe(config.profiles.get(token));
+  expect(() => resolve('orders/Token', apiKeys)).toThrow(
+    `but this deployment bound it to profile "${token}"`,
+  );
+  expect(() => resolve('orders/Db', apiKeys)).toThrow(`but this deployment bound it to profile "${db}"`);
+});
+
+/** The function's environment as Lambda counts it: names and values. */
+const envBytes = (env: Record<string, string>) =>
+  Object.entries(env).reduce((sum, [k, v]) => sum + k.length + String(v).length, 0);
+
+test('the environment does not grow with generated secrets: 1 and 150 take the same bytes (measured)', () => {
+  const generated = (count: number) =>
+    synth((vault) => {
+      for (let i = 0; i < count; i += 1) vault.addSecret(`ApiKey${i}`);
+    });
+  const [one, many] = [generated(1), generated(150)];
+  expect(many.ROTATION_BINDINGS).toBeUndefined();
+  expect(envBytes(many)).toBe(envBytes(one));
+  process.stdout.write(
+    `environment at 1 generated secret: ${envBytes(one)} bytes; at 150: ${envBytes(many)} bytes\n`,
+  );
+});
+
 test("150 database secrets on one endpoint fit Lambda's 4 KB environment (measured)", () => {
   const env = synth((vault) => {
     for (let i = 0; i < 150; i += 1) {
@@ -201,7 +269,7 @@ test("150 database secrets on one endpoint fit Lambda's 4 KB environment (measur
       });
     }
   });
-  const bytes = Object.entries(env).reduce((sum, [k, v]) => sum + k.length + String(v).length, 0);
+  const bytes = envBytes(env);
   const bindings = env.ROTATION_BINDINGS.length;
   // 150 secrets cost 11 bytes each in ROTATION_BINDINGS; the endpoint is written once.
   expect(bindings).toBeLessThanOrEqual(150 * 11 + 40);

@@ -38,6 +38,16 @@ export const BUNDLE_ENV: Readonly<Record<string, string>> = {
   POWERTOOLS_SERVICE_NAME: 'secrets-vault-rotation',
 };
 
+/**
+ * The same function with `json` as its default profile. Secrets a test makes are not bound (as a
+ * vault leaves the secrets of its most common generated profile), so they rotate with the default
+ * profile whatever their tag: a JSON secret rotates through a bundle loaded with this.
+ */
+export const JSON_DEFAULT_ENV: Readonly<Record<string, string>> = {
+  ...BUNDLE_ENV,
+  ROTATION_DEFAULT_PROFILE: 'json',
+};
+
 export type Handler = (event: unknown) => Promise<void>;
 
 /**
@@ -95,13 +105,27 @@ export function loadBundle(env: Readonly<Record<string, string>> = BUNDLE_ENV): 
       `${BUNDLE} is missing: build it with \`node scripts/bundle.mjs rotation\` (npm test does)`,
     );
   }
-  Object.assign(process.env, env);
+  applyEnv(env);
   let handler: Handler | undefined;
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     handler = (require(BUNDLE) as { handler: Handler }).handler;
   });
-  return handler as Handler;
+  const loaded = handler as Handler;
+  // The bundle reads its configuration on its first invocation: each call applies this bundle's
+  // environment first, so that bundles loaded with different ones in one file each see their own.
+  return (event) => {
+    applyEnv(env);
+    return loaded(event);
+  };
+}
+
+/** Sets `env`, and unsets the function's variables it does not name. */
+function applyEnv(env: Readonly<Record<string, string>>): void {
+  for (const name of Object.values(ROTATION_ENV)) {
+    if (!(name in env)) delete process.env[name];
+  }
+  Object.assign(process.env, env);
 }
 
 /** What a test file of the built bundle against moto works with (see useBundle). */

@@ -5,9 +5,12 @@ import type { RotationConfig } from '../../lambda/rotation/config';
 import { generatedStrategy } from '../../lambda/rotation/strategies/generated';
 import type { ProfileBase } from '../../lambda/rotation/strategies';
 import type { Dependencies } from '../../lambda/rotation/rotate';
+import { secretNameKey } from '../../lib/contract/rotation-contract';
 
 export const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:vault/api-key-AbCdEf';
 export const NAME = 'vault/api-key';
+/** A secret the deployment bound to the `json` profile (NAME is unbound: it rotates with the default, `api`). */
+export const JSON_NAME = 'vault/json-key';
 export const TOKEN = 'tok00000-1111-4222-8333-444444444444';
 export const ROTATION_TOKEN = 'rot-token-5555-6666-7777-888888888888';
 export const OLD_VERSION = 'old00000-1111-4222-8333-444444444444';
@@ -36,15 +39,17 @@ export function profiles(raw: Record<string, Record<string, unknown>>): Map<stri
   );
 }
 
+/** A deployment's configuration: `api` is the default profile, JSON_NAME is bound to `json`. */
 export function makeConfig(overrides: Partial<RotationConfig> = {}): RotationConfig {
   return {
     targets: new Map(),
-    bindings: new Map(),
+    bindings: new Map([[secretNameKey(JSON_NAME), { profileId: 'json' }]]),
     vault: { namePrefix: 'vault/', secretArns: new Set() },
     profiles: profiles({
       api: { kind: 'generated' },
       json: { kind: 'generated', jsonField: 'password' },
     }),
+    defaultProfile: 'api',
     ...overrides,
   };
 }

@@ -9,25 +9,36 @@
 import { CancelRotateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import {
   BUNDLE_ENV,
+  JSON_DEFAULT_ENV,
   STEPS,
   VAULT_PREFIX,
   expectOneCurrent,
   loadBundle,
   useBundle,
   versionsWith,
+  type Handler,
 } from './fixture';
 
 const fx = useBundle();
+/** The JSON secrets made here rotate through a function whose default profile is `json`. */
+let jsonHandler: Handler;
+const jsonSecrets = new Set<string>();
+beforeAll(() => {
+  jsonHandler = loadBundle(JSON_DEFAULT_ENV);
+});
 
 const OLD = 'old-value-0123456789abcdef';
 const OLD_JSON = JSON.stringify({ username: 'svc', password: OLD, host: 'db.internal', port: 5432 });
 
 async function newSecret(value = OLD, profile?: string, base = `${VAULT_PREFIX}secret`): Promise<string> {
-  return fx.vault.createSecret(fx.vault.uniqueName(base), value, profile);
+  const arn = await fx.vault.createSecret(fx.vault.uniqueName(base), value, profile);
+  if (profile === 'json') jsonSecrets.add(arn);
+  return arn;
 }
 
 function step(Step: string, SecretId: string, ClientRequestToken: string, extra: object = {}): Promise<void> {
-  return fx.handler({ Step, SecretId, ClientRequestToken, ...extra });
+  const handler = jsonSecrets.has(SecretId) ? jsonHandler : fx.handler;
+  return handler({ Step, SecretId, ClientRequestToken, ...extra });
 }
 
 async function rotateFully(arn: string, token: string): Promise<void> {
@@ -257,6 +268,17 @@ describe('rejected invocations change nothing', () => {
     await expectUnchanged(arn, () =>
       expect(step('createSecret', arn, token)).rejects.toThrow(
         `secret ${arn} is not in this rotation function's vault (allowed name prefix: "vault/"; allowed secret ARNs: none)`,
+      ),
+    );
+    expect(await fx.vault.valueOf(arn, token)).toBeUndefined();
+  });
+
+  test('a secret tagged with another profile than the default rotates with neither: nothing written', async () => {
+    const arn = await fx.vault.createSecret(fx.vault.uniqueName(`${VAULT_PREFIX}retagged`), OLD_JSON, 'json');
+    const token = await fx.vault.startRotation(arn);
+    await expectUnchanged(arn, () =>
+      expect(fx.handler({ Step: 'createSecret', SecretId: arn, ClientRequestToken: token })).rejects.toThrow(
+        `secret ${arn} carries secrets-vault:rotation-profile tag "json", but this deployment did not bind it, so it rotates with the default profile "api" only`,
       ),
     );
     expect(await fx.vault.valueOf(arn, token)).toBeUndefined();

@@ -10,7 +10,16 @@
  */
 import { CancelRotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import fc from 'fast-check';
-import { STEPS, VAULT_PREFIX, useBundle, versionsWith, type Stages } from './fixture';
+import {
+  JSON_DEFAULT_ENV,
+  STEPS,
+  VAULT_PREFIX,
+  loadBundle,
+  useBundle,
+  versionsWith,
+  type Handler,
+  type Stages,
+} from './fixture';
 
 type Step = (typeof STEPS)[number];
 type Action =
@@ -46,6 +55,11 @@ const scenarioArb = fc.record({
 });
 
 const fx = useBundle();
+/** A JSON secret made here is unbound: it rotates through a function whose default profile is `json`. */
+let jsonHandler: Handler;
+beforeAll(() => {
+  jsonHandler = loadBundle(JSON_DEFAULT_ENV);
+});
 
 /** Stages as the protocol predicts them. moto keeps AWSPENDING on a promoted version (AWS drops it). */
 function normalise(stages: Stages): Stages {
@@ -137,7 +151,8 @@ async function invoke(model: Model, step: Step, token: string): Promise<boolean>
   const oldCurrent = model.current();
   let error: Error | undefined;
   try {
-    await fx.handler({ Step: step, SecretId: model.arn, ClientRequestToken: token });
+    const handler = model.json ? jsonHandler : fx.handler;
+    await handler({ Step: step, SecretId: model.arn, ClientRequestToken: token });
   } catch (e) {
     error = e as Error;
   }

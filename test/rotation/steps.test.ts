@@ -17,6 +17,7 @@ import {
   ARN,
   CURRENT_VALUE,
   GENERATED,
+  JSON_NAME,
   OLD_VERSION,
   PENDING_VALUE,
   ROTATION_TOKEN,
@@ -32,7 +33,8 @@ import {
 const sm = mockClient(SecretsManagerClient);
 let out: Captured;
 
-const JSON_TAGS = [{ Key: 'secrets-vault:rotation-profile', Value: 'json' }];
+/** A JSON secret: bound by the deployment to the `json` profile, and tagged so. */
+const JSON_SECRET = { Name: JSON_NAME, Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'json' }] };
 const CURRENT_JSON = JSON.stringify({ username: 'svc', password: CURRENT_VALUE, host: 'db.internal' });
 
 function notFound(message = `Secrets Manager can't find the specified secret value for VersionId: ${TOKEN}`) {
@@ -169,7 +171,7 @@ describe('createSecret', () => {
   });
 
   test('propagates a KMS DecryptionFailure from reading AWSCURRENT (JSON) and writes nothing', async () => {
-    givenSecret({ Tags: JSON_TAGS }, CURRENT_JSON);
+    givenSecret(JSON_SECRET, CURRENT_JSON);
     sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).rejects(
       new DecryptionFailure({ message: 'KMS key is disabled', $metadata: {} }),
     );
@@ -195,7 +197,7 @@ describe('createSecret', () => {
   });
 
   test('propagates ResourceNotFound for a missing AWSCURRENT value (JSON)', async () => {
-    givenSecret({ Tags: JSON_TAGS });
+    givenSecret(JSON_SECRET);
     sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).rejects(
       notFound("Secrets Manager can't find the specified secret value for staging label: AWSCURRENT"),
     );
@@ -205,7 +207,7 @@ describe('createSecret', () => {
   });
 
   test('JSON: copies the current JSON and replaces only the rotated field', async () => {
-    givenSecret({ Tags: JSON_TAGS }, CURRENT_JSON);
+    givenSecret(JSON_SECRET, CURRENT_JSON);
     await run('createSecret');
     const put = sm.commandCalls(PutSecretValueCommand)[0].args[0].input;
     expect(put.SecretString).toBe(
@@ -214,7 +216,7 @@ describe('createSecret', () => {
   });
 
   test('JSON: reads AWSCURRENT by stage', async () => {
-    givenSecret({ Tags: JSON_TAGS }, CURRENT_JSON);
+    givenSecret(JSON_SECRET, CURRENT_JSON);
     await run('createSecret');
     expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' })[0].args[0].input).toEqual({
       SecretId: ARN,
@@ -224,7 +226,7 @@ describe('createSecret', () => {
   });
 
   test('JSON: a current value that is not JSON fails, naming no value', async () => {
-    givenSecret({ Tags: JSON_TAGS }, CURRENT_VALUE);
+    givenSecret(JSON_SECRET, CURRENT_VALUE);
     const error = await failure(run('createSecret'));
     expect(error.message).toBe(
       `the AWSCURRENT value of secret ${ARN} is not a JSON object, but profile "json" rotates its field "password"`,
@@ -235,7 +237,7 @@ describe('createSecret', () => {
 
   test('JSON: a current value that is a JSON array fails', async () => {
     // Each element counts as a secret and is redacted from the message: none of them is in its words.
-    givenSecret({ Tags: JSON_TAGS }, '["an-element"]');
+    givenSecret(JSON_SECRET, '["an-element"]');
     const error = await failure(run('createSecret'));
     expect(error.message).toBe(
       `the AWSCURRENT value of secret ${ARN} is not a JSON object, but profile "json" rotates its field "password"`,
@@ -244,7 +246,7 @@ describe('createSecret', () => {
   });
 
   test('JSON: a current value without the field fails, naming the field', async () => {
-    givenSecret({ Tags: JSON_TAGS }, JSON.stringify({ username: 'svc', secret: CURRENT_VALUE }));
+    givenSecret(JSON_SECRET, JSON.stringify({ username: 'svc', secret: CURRENT_VALUE }));
     const error = await failure(run('createSecret'));
     expect(error.message).toBe(
       `the AWSCURRENT value of secret ${ARN} has no field "password", which profile "json" rotates`,
@@ -254,7 +256,7 @@ describe('createSecret', () => {
   });
 
   test('JSON: a binary AWSCURRENT fails', async () => {
-    givenSecret({ Tags: JSON_TAGS });
+    givenSecret(JSON_SECRET);
     sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({
       SecretBinary: new Uint8Array([1]),
     });
@@ -289,6 +291,73 @@ describe('createSecret', () => {
     const error = await failure(run('createSecret'));
     expect(error.name).toBe('ResourceExistsException');
     expect(error.message).toBe("You can't use ClientRequestToken <redacted>.");
+  });
+});
+
+describe('createSecret: order, redaction and outcomes', () => {
+  test('JSON: an unreadable AWSCURRENT fails even when the token already has a value', async () => {
+    givenSecret(JSON_SECRET, CURRENT_JSON);
+    givenPendingValue(CURRENT_JSON);
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).rejects(notFound('no AWSCURRENT value'));
+    await expect(run('createSecret')).rejects.toThrow('no AWSCURRENT value');
+    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: 'AWSPENDING' })).toHaveLength(0);
+  });
+
+  test('a put that fails quoting the new value: the value is redacted from the error and the log', async () => {
+    givenSecret();
+    sm.on(PutSecretValueCommand).rejects(
+      Object.assign(new Error(`value ${GENERATED} is not acceptable`), { name: 'InvalidRequestException' }),
+    );
+    const error = await failure(run('createSecret'));
+    expect(error.message).toBe('value <redacted> is not acceptable');
+    expect(out.text()).not.toContain(GENERATED);
+    expect(out.text()).toContain('value <redacted> is not acceptable');
+  });
+
+  test('a put refused for another reason propagates, even if a value appeared for the token meanwhile', async () => {
+    givenSecret();
+    sm.on(PutSecretValueCommand).rejects(
+      Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }),
+    );
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN })
+      .rejectsOnce(notFound())
+      .resolves({ SecretString: PENDING_VALUE });
+    const error = await failure(run('createSecret'));
+    expect(error.name).toBe('AccessDeniedException');
+    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: 'AWSPENDING' })).toHaveLength(1);
+  });
+
+  test.each([
+    ['created', () => undefined],
+    ['already-created', () => givenPendingValue()],
+  ])('logs outcome %s', async (outcome, setup) => {
+    givenSecret();
+    setup();
+    await run('createSecret');
+    expect(out.records()).toContainEqual(expect.objectContaining({ step: 'createSecret', outcome }));
+  });
+
+  test('a lost race logs that the concurrent value stands', async () => {
+    givenSecret();
+    sm.on(PutSecretValueCommand).rejects(new ResourceExistsException({ message: 'in use', $metadata: {} }));
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING', VersionId: TOKEN })
+      .rejectsOnce(notFound())
+      .resolves({ SecretString: PENDING_VALUE });
+    await run('createSecret');
+    expect(out.records()).toContainEqual(
+      expect.objectContaining({
+        message: 'a concurrent invocation stored the pending value first; keeping it',
+        outcome: 'already-created',
+      }),
+    );
+  });
+
+  test('finishSecret logs outcome promoted', async () => {
+    givenSecret();
+    await run('finishSecret');
+    expect(out.records()).toContainEqual(
+      expect.objectContaining({ step: 'finishSecret', outcome: 'promoted' }),
+    );
   });
 });
 
@@ -329,13 +398,13 @@ describe('testSecret', () => {
   });
 
   test('JSON: passes with a non-empty string field', async () => {
-    givenSecret({ Tags: JSON_TAGS });
+    givenSecret(JSON_SECRET);
     givenPendingValue(JSON.stringify({ username: 'svc', password: PENDING_VALUE }));
     await expect(run('testSecret')).resolves.toBeUndefined();
   });
 
   test('JSON: fails when the pending value is not JSON', async () => {
-    givenSecret({ Tags: JSON_TAGS });
+    givenSecret(JSON_SECRET);
     givenPendingValue(PENDING_VALUE);
     await expect(run('testSecret')).rejects.toThrow(
       `the AWSPENDING value of secret ${ARN} is not a JSON object`,
@@ -347,7 +416,7 @@ describe('testSecret', () => {
     ['empty', { password: '' }],
     ['not a string', { password: 42 }],
   ])('JSON: fails when the field is %s', async (_label, value) => {
-    givenSecret({ Tags: JSON_TAGS });
+    givenSecret(JSON_SECRET);
     givenPendingValue(JSON.stringify(value));
     await expect(run('testSecret')).rejects.toThrow(
       `the AWSPENDING value of secret ${ARN} has no non-empty string field "password"`,
@@ -459,16 +528,18 @@ describe('every step', () => {
     expect(apiCalls()).toEqual(['DescribeSecret']);
   });
 
-  test('an unknown profile tag fails before any step call', async () => {
-    givenSecret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'weak' }] });
-    await expect(run('createSecret')).rejects.toThrow('selects rotation profile "weak"');
+  test('a tag that disagrees with the default profile of an unbound secret fails before any step call', async () => {
+    givenSecret({ Tags: [{ Key: 'secrets-vault:rotation-profile', Value: 'json' }] });
+    await expect(run('createSecret')).rejects.toThrow(
+      'carries secrets-vault:rotation-profile tag "json", but this deployment did not bind it, so it rotates with the default profile "api" only',
+    );
     expect(apiCalls()).toEqual(['DescribeSecret']);
   });
 });
 
 describe('API economy', () => {
-  async function cleanRotation(tags: DescribeSecretResponse['Tags'], current: string): Promise<number> {
-    givenSecret({ Tags: tags }, current);
+  async function cleanRotation(describe: Partial<DescribeSecretResponse>, current: string): Promise<number> {
+    givenSecret(describe, current);
     await run('createSecret');
     givenPendingValue(sm.commandCalls(PutSecretValueCommand)[0].args[0].input.SecretString);
     await run('setSecret');
@@ -478,15 +549,15 @@ describe('API economy', () => {
   }
 
   test('a clean rotation of a string secret makes 9 calls (the AWS template makes more)', async () => {
-    expect(await cleanRotation(describeResponse().Tags, CURRENT_VALUE)).toBe(9);
+    expect(await cleanRotation({}, CURRENT_VALUE)).toBe(9);
   });
 
   test('a clean rotation of a JSON secret makes 10 calls', async () => {
-    expect(await cleanRotation(JSON_TAGS, CURRENT_JSON)).toBe(10);
+    expect(await cleanRotation(JSON_SECRET, CURRENT_JSON)).toBe(10);
   });
 
   test('every GetSecretValue names its stage', async () => {
-    await cleanRotation(JSON_TAGS, CURRENT_JSON);
+    await cleanRotation(JSON_SECRET, CURRENT_JSON);
     for (const call of sm.commandCalls(GetSecretValueCommand)) {
       expect(call.args[0].input.VersionStage).toMatch(/^AWS(CURRENT|PENDING)$/);
     }
@@ -539,13 +610,13 @@ describe('logs and metrics', () => {
   });
 
   test('no token, rotation token or value appears in the output, even when an AWS error quotes them', async () => {
-    givenSecret({ Tags: JSON_TAGS }, CURRENT_JSON);
+    givenSecret(JSON_SECRET, CURRENT_JSON);
     await run('createSecret', { RotationToken: ROTATION_TOKEN });
     givenPendingValue(sm.commandCalls(PutSecretValueCommand)[0].args[0].input.SecretString);
     await run('testSecret', { RotationToken: ROTATION_TOKEN });
     await run('finishSecret', { RotationToken: ROTATION_TOKEN });
     // A failing invocation: the error quotes the token and values this invocation read or made.
-    givenSecret({ Tags: JSON_TAGS }, CURRENT_JSON);
+    givenSecret(JSON_SECRET, CURRENT_JSON);
     sm.on(PutSecretValueCommand).rejects(
       notFound(`Version ${TOKEN} of ${CURRENT_VALUE} with ${GENERATED} failed`),
     );
