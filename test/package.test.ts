@@ -88,7 +88,10 @@ describe('the npm package', () => {
     const own = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(own.devDependencies['@cloud-copilot/iam-simulate']).toBeDefined();
     // Neither the compiled library nor the bundle carries a line of it (the README names it, as a test tool).
-    const grep = spawnSync('grep', ['-rl', 'cloud-copilot', 'dist', 'assets'], { cwd: pkg, encoding: 'utf8' });
+    const grep = spawnSync('grep', ['-rl', 'cloud-copilot', 'dist', 'assets'], {
+      cwd: pkg,
+      encoding: 'utf8',
+    });
     expect([grep.status, grep.stdout]).toEqual([1, '']);
   });
 });
