@@ -584,6 +584,26 @@ export async function startSharedServer(
   return { url: adminUrl(spec, admin), stop };
 }
 
+/**
+ * A server that has just answered its readiness query can still reset the next connection on a loaded
+ * machine (seen with MariaDB over TLS while two jest workers and other jobs share two cores): retry the
+ * first statement a few times on a connection-level error, never on an SQL error.
+ */
+async function retryTransient<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const transient = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'PROTOCOL_CONNECTION_LOST'].includes(
+        code ?? '',
+      );
+      if (!transient || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}
+
 async function startServer(engine: Engine, options: DatabaseOptions): Promise<DatabaseServer> {
   let admin = options.tls ? undefined : sharedServer(engine);
   let stopServer = async (): Promise<void> => undefined;
@@ -597,7 +617,7 @@ async function startServer(engine: Engine, options: DatabaseOptions): Promise<Da
   const users: string[] = [];
   try {
     const { server: create, inside } = engine.createDatabase(dbname);
-    await engine.run(server, undefined, [create]);
+    await retryTransient(() => engine.run(server, undefined, [create]));
     await engine.run(server, dbname, [inside]);
   } catch (error) {
     await stopServer();
