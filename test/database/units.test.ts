@@ -13,7 +13,12 @@ import type { SecretMetadata } from '../../lambda/rotation/metadata';
 import type { PasswordOptions } from '../../lambda/rotation/password';
 import type { StrategyContext } from '../../lambda/rotation/strategies/strategy';
 import type { SecretValues } from '../../lambda/rotation/values';
-import { DatabaseError, driverMessage } from '../../lambda/rotation/strategies/database/database-error';
+import {
+  connectionError,
+  DatabaseError,
+  driverMessage,
+  isDatabaseError,
+} from '../../lambda/rotation/strategies/database/database-error';
 import type {
   Credentials,
   DatabaseDriver,
@@ -353,6 +358,78 @@ describe('driverMessage', () => {
     expect(driverMessage(new Error("syntax error near 'hunter2'\n  at line 1"), ['hunter2'])).toBe(
       "syntax error near '<redacted>' at line 1",
     );
+  });
+
+  test('an empty secret (an empty password) cuts nothing; the text is trimmed', () => {
+    expect(driverMessage(new Error('  abc  '), [''])).toBe('abc');
+    expect(driverMessage('not an Error', [])).toBe('not an Error');
+  });
+
+  test('at most 300 characters', () => {
+    expect(driverMessage(new Error('x'.repeat(300)), [])).toBe('x'.repeat(300));
+    expect(driverMessage(new Error('y'.repeat(301)), [])).toBe(`${'y'.repeat(300)}...`);
+  });
+});
+
+describe('connectionError and isDatabaseError', () => {
+  const endpoint = (tls: Endpoint['tls']): Endpoint => ({ host: 'h', port: 1, dbname: 'd', tls });
+  const base = { engine: 'PostgreSQL', username: 'u', failure: 'auth' as const };
+
+  test('plain TCP: a "no TLS" answer or a certificate word is not a TLS failure', () => {
+    const error = connectionError({
+      ...base,
+      endpoint: endpoint('plaintext'),
+      message: 'certificate of something; server does not support SSL',
+      serverHasNoTls: true,
+    });
+    expect(error.failure).toBe('auth');
+    expect(error.message).toBe(
+      'could not log in to PostgreSQL at h:1/d as user "u": certificate of something; server does not support SSL',
+    );
+  });
+
+  test('TLS: a certificate problem is a TLS failure, whatever the engine called it', () => {
+    const error = connectionError({
+      ...base,
+      endpoint: endpoint('unverified'),
+      message: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      serverHasNoTls: false,
+    });
+    expect(error.failure).toBe('tls');
+  });
+
+  test('isDatabaseError with and without a kind', () => {
+    const error = new DatabaseError('auth', 'x');
+    expect(isDatabaseError(error)).toBe(true);
+    expect(isDatabaseError(error, 'auth')).toBe(true);
+    expect(isDatabaseError(error, 'tls')).toBe(false);
+    expect(isDatabaseError(new Error('x'))).toBe(false);
+  });
+});
+
+describe('the strategy definitions', () => {
+  test('create() refuses a target that checkTarget would refuse (for direct callers)', () => {
+    const single = profile('single');
+    expect(() => postgresSingleStrategy.create(single, undefined)).toThrow(
+      'profile kind "postgres-single" needs a pinned database target',
+    );
+    expect(() => postgresSingleStrategy.create(single, { ...PG_TARGET, engine: 'mysql' })).toThrow(
+      'profile kind "postgres-single" cannot rotate a mysql target',
+    );
+    expect(() => postgresAlternatingStrategy.create(profile('alternating'), PG_TARGET)).toThrow(
+      'profile kind "postgres-alternating" needs a target that names its admin secret',
+    );
+  });
+
+  test('each scheme gets its own strategy, which reads AWSCURRENT in createSecret', async () => {
+    const { SingleUserStrategy } = await import('../../lambda/rotation/strategies/database/single-user');
+    const { AlternatingUsersStrategy } =
+      await import('../../lambda/rotation/strategies/database/alternating-users');
+    const single = postgresSingleStrategy.create(profile('single'), PG_TARGET);
+    const alternating = postgresAlternatingStrategy.create(profile('alternating'), PG_ALT_TARGET);
+    expect(single).toBeInstanceOf(SingleUserStrategy);
+    expect(alternating).toBeInstanceOf(AlternatingUsersStrategy);
+    expect([single.needsCurrentValue, alternating.needsCurrentValue]).toEqual([true, true]);
   });
 });
 
@@ -698,6 +775,158 @@ describe('alternating users: the admin secret', () => {
     );
     expect(fake.calls).toEqual(['connect app_user_clone', 'close app_user_clone']);
     expect(sent).toEqual([]);
+  });
+});
+
+describe('alternating users: more of setSecret', () => {
+  const pending = pgSecret({ username: 'app_user_clone', password: 'pending-pw' });
+  const db = (): FakeDb => ({
+    passwords: new Map([
+      ['app_user', 'current-pw'],
+      ['admin', 'admin-pw'],
+    ]),
+    down: false,
+    calls: [],
+  });
+  async function strategy(fake: FakeDb) {
+    const { AlternatingUsersStrategy } =
+      await import('../../lambda/rotation/strategies/database/alternating-users');
+    return new AlternatingUsersStrategy(withDriver(fake), profile('alternating'), PG_ALT_TARGET);
+  }
+
+  test('a pending value for another user: refused before any connection', async () => {
+    const fake = db();
+    await expect(
+      (await strategy(fake)).setSecret(
+        context({ current: pgSecret(), pending: pgSecret({ username: 'admin' }) }),
+      ),
+    ).rejects.toThrow(
+      `the AWSPENDING value of secret ${ARN} has username "admin", but this rotation may only set a password for "app_user_clone" on db.internal:5432/app`,
+    );
+    expect(fake.calls).toEqual([]);
+  });
+
+  test('the clone is made for the account host the current login matched', async () => {
+    const fake = db();
+    const requests: unknown[] = [];
+    const driver = fakeDriver(fake);
+    const spec: EngineSpec = {
+      ...POSTGRES,
+      loadDriver: async () => ({
+        connect: async (endpoint, credentials) => {
+          const session = await driver.connect(endpoint, credentials);
+          return {
+            ...session,
+            accountHost: async () => '10.0.%',
+            upsertClone: async (request) => {
+              requests.push(request);
+              return 'created';
+            },
+          };
+        },
+      }),
+    };
+    const { AlternatingUsersStrategy } =
+      await import('../../lambda/rotation/strategies/database/alternating-users');
+    await new AlternatingUsersStrategy(spec, profile('alternating'), PG_ALT_TARGET).setSecret(
+      context({ current: pgSecret(), pending }),
+    );
+    expect(requests).toEqual([
+      { template: 'app_user', templateHost: '10.0.%', username: 'app_user_clone', password: 'pending-pw' },
+    ]);
+  });
+
+  test('a masterarn of null counts as absent', async () => {
+    const fake = db();
+    await (await strategy(fake)).setSecret(context({ current: pgSecret({ masterarn: null }), pending }));
+    expect(fake.calls).toContain('upsertClone app_user_clone from app_user');
+  });
+
+  test('a long foreign masterarn is shown cut at 2048 characters', async () => {
+    const fake = db();
+    const long = `arn:${'x'.repeat(3000)}`;
+    await expect(
+      (await strategy(fake)).setSecret(context({ current: pgSecret({ masterarn: long }), pending })),
+    ).rejects.toThrow(`names admin secret "${long.slice(0, 2048)}" in "masterarn"`);
+  });
+});
+
+describe('testSecret (fake database)', () => {
+  async function test_(fake: FakeDb, seconds: number, pendingValue = pgSecret({ password: 'pending-pw' })) {
+    const { SingleUserStrategy } = await import('../../lambda/rotation/strategies/database/single-user');
+    const strategy = new SingleUserStrategy(
+      withDriver(fake),
+      { ...profile('single'), testTimeoutSeconds: seconds },
+      PG_TARGET,
+    );
+    return strategy.testSecret(context({ current: pgSecret(), pending: pendingValue }));
+  }
+
+  test('the pending credential logs in and runs SELECT 1: passes', async () => {
+    const fake: FakeDb = { passwords: new Map([['app_user', 'pending-pw']]), down: false, calls: [] };
+    await test_(fake, 0);
+    expect(fake.calls).toEqual(['connect app_user', 'close app_user']);
+  });
+
+  test('a refused login is retried within the budget, then fails naming the secret', async () => {
+    const fake: FakeDb = { passwords: new Map(), down: false, calls: [] };
+    // 6 s: the first retries fit (each attempt is counted at the 5 s connect timeout).
+    await expect(test_(fake, 6)).rejects.toThrow(
+      `the AWSPENDING credential of secret ${ARN} does not work: could not log in as "app_user"`,
+    );
+    expect(fake.calls.filter((c) => c.startsWith('connect')).length).toBeGreaterThan(1);
+  });
+
+  test('no budget: one attempt only', async () => {
+    const fake: FakeDb = { passwords: new Map(), down: false, calls: [] };
+    await expect(test_(fake, 0)).rejects.toThrow('does not work');
+    expect(fake.calls).toEqual(['connect app_user']);
+  });
+
+  test('a TLS failure is not retried', async () => {
+    const fake: FakeDb = { passwords: new Map(), down: false, calls: [] };
+    const tlsDriver: DatabaseDriver = {
+      connect: async () => {
+        fake.calls.push('connect');
+        throw new DatabaseError('tls', 'TLS could not be set up');
+      },
+    };
+    const { SingleUserStrategy } = await import('../../lambda/rotation/strategies/database/single-user');
+    const strategy = new SingleUserStrategy(
+      { ...POSTGRES, loadDriver: async () => tlsDriver },
+      { ...profile('single'), testTimeoutSeconds: 6 },
+      PG_TARGET,
+    );
+    const error = await strategy
+      .testSecret(context({ current: pgSecret(), pending: pgSecret({ password: 'pending-pw' }) }))
+      .catch((e: DatabaseError) => e);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as DatabaseError).failure).toBe('tls');
+    expect((error as DatabaseError).message).toBe(
+      `the AWSPENDING credential of secret ${ARN} does not work: TLS could not be set up`,
+    );
+    expect(fake.calls).toEqual(['connect']);
+  });
+
+  test("an error that is not the database's passes through unchanged", async () => {
+    const boom = new TypeError('driver bug');
+    const { SingleUserStrategy } = await import('../../lambda/rotation/strategies/database/single-user');
+    const strategy = new SingleUserStrategy(
+      { ...POSTGRES, loadDriver: async () => ({ connect: async () => Promise.reject(boom) }) },
+      { ...profile('single'), testTimeoutSeconds: 0 },
+      PG_TARGET,
+    );
+    await expect(
+      strategy.testSecret(context({ current: pgSecret(), pending: pgSecret({ password: 'pending-pw' }) })),
+    ).rejects.toBe(boom);
+  });
+
+  test('a pending value that points elsewhere: refused before any login', async () => {
+    const fake: FakeDb = { passwords: new Map(), down: false, calls: [] };
+    await expect(test_(fake, 0, pgSecret({ host: 'evil.example', password: 'pending-pw' }))).rejects.toThrow(
+      'points at host evil.example',
+    );
+    expect(fake.calls).toEqual([]);
   });
 });
 
