@@ -3,6 +3,7 @@ import {
   DEFAULT_EXCLUDE_CHARACTERS,
   DEFAULT_PASSWORD_LENGTH,
   MAX_PASSWORD_LENGTH,
+  PasswordRules,
   passwordRulesProblem,
 } from './contract/rotation-contract';
 import { invalid } from './private/validation';
@@ -56,17 +57,11 @@ export interface PasswordOptions {
   readonly requireEachIncludedType?: boolean;
 }
 
-/** PasswordOptions with every default applied; what the templates and the rotation function get. */
-export interface ResolvedPasswordOptions {
-  readonly length: number;
-  readonly excludeCharacters: string;
-  readonly excludePunctuation: boolean;
-  readonly excludeNumbers: boolean;
-  readonly excludeUppercase: boolean;
-  readonly excludeLowercase: boolean;
-  readonly includeSpace: boolean;
-  readonly requireEachIncludedType: boolean;
-}
+/**
+ * PasswordOptions with every default applied; what the templates and the rotation function get. The
+ * contract's own shape, so that the two sides cannot drift.
+ */
+export type ResolvedPasswordOptions = PasswordRules;
 
 /** Applies defaults and rejects impossible options with a message naming the option. */
 export function resolvePasswordOptions(
