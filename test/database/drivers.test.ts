@@ -47,6 +47,7 @@ interface FakeMysql {
   readonly sent: string[];
   /** A statement matching this fails with `statementError`. */
   failOn?: RegExp;
+  /** What a failing statement throws (a function gets the statement). */
   statementError?: unknown;
   ended: boolean;
   destroyed: boolean;
@@ -76,7 +77,10 @@ function fakeMysql(fields: Partial<FakeMysql> = {}): FakeMysql {
     },
     query: async ({ sql }: { sql: string }) => {
       server.sent.push(sql);
-      if (server.failOn?.test(sql)) throw server.statementError ?? new Error('failed');
+      if (server.failOn?.test(sql)) {
+        const error = server.statementError;
+        throw typeof error === 'function' ? error(sql) : (error ?? new Error('failed'));
+      }
       let match: RegExpMatchArray | null;
       if (/^SELECT VERSION\(\)/.test(sql)) return [[{ version: server.version }]];
       if (/^SELECT CURRENT_USER\(\)/.test(sql)) return [[{ account: server.account }]];
@@ -284,6 +288,34 @@ describe('MySQL driver: the clone is an exact copy, or nothing is done', () => {
     expect(create).not.toContain('pending');
   });
 
+  test('a failed statement never shows the pending or the throwaway password, and names what was copied', async () => {
+    const server = fakeMysql({ grants: new Map([['app@%', TEMPLATE]]) });
+    server.failOn = /^REVOKE/;
+    server.statementError = Object.assign(new Error(`denied near '${PENDING}'`), {
+      code: 'ER_X',
+      errno: 1227,
+    });
+    const error = await failure((await mysqlSession()).upsertClone(REQUEST));
+    expect(error.message).toBe(
+      `copying a partial revoke of "app" to "app_clone" (REVOKE INSERT ON \`mysql\`.*) as user "app" on MySQL at db.internal:3306/app failed: denied near '<redacted>'`,
+    );
+    // The throwaway password of CREATE USER, quoted back by a failing server.
+    let quoted = '';
+    fakeMysql({
+      grants: new Map([['app@%', TEMPLATE]]),
+      failOn: /^CREATE USER/,
+      statementError: (sql: string) => {
+        quoted = (sql.match(/'([^']+)'$/) as RegExpMatchArray)[1];
+        return Object.assign(new Error(`bad password '${quoted}'`), { code: 'ER_Y', errno: 1819 });
+      },
+    });
+    const createError = await failure((await mysqlSession()).upsertClone(REQUEST));
+    expect(quoted).toHaveLength(32);
+    expect(createError.message).toBe(
+      `creating user "app_clone"@"%" as user "app" on MySQL at db.internal:3306/app failed: bad password '<redacted>'`,
+    );
+  });
+
   test('without the account host of the login, the clone is made for any host (%)', async () => {
     const server = fakeMysql();
     await (await mysqlSession()).upsertClone({ ...REQUEST, templateHost: undefined });
@@ -403,6 +435,14 @@ describe('parseGrantLine', () => {
     'revoke insert on `mysql`.* from `app`@`%`',
   ])('%s: not a line of app@%', (line) => {
     expect(parseGrantLine(line, 'app', '%')).toBeUndefined();
+  });
+
+  test('WITH GRANT OPTION counts only after the grantee, not inside a quoted name', () => {
+    expect(parseGrantLine('GRANT SELECT ON `WITH GRANT OPTION`.* TO `app`@`%`', 'app', '%')).toEqual({
+      statement: 'GRANT SELECT ON `WITH GRANT OPTION`.*',
+      preposition: 'TO',
+      withGrantOption: false,
+    });
   });
 
   test('a revoke is never taken as WITH GRANT OPTION', () => {

@@ -877,6 +877,33 @@ describe('testSecret (fake database)', () => {
     expect(fake.calls.filter((c) => c.startsWith('connect')).length).toBeGreaterThan(1);
   });
 
+  test('a login that cannot run SELECT 1 does not pass', async () => {
+    const fake: FakeDb = { passwords: new Map([['app_user', 'pending-pw']]), down: false, calls: [] };
+    const driver = fakeDriver(fake);
+    const { SingleUserStrategy } = await import('../../lambda/rotation/strategies/database/single-user');
+    const strategy = new SingleUserStrategy(
+      {
+        ...POSTGRES,
+        loadDriver: async () => ({
+          connect: async (endpoint, credentials) => ({
+            ...(await driver.connect(endpoint, credentials)),
+            ping: async () => {
+              throw new DatabaseError('statement', 'permission denied for database app');
+            },
+          }),
+        }),
+      },
+      { ...profile('single'), testTimeoutSeconds: 0 },
+      PG_TARGET,
+    );
+    await expect(
+      strategy.testSecret(context({ current: pgSecret(), pending: pgSecret({ password: 'pending-pw' }) })),
+    ).rejects.toThrow(
+      `the AWSPENDING credential of secret ${ARN} does not work: permission denied for database app`,
+    );
+    expect(fake.calls).toEqual(['connect app_user', 'close app_user']);
+  });
+
   test('no budget: one attempt only', async () => {
     const fake: FakeDb = { passwords: new Map(), down: false, calls: [] };
     await expect(test_(fake, 0)).rejects.toThrow('does not work');
