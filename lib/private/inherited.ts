@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
+import { coversAnyAction } from './validation';
 
 /**
  * Throws for an inherited aws-cdk-lib member that would break a vault invariant: the message names
@@ -92,9 +93,5 @@ const KEY_USE_ACTIONS = [
 /** Whether a statement's actions (wildcards included, e.g. `kms:*`, `kms:Create*`) cover a use of a key. */
 export function allowsKeyUse(statement: StatementJson): boolean {
   if (statement.NotAction !== undefined) return true;
-  return [statement.Action ?? []].flat().some((pattern) => {
-    if (pattern === '*') return true;
-    const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
-    return KEY_USE_ACTIONS.some((action) => regex.test(action));
-  });
+  return coversAnyAction([statement.Action ?? []].flat(), KEY_USE_ACTIONS);
 }
