@@ -2,7 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CLONE_SUFFIX } from './contract/rotation-contract';
 import { DatabaseEngine, DatabaseTls } from './database-engine';
-import { invalid } from './private/validation';
+import { invalid, summary } from './private/validation';
 import { checkDatabaseTarget, DatabaseTarget, RotationStrategy } from './rotation-strategy';
 import { PasswordOptions, SecretContent } from './secret-content';
 import { VaultSecretOptions } from './vault-secret';
@@ -95,11 +95,37 @@ export interface DatabaseSecretOptions extends Omit<VaultSecretOptions, 'content
  * Checks a database secret's options and makes what the vault adds: the secret's content (the usual
  * JSON, with a generated password) and its rotation strategy, pinned to the connection.
  */
+/** A value that should have been one of an enum-like class's members, as a message shows it. */
+function describeEnumValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
+}
+
 export function databaseSecretSetup(
   owner: string,
   options: DatabaseSecretOptions,
 ): { secretOptions: VaultSecretOptions } {
   const { engine, host, username, dbname, passwordOptions, userRotation, tls, ...secretOptions } = options;
+  // JavaScript callers (and `as any`) can pass a string: say what is allowed, not a TypeError.
+  if (!(engine instanceof DatabaseEngine)) {
+    invalid(
+      owner,
+      'engine',
+      summary(describeEnumValue(engine)),
+      'allowed: DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL',
+    );
+  }
+  if (tls !== undefined && !(tls instanceof DatabaseTls)) {
+    invalid(
+      owner,
+      'tls',
+      summary(describeEnumValue(tls)),
+      'allowed: DatabaseTls.VERIFIED, DatabaseTls.UNVERIFIED_INSECURE or DatabaseTls.PLAINTEXT_INSECURE',
+    );
+  }
   const port = options.port ?? engine.defaultPort;
   const rotation = userRotation ?? DatabaseUserRotation.singleUser();
   const mode = tls ?? DatabaseTls.VERIFIED;
