@@ -1,14 +1,14 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { coversAnyAction } from './validation';
+import { coversAnyAction, Owner, ownerName } from './validation';
 
 /**
  * Throws for an inherited aws-cdk-lib member that would break a vault invariant: the message names
  * the construct, the member, why, and what to use instead.
  */
-export function refused(owner: string, member: string, why: string, instead: string): never {
-  throw new Error(`${owner}: ${member} is refused: ${why}. ${instead}.`);
+export function refused(owner: Owner, member: string, why: string, instead: string): never {
+  throw new Error(`${ownerName(owner)}: ${member} is refused: ${why}. ${instead}.`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Aws, DefaultStackSynthesizer, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { invalid, knownToDiffer, PrincipalRules, summary, validatePrincipal } from './validation';
+import { invalid, knownToDiffer, Owner, PrincipalRules, summary, validatePrincipal } from './validation';
 
 /**
  * The ARN of the role CloudFormation deploys this stack with: the one identity that the guards of our
@@ -10,7 +10,7 @@ import { invalid, knownToDiffer, PrincipalRules, summary, validatePrincipal } fr
  * CloudFormation execution role; the policies name it by ARN, so `cdk bootstrap` recreating a deleted
  * role restores access.
  */
-export function deploymentRoleArn(scope: Construct, owner: string, role?: iam.IRole): string {
+export function deploymentRoleArn(scope: Construct, owner: Owner, role?: iam.IRole): string {
   if (role) {
     const account = Stack.of(scope).account;
     if (knownToDiffer(role.env.account, account)) {
@@ -49,7 +49,7 @@ const ARN_PATTERN = /^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[A-Za-z0-9+=,.@
  * permission set's roles), since a condition, unlike a policy's Principal, accepts them.
  */
 export function principalArnPatterns(
-  owner: string,
+  owner: Owner,
   prop: string,
   principal: iam.IPrincipal,
   rules: PrincipalRules = {},
@@ -113,7 +113,7 @@ export const BREAK_GLASS_RULES: PrincipalRules = {
 };
 
 /** Refuses an empty list: a prop given as `[]` is a mistake, not a way to say "none". */
-export function nonEmpty<T>(owner: string, prop: string, list: T[] | undefined): T[] {
+export function nonEmpty<T>(owner: Owner, prop: string, list: T[] | undefined): T[] {
   if (list !== undefined && list.length === 0) {
     invalid(owner, prop, list, 'name at least one, or leave it out');
   }

@@ -4,7 +4,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { DatabaseEngine } from '../database-engine';
-import { invalid } from './validation';
+import { invalid, Owner } from './validation';
 
 /**
  * What the vault needs to know of an RDS instance or Aurora cluster of this app: where it listens,
@@ -43,7 +43,7 @@ const ENGINE_FAMILIES: Readonly<Record<string, DatabaseEngine>> = {
  * The RDS database behind `target`, or a refusal naming what is supported. `owner` and `prop` name the
  * caller in the message.
  */
-export function rdsDatabaseOf(owner: string, prop: string, target: IConstruct): RdsDatabase {
+export function rdsDatabaseOf(owner: Owner, prop: string, target: IConstruct): RdsDatabase {
   if (target instanceof rds.DatabaseInstance) {
     return {
       construct: target,
@@ -92,7 +92,7 @@ export function rdsDatabaseOf(owner: string, prop: string, target: IConstruct): 
 }
 
 function engineOf(
-  owner: string,
+  owner: Owner,
   prop: string,
   target: IConstruct,
   family: string | undefined,

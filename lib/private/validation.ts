@@ -7,9 +7,20 @@ import { IConstruct } from 'constructs';
 const SECRET_NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
 export const SECRET_NAME_MAX_LENGTH = 512;
 
-/** Throws an Error that names the prop, the value received and what is allowed. */
-export function invalid(owner: string, prop: string, received: unknown, allowed: string): never {
-  throw new Error(`${owner}: invalid \`${prop}\`: received ${describe(received)}; ${allowed}.`);
+/**
+ * Who a message is about: a construct (named by its class and path, `VaultSecret Stack/Vault/Db`) or,
+ * where no construct exists yet (a static factory, a props object), a description of the call.
+ */
+export type Owner = string | IConstruct;
+
+/** `VaultSecret Stack/Vault/Db` for a construct; a string as it is. */
+export function ownerName(owner: Owner): string {
+  return typeof owner === 'string' ? owner : `${owner.constructor.name} ${owner.node.path}`;
+}
+
+/** Throws an Error that names the construct, the prop, the value received and what is allowed. */
+export function invalid(owner: Owner, prop: string, received: unknown, allowed: string): never {
+  throw new Error(`${ownerName(owner)}: invalid \`${prop}\`: received ${describe(received)}; ${allowed}.`);
 }
 
 /**
@@ -30,7 +41,7 @@ function describe(value: unknown): string {
 
 /** Validates a whole number of days of a Duration within [min, max]; tokens are left to CloudFormation. */
 export function validateDays(
-  owner: string,
+  owner: Owner,
   prop: string,
   value: Duration | undefined,
   min: number,
@@ -45,7 +56,7 @@ export function validateDays(
 }
 
 /** Validates a Secrets Manager secret name, or a prefix of one. */
-export function validateSecretName(owner: string, prop: string, name: string | undefined) {
+export function validateSecretName(owner: Owner, prop: string, name: string | undefined) {
   if (name === undefined || Token.isUnresolved(name)) return;
   if (name.length === 0 || name.length > SECRET_NAME_MAX_LENGTH) {
     invalid(owner, prop, name, `allowed: 1 to ${SECRET_NAME_MAX_LENGTH} characters`);
@@ -121,7 +132,7 @@ const ORGANIZATION_KEYS = ['aws:principalorgid', 'aws:principalorgpaths'];
  * it. Unresolved tokens are left to IAM.
  */
 export function validatePrincipal(
-  owner: string,
+  owner: Owner,
   prop: string,
   principal: iam.IPrincipal,
   rules: PrincipalRules = {},
@@ -195,7 +206,7 @@ function hasOrganizationCondition(principal: iam.IPrincipal): boolean {
     .some((key) => ORGANIZATION_KEYS.includes(key.toLowerCase()));
 }
 
-function scopeOf(owner: string, prop: string, principal: iam.IPrincipal): PrincipalScope {
+function scopeOf(owner: Owner, prop: string, principal: iam.IPrincipal): PrincipalScope {
   if (principal instanceof iam.StarPrincipal) return PrincipalScope.PUBLIC;
   if (principal instanceof iam.ServicePrincipal) return PrincipalScope.SERVICE;
   if (principal instanceof iam.OrganizationPrincipal) return PrincipalScope.ORGANIZATION;
@@ -235,7 +246,7 @@ function scopeOf(owner: string, prop: string, principal: iam.IPrincipal): Princi
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 /** Validates a list of external ids: not empty, and each one a value STS would accept. */
-export function validateExternalIds(owner: string, prop: string, ids: string[] | undefined): void {
+export function validateExternalIds(owner: Owner, prop: string, ids: string[] | undefined): void {
   if (ids === undefined) return;
   if (ids.length === 0) {
     invalid(owner, prop, ids, 'name at least one external id, or leave it out');
@@ -263,7 +274,7 @@ const VERSION_STAGE = /^[A-Za-z0-9_.+=@-]{1,256}$/;
  * for case). Returns the labels that are not Secrets Manager's own, which no version carries unless
  * someone labels it: callers warn about them.
  */
-export function validateVersionStages(owner: string, prop: string, stages: string[] | undefined): string[] {
+export function validateVersionStages(owner: Owner, prop: string, stages: string[] | undefined): string[] {
   if (stages === undefined) return [];
   if (stages.length === 0) {
     invalid(
@@ -297,7 +308,7 @@ export function validateVersionStages(owner: string, prop: string, stages: strin
  * Validates free text that AWS limits in length (descriptions): not empty, and at most `max`
  * characters. The value is shown by its length only: a description may be long.
  */
-export function validateText(owner: string, prop: string, text: string | undefined, max: number): void {
+export function validateText(owner: Owner, prop: string, text: string | undefined, max: number): void {
   if (text === undefined || Token.isUnresolved(text)) return;
   if (text.length === 0) {
     invalid(owner, prop, text, 'leave it out rather than empty');
@@ -316,7 +327,7 @@ export function validateText(owner: string, prop: string, text: string | undefin
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 
 /** Validates an AWS Organizations id; tokens are left to IAM. */
-export function validateOrganizationId(owner: string, prop: string, id: string | undefined): void {
+export function validateOrganizationId(owner: Owner, prop: string, id: string | undefined): void {
   if (id === undefined || Token.isUnresolved(id)) return;
   if (!ORGANIZATION_ID.test(id)) {
     invalid(
@@ -333,7 +344,7 @@ export function validateOrganizationId(owner: string, prop: string, id: string |
  * message when the bounds need words (e.g. "0 (reserve none)").
  */
 export function validateWholeNumber(
-  owner: string,
+  owner: Owner,
   prop: string,
   value: number | undefined,
   min: number,
@@ -350,7 +361,7 @@ export function validateWholeNumber(
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** Validates one email address (an SNS email subscription's endpoint). */
-export function validateEmail(owner: string, prop: string, email: string | undefined): void {
+export function validateEmail(owner: Owner, prop: string, email: string | undefined): void {
   if (email === undefined || Token.isUnresolved(email)) return;
   if (!EMAIL.test(email)) {
     invalid(owner, prop, email, 'allowed: one email address, like "secops@example.com"');
@@ -361,7 +372,7 @@ export function validateEmail(owner: string, prop: string, email: string | undef
 const DASHBOARD_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 
 /** Validates a CloudWatch dashboard name. */
-export function validateDashboardName(owner: string, prop: string, name: string | undefined): void {
+export function validateDashboardName(owner: Owner, prop: string, name: string | undefined): void {
   if (name === undefined || Token.isUnresolved(name)) return;
   if (!DASHBOARD_NAME.test(name)) {
     invalid(owner, prop, name, 'allowed: 1 to 255 letters, digits, _ and -');
@@ -378,7 +389,7 @@ const LOG_RETENTION_DAYS = Object.values(logs.RetentionDays).filter(
  * a number from JavaScript or a cast compiles, and CloudWatch Logs refuses it at deploy.
  */
 export function validateLogRetention(
-  owner: string,
+  owner: Owner,
   prop: string,
   days: logs.RetentionDays | undefined,
 ): void {
@@ -430,7 +441,7 @@ export function registerSecretName(holder: IConstruct, name: string): void {
  * may have: an environment-agnostic stack). Secrets Manager names are unique there, and the second
  * deploy would fail.
  */
-export function checkSecretNameIsFree(owner: string, prop: string, scope: IConstruct, name: string): void {
+export function checkSecretNameIsFree(owner: Owner, prop: string, scope: IConstruct, name: string): void {
   if (Token.isUnresolved(name)) return;
   const holder = secretNamesByApp
     .get(scope.node.root)
