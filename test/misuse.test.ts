@@ -50,6 +50,17 @@ import {
   validateText,
   validateVersionStages,
 } from '../lib/private/validation';
+import {
+  expectMemberRefusal,
+  expectRefusal,
+  expectWarning,
+  MemberRefusal,
+  Refusal,
+  runRows,
+  Warned,
+} from './support/misuse';
+import * as databaseRows from './misuse/database.rows';
+import * as rotationFunctionRows from './misuse/rotation-function.rows';
 import { ACCOUNT, OTHER_ACCOUNT, REGION, newStack } from './support/stack';
 
 /**
@@ -59,44 +70,6 @@ import { ACCOUNT, OTHER_ACCOUNT, REGION, newStack } from './support/stack';
  * message shows it, and what the message says is allowed. Cases whose construct is still being
  * hardened are `test.todo` rows below: "<Construct>.<prop>: <bad input> → <what the message must say>".
  */
-interface Refusal {
-  /** What the user wrote. */
-  readonly input: string;
-  readonly act: () => unknown;
-  /** The construct path (or the factory) the message starts with. */
-  readonly where: string;
-  /** The prop the user wrote. */
-  readonly prop: string;
-  /** The value received, as the message shows it. */
-  readonly received: string;
-  /** What the message says is allowed, or what to change. */
-  readonly allowed: string;
-}
-
-/** The thrown error, which must be a plain Error with our message, never a TypeError. */
-function errorOf(act: () => unknown): Error {
-  try {
-    act();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the input to be refused, but it was accepted');
-}
-
-function expectRefusal({ act, where, prop, received, allowed }: Refusal) {
-  const error = errorOf(act);
-  expect(error).toBeInstanceOf(Error);
-  expect(error).not.toBeInstanceOf(TypeError);
-  expect(error.message).toMatch(new RegExp(`^${escape(where)}: `));
-  expect(error.message).toContain(`invalid \`${prop}\``);
-  expect(error.message).toContain(`received ${received};`);
-  expect(error.message).toContain(allowed);
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 // ---------------------------------------------------------------------------------------------------
 // SecretRotationSchedule
 
@@ -1076,37 +1049,6 @@ describe('VaultSecret refuses', () => {
 
 // ---------------------------------------------------------------------------------------------------
 // Inherited members a construct refuses, and refusals that only the finished tree can tell (synth)
-
-interface MemberRefusal {
-  readonly input: string;
-  readonly act: () => unknown;
-  /** The construct path the message starts with. */
-  readonly where: string;
-  /** The member as the message names it, with the arguments it shows. */
-  readonly member: string;
-  /** What the message says to use instead. */
-  readonly instead: string;
-}
-
-function expectMemberRefusal({ act, where, member, instead }: MemberRefusal) {
-  const error = errorOf(act);
-  expect(error).toBeInstanceOf(Error);
-  expect(error).not.toBeInstanceOf(TypeError);
-  expect(error.message).toMatch(new RegExp(`^${escape(where)}: ${escape(member)}.* is refused: `));
-  expect(error.message).toContain(instead);
-}
-
-/** A warning: the construct it is attached to, and the parts of its message, in order. */
-interface Warned {
-  readonly input: string;
-  readonly act: () => Stack;
-  readonly path: string;
-  readonly says: string[];
-}
-
-function expectWarning({ act, path, says }: Warned) {
-  Annotations.fromStack(act()).hasWarning(path, Match.stringLikeRegexp(says.map(escape).join('.*')));
-}
 
 const KEY_ARN_ELSEWHERE = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const anotherAccountRole = (stack: Stack) =>
@@ -2560,6 +2502,12 @@ describe('enum-like values given as something else are refused, never a TypeErro
 // ---------------------------------------------------------------------------------------------------
 // Misuses of constructs still being hardened by their owners. Each becomes a row above when its
 // construct refuses it; "(refused today)" marks those whose message already names path, prop and value.
+
+// ---------------------------------------------------------------------------------------------------
+// Rows kept in test/misuse/, one module per construct
+
+runRows('RotationFunction', rotationFunctionRows);
+runRows('SecretsVault.addDatabaseSecret and the database module', databaseRows);
 
 describe('misuses to refuse (todo)', () => {
   // SecretContent / PasswordOptions
