@@ -4,7 +4,7 @@ import { RotationError } from './errors';
 import { AWSCURRENT, AWSPENDING, type SecretMetadata, versionsWithStage } from './metadata';
 import type { ProfileBase } from './strategies';
 
-// ROTATION.md "Before any step". 1 (event fields) and the unknown-step half of 6 are in event.ts,
+// docs/ROTATION.md "Before any step". 1 (event fields) and the unknown-step half of 6 are in event.ts,
 // because they need no API call; 2 (DescribeSecret) is the caller's single read, shared with the steps.
 
 /** 6: a function bound to a vault rotates only that vault's secrets. Checked before anything else. */

@@ -44,7 +44,7 @@ function isStepName(value: string): value is StepName {
 }
 
 /**
- * Checks every field before any API call (ROTATION.md "Before any step" 1, and the unknown-step part
+ * Checks every field before any API call (docs/ROTATION.md "Before any step" 1, and the unknown-step part
  * of 6, which needs no API call either).
  */
 export function parseEvent(raw: unknown): RotationEvent {
