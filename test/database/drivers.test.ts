@@ -623,13 +623,18 @@ describe('PostgreSQL driver: the clone is a member of the user and nothing else,
       'BEGIN',
       `CREATE ROLE "app_clone" WITH LOGIN PASSWORD ${PASSWORD}`,
       'GRANT "app" TO "app_clone"',
+      'ALTER ROLE "app_clone" SET ROLE "app"',
       'COMMIT',
     ]);
   });
 
-  test('an existing clone that is a member of the user and nothing else: only its password changes', async () => {
+  test('an existing clone that is a member of the user acting as it, nothing else: only its password changes', async () => {
     const server = fakePg();
-    server.roles.set('app_clone', { ...PLAIN_ROLE, member_of: ['app'] });
+    server.roles.set('app_clone', {
+      ...PLAIN_ROLE,
+      member_of: ['app'],
+      settings: [{ database: null, setting: 'role=app' }],
+    });
     const { result } = await upsert(server, TO_CLONE);
     expect(result).toBe('updated');
     expect(pgChanges(server)).toEqual([
@@ -647,6 +652,7 @@ describe('PostgreSQL driver: the clone is a member of the user and nothing else,
     expect(pgChanges(server)).toEqual([
       'BEGIN',
       'GRANT "app" TO "app_clone"',
+      'ALTER ROLE "app_clone" SET ROLE "app"',
       `ALTER USER "app_clone" WITH LOGIN PASSWORD ${PASSWORD}`,
       'COMMIT',
     ]);
@@ -655,7 +661,11 @@ describe('PostgreSQL driver: the clone is a member of the user and nothing else,
   test('back to the user: the clone must be its member, and only its password changes', async () => {
     const server = fakePg();
     server.roles.set('app', { ...PLAIN_ROLE, own_privileges: true });
-    server.roles.set('app_clone', { ...PLAIN_ROLE, member_of: ['app'] });
+    server.roles.set('app_clone', {
+      ...PLAIN_ROLE,
+      member_of: ['app'],
+      settings: [{ database: null, setting: 'role=app' }],
+    });
     const { result } = await upsert(server, BACK);
     expect(result).toBe('updated');
     expect(pgChanges(server)).toEqual([
@@ -664,6 +674,36 @@ describe('PostgreSQL driver: the clone is a member of the user and nothing else,
       'COMMIT',
     ]);
     expect(server.sent.find((sql) => sql.startsWith('SELECT r.rolsuper'))).toBeDefined();
+  });
+
+  test('a member clone made before clones acted as the user: given SET ROLE, then its password', async () => {
+    const server = fakePg();
+    server.roles.set('app_clone', { ...PLAIN_ROLE, member_of: ['app'] });
+    const { result } = await upsert(server, TO_CLONE);
+    expect(result).toBe('updated');
+    expect(pgChanges(server)).toEqual([
+      'BEGIN',
+      'ALTER ROLE "app_clone" SET ROLE "app"',
+      `ALTER USER "app_clone" WITH LOGIN PASSWORD ${PASSWORD}`,
+      'COMMIT',
+    ]);
+  });
+
+  test('a clone with a login setting besides SET ROLE: refused, rolled back, nothing changed', async () => {
+    const server = fakePg();
+    server.roles.set('app_clone', {
+      ...PLAIN_ROLE,
+      member_of: ['app'],
+      settings: [
+        { database: null, setting: 'role=app' },
+        { database: null, setting: 'search_path=x' },
+      ],
+    });
+    const { result } = await upsert(server, TO_CLONE);
+    expect((result as DatabaseError).message).toContain(
+      'has login settings other than SET ROLE "app" (search_path)',
+    );
+    expect(pgChanges(server)).toEqual(['BEGIN', 'ROLLBACK']);
   });
 
   test.each([

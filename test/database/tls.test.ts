@@ -10,6 +10,10 @@
  * logins; MariaDB: REQUIRE SSL), so a rotation that completes proves that each of its logins was TLS;
  * each such test checks that control first, and asks the server about the cipher of a session with the
  * new password. A TLS-only user that a plaintext pin cannot rotate proves the opposite.
+ *
+ * A MariaDB server that requires secure transport for everyone (`require_secure_transport=ON`, as an
+ * RDS parameter group sets it) is this file's TLS server with the variable turned on for one test at a
+ * time: verified TLS rotates single and alternating users there, and a plaintext pin fails.
  */
 import {
   randomSuffix,
@@ -19,6 +23,8 @@ import {
   type DatabaseServer,
   type EngineName,
 } from '../support/databases';
+import { createConnection as createMysqlConnection } from 'mysql2/promise';
+import { Client as PgClient } from 'pg';
 import { FAKE_AWS_ENV, startMoto, type MotoServer } from '../support/moto';
 import { PinnedEnvironment, Vault, expectOneCurrent, STEPS } from '../rotation/fixture';
 import type { TlsMode } from '../../lib/contract/rotation-contract';
@@ -251,6 +257,39 @@ describe.each(['postgres', 'mysql'] as const)(`%s, through the ${bundle.origin}`
     expect(isWrongPassword(await check(pending.password))).toBe(true);
   }
 
+  /**
+   * A verified-TLS login as a clone, and the cipher of its session. A PostgreSQL clone's sessions act
+   * as the user (SET ROLE at login), and pg_stat_ssl shows a session's details only to the session's
+   * own role: so the query runs after SET ROLE NONE.
+   */
+  async function cloneLoginOverTls(
+    s: DatabaseServer,
+    username: string,
+    password: string,
+  ): Promise<LoginResult> {
+    if (engine === 'mysql') return login(s, username, password, ca());
+    const client = new PgClient({
+      host: s.host,
+      port: s.port,
+      user: username,
+      password,
+      database: s.dbname,
+      ssl: { ca: ca(), rejectUnauthorized: true },
+      connectionTimeoutMillis: 5000,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SET ROLE NONE');
+      const { rows } = await client.query<{ ssl: boolean; cipher: string | null }>(
+        'SELECT ssl, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+      );
+      return { ok: true, cipher: rows[0]?.ssl ? String(rows[0].cipher) : '' };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
   describe('verified TLS (the default)', () => {
     test('with the CA trusted: a single-user rotation runs over verified TLS', async () => {
       const s = server();
@@ -299,7 +338,7 @@ describe.each(['postgres', 'mysql'] as const)(`%s, through the ${bundle.origin}`
       expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
       const now = await current(arn);
       expect(now.username).toBe(`${username}_clone`);
-      expect(await login(s, now.username, now.password, ca())).toEqual(overTls);
+      expect(await cloneLoginOverTls(s, now.username, now.password)).toEqual(overTls);
       // PostgreSQL: a member of the user, so of the TLS-only role; MariaDB: REQUIRE SSL copied over.
       expectRefusedWithoutTls(await login(s, now.username, now.password));
       expect(await login(s, username, password, ca())).toEqual(overTls);
@@ -451,6 +490,133 @@ describe.each(['postgres', 'mysql'] as const)(`%s, through the ${bundle.origin}`
       expectNothingLogged(run, password);
     });
   });
+
+  if (engine === 'mysql') {
+    describe('a server that requires secure transport (require_secure_transport=ON, as an RDS parameter group can set it)', () => {
+      /**
+       * MariaDB's answer to a plain-TCP login while the variable is on, even with the right password:
+       * the same "Access denied" as for a wrong one (MySQL 8 has an error of its own, 3159: see
+       * mysql8-secure-transport.test.ts).
+       */
+      const refusedOverPlainTcp = (username: string) => ({
+        ok: false,
+        code: 'ER_ACCESS_DENIED_ERROR',
+        message: `Access denied for user '${username}'@'127.0.0.1' (using password: YES)`,
+      });
+
+      /** One statement as the admin, over TLS: the only way in while the variable is on. */
+      async function adminOverTls(s: DatabaseServer, sql: string): Promise<void> {
+        const connection = await createMysqlConnection({
+          host: s.host,
+          port: s.port,
+          user: s.adminUser,
+          password: s.adminPassword,
+          ssl: { ca: ca(), rejectUnauthorized: true },
+          connectTimeout: 20000,
+        });
+        try {
+          await connection.query(sql);
+        } finally {
+          await connection.end().catch(() => connection.destroy());
+        }
+      }
+
+      /**
+       * While `run` runs, this file's TLS server refuses every connection that is not TLS (the variable
+       * is global and dynamic: set for one test, then reset over TLS; the file's tests run one at a time).
+       * Users are made before, since the harness's admin statements use plain TCP.
+       */
+      async function requiringSecureTransport(run: (s: DatabaseServer) => Promise<void>): Promise<void> {
+        const s = server();
+        await s.adminQuery('SET GLOBAL require_secure_transport = ON');
+        try {
+          await run(s);
+        } finally {
+          await adminOverTls(s, 'SET GLOBAL require_secure_transport = OFF');
+        }
+      }
+
+      /**
+       * The control: these credentials work over TLS, and the server refuses them over plain TCP, by the
+       * variable alone (the users here are not REQUIRE SSL).
+       */
+      async function expectOnlyTlsAdmitted(s: DatabaseServer, username: string, password: string) {
+        expect(await login(s, username, password, ca())).toEqual(overTls);
+        expect(await login(s, username, password)).toEqual(refusedOverPlainTcp(username));
+      }
+
+      test('verified TLS (the default): a single-user rotation works', async () => {
+        const { arn, username, password } = await made({ tlsOnly: false });
+        await requiringSecureTransport(async (s) => {
+          await expectOnlyTlsAdmitted(s, username, password);
+          const token = await vault.startRotation(arn);
+          const run = await inChild(true, [{ arn, token, steps: STEPS }]);
+          expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
+          expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
+          const now = await current(arn);
+          expect(now.username).toBe(username);
+          expect(now.password).not.toBe(password);
+          await expectOnlyTlsAdmitted(s, username, now.password);
+          expect(isWrongPassword(await login(s, username, password, ca()))).toBe(true);
+          expectNothingLogged(run, password, now.password);
+        });
+      });
+
+      test('verified TLS: alternating users create the clone and come back to the user', async () => {
+        const { arn, username, password } = await made({ tlsOnly: false, scheme: 'alternating' });
+        await requiringSecureTransport(async (s) => {
+          const first = await vault.startRotation(arn);
+          const run = await inChild(true, [{ arn, token: first, steps: STEPS }]);
+          expect(run.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
+          const clone = await current(arn);
+          expect(clone.username).toBe(`${username}_clone`);
+          await expectOnlyTlsAdmitted(s, clone.username, clone.password);
+          await expectOnlyTlsAdmitted(s, username, password);
+
+          const second = await vault.startRotation(arn);
+          const back = await inChild(true, [{ arn, token: second, steps: STEPS }]);
+          expect(back.results).toEqual(STEPS.map((step) => ({ arn, step, ok: true })));
+          expect(expectOneCurrent(await vault.stages(arn))).toBe(second);
+          const now = await current(arn);
+          expect(now.username).toBe(username);
+          await expectOnlyTlsAdmitted(s, username, now.password);
+          await expectOnlyTlsAdmitted(s, clone.username, clone.password);
+          expectNothingLogged(run, password, clone.password, s.adminPassword);
+          expectNothingLogged(back, password, clone.password, now.password, s.adminPassword);
+        });
+      });
+
+      // MariaDB refuses the plain-TCP login as a wrong password, so the driver cannot tell the two apart:
+      // the messages say that no credential logged in, and show the server's "Access denied".
+      test('a target pinned PLAINTEXT_INSECURE: refused as no credential logging in, nothing changed', async () => {
+        const { arn, username, password } = await made({ tls: 'plaintext', tlsOnly: false });
+        const before = await vault.stages(arn);
+        await requiringSecureTransport(async (s) => {
+          expect(await login(s, username, password)).toEqual(refusedOverPlainTcp(username));
+          const token = await vault.startRotation(arn);
+          const run = await inChild(true, failingRuns(arn, token));
+          const where = `${PINNED_HOST}:${s.port}/${s.dbname} as user "${username}"`;
+          expect(run.results).toEqual([
+            { arn, step: 'createSecret', ok: true },
+            {
+              arn,
+              step: 'setSecret',
+              ok: false,
+              message: `setSecret: could not log in to mysql at ${where} with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password of secret ${arn}; set the user's password to the AWSCURRENT value by hand, then rotate again`,
+            },
+            {
+              arn,
+              step: 'testSecret',
+              ok: false,
+              message: `the AWSPENDING credential of secret ${arn} does not work: could not log in to MySQL at ${where}: Access denied for user '${username}'@'127.0.0.1' (using password: YES)`,
+            },
+          ]);
+          await expectUntouched(arn, before, token, (pw) => login(s, username, pw, ca()));
+          expectNothingLogged(run, password);
+        });
+      });
+    });
+  }
 
   describe('where the certificate does not match', () => {
     if (engine === 'postgres') {

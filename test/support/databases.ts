@@ -454,6 +454,9 @@ const MARIADB: Engine = {
       '--auth-root-authentication-method=socket',
       '--skip-test-db',
       '--skip-name-resolve',
+      // Passed on to the bootstrap server: its temporary tables live with the server, not in a /tmp
+      // that other jobs on the machine clean up (a bootstrap once failed on a temp file gone missing).
+      `--tmpdir=${dir}`,
     ]);
     // Runs at every start: the admin user the tests (and the rotation's admin secret) use.
     const init = join(dir, 'init.sql');
@@ -473,6 +476,7 @@ const MARIADB: Engine = {
       `--datadir=${data}`,
       `--socket=${join(dir, 'mysqld.sock')}`,
       `--pid-file=${join(dir, 'mysqld.pid')}`,
+      `--tmpdir=${dir}`,
       `--port=${port}`,
       `--bind-address=${LOOPBACK}`,
       '--skip-name-resolve',

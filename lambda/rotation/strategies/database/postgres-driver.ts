@@ -116,6 +116,39 @@ export function cloneProblems(state: CloneState, base: string, mayJoin: boolean)
   return problems;
 }
 
+/** One login setting of a role (`ALTER ROLE ... [IN DATABASE ...] SET`), as pg_db_role_setting holds it. */
+export interface RoleSetting {
+  /** The database it applies in; null for every database. */
+  readonly database: string | null;
+  /** `name=value`, e.g. `role=app`. */
+  readonly setting: string;
+}
+
+/** The one login setting a clone has: in every database, its sessions act as `base`. */
+export function actsAsBase(settings: readonly RoleSetting[], base: string): boolean {
+  return settings.some((s) => s.database === null && s.setting === `role=${base}`);
+}
+
+/**
+ * Why a clone's login settings are not exactly `ALTER ROLE <clone> SET ROLE <base>` (or none yet, for a
+ * clone made before the rotation set it), as a phrase, or none. Any other setting is refused: set by an
+ * admin, it applies at every login of the clone, so it could give the clone's sessions more than the
+ * base has (`session_replication_role`, another role). Values other than a role name are not shown.
+ */
+export function settingProblems(settings: readonly RoleSetting[], base: string): string[] {
+  const others = settings
+    .filter((s) => !(s.database === null && s.setting === `role=${base}`))
+    .map((s) => {
+      const at = s.setting.indexOf('=');
+      const name = at < 0 ? s.setting : s.setting.slice(0, at);
+      const what = name === 'role' ? `role "${s.setting.slice(at + 1)}"` : name;
+      return s.database === null ? what : `${what} in database "${s.database}"`;
+    });
+  return others.length === 0
+    ? []
+    : [`has login settings other than SET ROLE "${base}" (${others.join(', ')})`];
+}
+
 class PostgresSession implements Session {
   constructor(
     private readonly client: Client,
@@ -139,8 +172,11 @@ class PostgresSession implements Session {
 
   /**
    * As AWS's template, the clone is a member of the user it copies, and holds that user's privileges
-   * through the membership (so they stay in step when the user's grants change). `request` goes either
-   * way: to the clone (`app` -> `app_clone`) or back to the user (`app_clone` -> `app`).
+   * through the membership (so they stay in step when the user's grants change). Unlike the template,
+   * its sessions also act as the user (`ALTER ROLE <clone> SET ROLE <user>`): what an application
+   * creates while logged in as the clone belongs to the user, so the user can still use it once it is
+   * current again, and the clone once it is current after that. `request` goes either way: to the
+   * clone (`app` -> `app_clone`) or back to the user (`app_clone` -> `app`).
    */
   public async upsertClone(request: CloneRequest): Promise<'created' | 'updated'> {
     const toClone = request.username === `${request.template}${CLONE_SUFFIX}`;
@@ -174,11 +210,12 @@ class PostgresSession implements Session {
           `creating user "${clone}"`,
         );
         await this.grantBase(clone, base, secrets);
+        await this.actAsBase(clone, base, secrets);
       } else {
         // A role of that name that this rotation did not make, or that gained rights since, must not
         // get a new password from us: the secret's readers would get more than the user it copies.
         const state = await this.cloneState(clone, base, secrets);
-        const problems = cloneProblems(state, base, toClone);
+        const problems = [...cloneProblems(state, base, toClone), ...settingProblems(state.settings, base)];
         if (problems.length > 0) {
           throw new DatabaseError(
             'statement',
@@ -187,6 +224,9 @@ class PostgresSession implements Session {
         }
         // A clone that is no member yet (made by hand, with nothing of its own) becomes an exact copy.
         if (toClone && !state.memberOf.includes(base)) await this.grantBase(clone, base, secrets);
+        // A clone made before the rotation set this (or by hand) acts as the user from now on, whichever
+        // way this rotation goes.
+        if (!actsAsBase(state.settings, base)) await this.actAsBase(clone, base, secrets);
         await this.run(
           `ALTER USER ${pending} WITH LOGIN PASSWORD ${password}`,
           secrets,
@@ -209,8 +249,24 @@ class PostgresSession implements Session {
     );
   }
 
-  /** What makes a role more than a member of its base: attributes, other roles, its own privileges. */
-  private async cloneState(clone: string, base: string, secrets: string[]): Promise<CloneState> {
+  /** Every session of the clone starts as the base: what it creates belongs to the base. */
+  private async actAsBase(clone: string, base: string, secrets: string[]): Promise<void> {
+    await this.run(
+      `ALTER ROLE ${this.client.escapeIdentifier(clone)} SET ROLE ${this.client.escapeIdentifier(base)}`,
+      secrets,
+      `making "${clone}" act as "${base}"`,
+    );
+  }
+
+  /**
+   * What makes a role more than a member of its base: attributes, other roles, its own privileges;
+   * and its login settings.
+   */
+  private async cloneState(
+    clone: string,
+    base: string,
+    secrets: string[],
+  ): Promise<CloneState & { readonly settings: readonly RoleSetting[] }> {
     const rows = (await this.run(
       `SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
          ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
@@ -218,7 +274,11 @@ class PostgresSession implements Session {
          EXISTS(SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
                 WHERE m.member = r.oid AND g.rolname = $2 AND m.admin_option) AS admin_of_base,
          EXISTS(SELECT 1 FROM pg_shdepend d WHERE d.refclassid = 'pg_authid'::regclass
-                AND d.refobjid = r.oid AND d.deptype IN ('a', 'r')) AS own_privileges
+                AND d.refobjid = r.oid AND d.deptype IN ('a', 'r')) AS own_privileges,
+         ARRAY(SELECT json_build_object('database', db.datname, 'setting', c)
+               FROM pg_db_role_setting s LEFT JOIN pg_database db ON db.oid = s.setdatabase
+               CROSS JOIN LATERAL unnest(s.setconfig) AS c
+               WHERE s.setrole = r.oid ORDER BY db.datname NULLS FIRST, c) AS settings
        FROM pg_roles r WHERE r.rolname = $1`,
       secrets,
       `reading what user "${clone}" may do`,
@@ -231,6 +291,7 @@ class PostgresSession implements Session {
       memberOf: Array.isArray(row.member_of) ? (row.member_of as string[]) : [],
       adminOfBase: row.admin_of_base === true,
       ownPrivileges: row.own_privileges === true,
+      settings: Array.isArray(row.settings) ? (row.settings as RoleSetting[]) : [],
     };
   }
   public async close(): Promise<void> {
