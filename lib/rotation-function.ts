@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  Annotations,
   ArnFormat,
   Duration,
   Lazy,
@@ -8,7 +9,6 @@ import {
   Stack,
   Tags,
   Token,
-  Validations,
 } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,7 +16,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, IDependable } from 'constructs';
+import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
+import { Construct, IConstruct, IDependable } from 'constructs';
+import {
+  bindingKey,
+  ROTATION_ENV,
+  ROTATION_PROFILE_TAG as CONTRACT_PROFILE_TAG,
+  secretNameKey,
+} from './contract/rotation-contract';
 import {
   LOG_GROUP_KEY_ACTIONS,
   RANDOM_PASSWORD_ACTIONS,
@@ -24,19 +31,20 @@ import {
   ROTATION_SECRET_ACTIONS,
 } from './private/actions';
 import { bundledAssetPath } from './private/assets';
-import { acknowledgeCompliance, COMPLIANCE_RULES } from './private/compliance';
 import { grantViaSecretsManager } from './private/grants';
 import { ManagedPolicyRole } from './private/managed-policy-role';
-import { acknowledgeWildcardResource } from './private/nag';
-import { deployedLength, MAX_LAMBDA_ENVIRONMENT_BYTES } from './private/size';
-import { invalid, validateSecretName } from './private/validation';
-import { SecretRotationSchedule } from './rotation-schedule';
 import {
-  bindingKey,
-  ROTATION_ENV,
-  ROTATION_PROFILE_TAG as CONTRACT_PROFILE_TAG,
-  secretNameKey,
-} from './contract/rotation-contract';
+  checkSameRegion,
+  DATABASE_TIMEOUT_SECONDS,
+  existingScheduleOf,
+  SECRET_KEY_REGION,
+  MAX_RESERVED_CONCURRENCY as RESERVED_CONCURRENCY_LIMIT,
+  validateRotationFunctionProps,
+} from './private/rotation-function-checks';
+import { acknowledgeRotationFindings } from './private/rotation-function-findings';
+import { deployedLength, MAX_LAMBDA_ENVIRONMENT_BYTES } from './private/size';
+import { invalid, ownerName } from './private/validation';
+import { SecretRotationSchedule } from './rotation-schedule';
 import { RotationProfile, RotationStrategy } from './rotation-strategy';
 import { VaultKey } from './vault-key';
 import { VaultSecret } from './vault-secret';
@@ -48,8 +56,16 @@ import { VaultSecret } from './vault-secret';
  */
 export const ROTATION_PROFILE_TAG = CONTRACT_PROFILE_TAG;
 
-/** Lambda's reserved concurrency must leave the account's unreserved pool intact; we cap ours. */
-export const MAX_RESERVED_CONCURRENCY = 100;
+/**
+ * Lambda's reserved concurrency must leave the account's unreserved pool intact; we cap ours.
+ *
+ * @internal
+ */
+export const MAX_RESERVED_CONCURRENCY = RESERVED_CONCURRENCY_LIMIT;
+
+/** The id of the warning that a function outside a VPC reaches only public databases (SecretsVault gives it too). */
+const OUTSIDE_VPC_WARNING = 'cdk-secrets-vault:rotation-outside-vpc';
+const SHORT_TIMEOUT_WARNING = 'cdk-secrets-vault:rotation-timeout-short';
 
 /**
  * Properties of a RotationFunction.
@@ -59,14 +75,15 @@ export interface RotationFunctionProps {
    * Serve every secret whose name starts with `<secretNamePrefix>/`: the role, the invoke
    * permission and the function's own allow list are scoped by the prefix, so they do not grow
    * with the number of secrets. Without it the function serves exactly the secrets added to it.
+   * Give it without the trailing `/`.
    *
    * @default - only the secrets passed to `addSecret`
    */
   readonly secretNamePrefix?: string;
 
   /**
-   * The keys that encrypt the secrets it rotates. Keys of secrets passed to `addSecret` are added
-   * on their own.
+   * The keys that encrypt the secrets it rotates, of the function's region. Keys of secrets passed
+   * to `addSecret` are added on their own.
    *
    * @default - the keys of the added secrets
    */
@@ -89,7 +106,8 @@ export interface RotationFunctionProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * How long one step may run. Database strategies wait for the target; 30 s covers generated values.
+   * How long one step may run, 5 seconds to 15 minutes. Database strategies wait for the target:
+   * under 30 s a function that rotates a database secret warns; 30 s covers generated values.
    *
    * @default Duration.seconds(30)
    */
@@ -104,7 +122,8 @@ export interface RotationFunctionProps {
   readonly vpc?: ec2.IVpc;
 
   /**
-   * Where in the VPC to run.
+   * Where in the VPC to run: private subnets (a function in a public subnet has no route out).
+   * Only with `vpc`.
    *
    * @default - the VPC's private subnets
    */
@@ -112,21 +131,22 @@ export interface RotationFunctionProps {
 
   /**
    * Security groups of the function in the VPC. Let the database's group accept its port from them
-   * (`db.connections.allowDefaultPortFrom(rotationFunction)`).
+   * (`db.connections.allowDefaultPortFrom(rotationFunction)`). Only with `vpc`.
    *
    * @default - a new security group with all outbound traffic allowed
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
 
   /**
-   * What happens to the function's log group when it leaves the stack.
+   * What happens to the function's log group when it leaves the stack (a log group has no
+   * snapshot: not `RemovalPolicy.SNAPSHOT`).
    *
    * @default RemovalPolicy.RETAIN
    */
   readonly logRemovalPolicy?: RemovalPolicy;
 
   /**
-   * The key that encrypts the function's log group. Its key policy gets a statement that lets
+   * The key that encrypts the function's log group, of the function's region. Its key policy gets a statement that lets
    * CloudWatch Logs of this region use it for this log group only (a `VaultKey` also exempts exactly
    * that use from its Secrets-Manager-only deny: `VaultKey.allowLogGroup`); an imported key's policy
    * must allow it already. A SecretsVault passes its own key.
@@ -166,6 +186,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
   public readonly logGroupArn: string;
 
   private readonly inVpc: boolean;
+  private readonly timeout: Duration;
   private readonly secretNamePrefix?: string;
   private readonly adminSecrets = new Set<secretsmanager.ISecret>();
   private readonly profiles = new Map<string, RotationProfile>();
@@ -174,39 +195,24 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
   private readonly targetIds = new Map<string, string>();
   /** Binding key (`<profile>[@<target>]`) -> its profile, target and secrets (name keys or full ARNs). */
   private readonly bindings = new Map<string, Binding>();
+  /** Each bound secret's name key or full ARN -> the secret, to refuse a second binding of one secret. */
+  private readonly boundSecrets = new Map<string, secretsmanager.ISecret>();
   private readonly secretArns: string[] = [];
   private readonly keys = new Set<kms.IKey>();
   private readonly invokePermissions: IDependable[] = [];
-  private readonly secretPolicy: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: RotationFunctionProps = {}) {
     super(scope, id);
-    const owner = `RotationFunction ${this.node.path}`;
-    validateSecretName(owner, 'secretNamePrefix', props.secretNamePrefix);
-    const reserved = props.reservedConcurrentExecutions ?? 2;
-    if (!Number.isInteger(reserved) || reserved < 0 || reserved > MAX_RESERVED_CONCURRENCY) {
-      invalid(
-        owner,
-        'reservedConcurrentExecutions',
-        reserved,
-        `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`,
-      );
-    }
-    const timeout = props.timeout ?? Duration.seconds(30);
-    if (!Token.isUnresolved(timeout.toSeconds()) && (timeout.toSeconds() < 5 || timeout.toSeconds() > 900)) {
-      invalid(owner, 'timeout', timeout, 'allowed: 5 seconds to 15 minutes');
-    }
+    validateRotationFunctionProps(this, props);
     this.secretNamePrefix = props.secretNamePrefix;
-    const stack = Stack.of(this);
+    this.timeout = props.timeout ?? Duration.seconds(30);
+    this.inVpc = props.vpc !== undefined;
+    const reserved = props.reservedConcurrentExecutions ?? 2;
+    const prefixArn = props.secretNamePrefix ? prefixPattern(this, props.secretNamePrefix) : undefined;
 
     // A physical name: a key policy names the group's ARN, and the group's GetAtt there would be a cycle.
     const logGroupName = `/secrets-vault/rotation/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
-    this.logGroupArn = stack.formatArn({
-      service: 'logs',
-      resource: 'log-group',
-      resourceName: logGroupName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    this.logGroupArn = logGroupArnOf(this, logGroupName);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName,
       encryptionKey: props.logEncryptionKey,
@@ -214,28 +220,13 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     if (props.logEncryptionKey) allowLogsToUse(props.logEncryptionKey, this.logGroupArn);
+
     this.role = new ManagedPolicyRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Rotation function of cdk-secrets-vault',
     });
     this.logGroup.grantWrite(this.role);
-
-    this.secretPolicy = new iam.PolicyStatement({
-      sid: 'RotateTheseSecrets',
-      actions: ROTATION_SECRET_ACTIONS,
-      resources: props.secretNamePrefix
-        ? [prefixPattern(stack, props.secretNamePrefix)]
-        : Lazy.list({ produce: () => this.secretArns }),
-    });
-    this.role.addToPrincipalPolicy(this.secretPolicy);
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'GenerateRandomPasswords',
-        actions: RANDOM_PASSWORD_ACTIONS,
-        // GetRandomPassword acts on no resource: IAM accepts only "*" for it.
-        resources: ['*'],
-      }),
-    );
+    this.grantRotation(prefixArn);
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'Rotates secrets of cdk-secrets-vault (four-step Secrets Manager protocol)',
@@ -244,149 +235,266 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       handler: 'index.handler',
       code: lambda.Code.fromAsset(bundledAssetPath('rotation')),
       memorySize: 256,
-      timeout,
+      timeout: this.timeout,
       role: this.role,
       logGroup: this.logGroup,
       // A few segments per rotation, inside X-Ray's free tier; Lambda sends its own segments itself.
       tracing: lambda.Tracing.ACTIVE,
       reservedConcurrentExecutions: reserved === 0 ? undefined : reserved,
       vpc: props.vpc,
-      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
-      securityGroups: props.vpc ? props.securityGroups : undefined,
-      environment: {
-        ...(props.secretNamePrefix ? { [ROTATION_ENV.namePrefix]: `${props.secretNamePrefix}/` } : {}),
-        [ROTATION_ENV.secretArns]: Lazy.string({
-          produce: () => (this.secretArns.length ? this.secretArns.join(',') : undefined),
-        }),
-        [ROTATION_ENV.profiles]: Lazy.string({
-          produce: () => JSON.stringify(Object.fromEntries(this.profiles)),
-        }),
-        // Every secret ROTATION_BINDINGS leaves out rotates with it; never a database kind.
-        [ROTATION_ENV.defaultProfile]: Lazy.string({ produce: () => this.defaultBinding()?.profileId }),
-        // Where each database secret's credentials may go, pinned here and not in the secret.
-        [ROTATION_ENV.targets]: Lazy.string({
-          produce: () =>
-            this.targets.size ? Stack.of(this).toJsonString(Object.fromEntries(this.targets)) : undefined,
-        }),
-        [ROTATION_ENV.bindings]: Lazy.string({
-          produce: () => {
-            const bound = this.renderedBindings();
-            return bound.length
-              ? Stack.of(this).toJsonString(
-                  Object.fromEntries(bound.map(([key, binding]) => [key, binding.secrets.join(',')])),
-                )
-              : undefined;
-          },
-        }),
-        // Database strategies verify the server's certificate: Lambda's Node.js runtimes trust the RDS
-        // certificate authorities only through this bundle.
-        NODE_EXTRA_CA_CERTS: Lazy.string({
-          produce: () =>
-            [...this.profiles.values()].some((p) => p.kind !== 'generated')
-              ? '/var/runtime/ca-cert.pem'
-              : undefined,
-        }),
-        POWERTOOLS_SERVICE_NAME: 'secrets-vault-rotation',
-        POWERTOOLS_METRICS_NAMESPACE: 'SecretsVault',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      environment: this.renderEnvironment(),
     });
-
-    this.inVpc = props.vpc !== undefined;
     this.node.addValidation({ validate: () => this.checkEnvironmentSize() });
-    this.node.addValidation({
-      validate: () =>
-        this.secretNamePrefix || this.secretArns.length > 0
-          ? []
-          : [
-              `RotationFunction ${this.node.path} serves no secret: pass \`secretNamePrefix\` or call addSecret(secret, ...).`,
-            ],
+    this.node.addValidation({ validate: () => this.checkServesSecrets() });
+    if (props.vpc) this.allowNetworkInterfaces();
+    const prefixPermission = prefixArn
+      ? this.allowInvokeFrom('InvokedBySecretsManager', prefixArn)
+      : undefined;
+    for (const key of props.encryptionKeys ?? []) this.addKey(key);
+
+    acknowledgeRotationFindings(this, {
+      inVpc: this.inVpc,
+      logsEncrypted: props.logEncryptionKey !== undefined,
+      reservesNone: reserved === 0,
+      prefixArn,
+      prefixPermission,
     });
-    if (props.vpc) {
-      // The function's network interfaces need this; aws-cdk-lib attaches it only to a role it creates
-      // itself, and ours is passed in: without it Lambda refuses to create the function in the VPC.
-      this.role.addManagedPolicy(
-        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+  }
+
+  /** The function's network connections; it has them only in a VPC. */
+  public get connections(): ec2.Connections {
+    if (!this.inVpc) {
+      invalid(
+        this,
+        'vpc',
+        undefined,
+        'the function has network connections only in a VPC: set `vpc` (in a SecretsVault, `rotationVpc`)',
       );
     }
-    let prefixPermission: lambda.CfnPermission | undefined;
-    if (props.secretNamePrefix) {
-      prefixPermission = this.allowInvokeFrom(
-        stack,
-        'InvokedBySecretsManager',
-        prefixPattern(stack, props.secretNamePrefix),
-      );
-      this.invokePermissions.push(prefixPermission);
-    }
-    for (const key of props.encryptionKeys ?? []) {
-      this.addKey(key);
-    }
-    this.acknowledgeFindings(props, reserved, prefixPermission);
+    return this.function.connections;
   }
 
   /**
-   * The compliance findings that are by design here, each acknowledged in every pack and Control Tower
-   * control that raises it, with a reason that holds for all of them.
+   * Rotates `secret` on `schedule` with `strategy`. The secret gets a rotation schedule (one
+   * resource) and a tag that picks the strategy's profile. In prefix mode the secret's name must be
+   * under the prefix, and nothing else grows; otherwise its ARN joins the function's allow list, its
+   * role policy and an invoke permission of its own. A secret is added once, and only if it has no
+   * rotation schedule yet.
    */
-  private acknowledgeFindings(
-    props: RotationFunctionProps,
-    reserved: number,
-    prefixPermission: lambda.CfnPermission | undefined,
-  ): void {
-    const stack = Stack.of(this);
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'secretsmanager:GetRandomPassword and X-Ray’s PutTraceSegments and PutTelemetryRecords act on no resource; IAM accepts only "*" for them.',
+  public addSecret(
+    secret: secretsmanager.ISecret,
+    options: AddRotatedSecretOptions,
+  ): secretsmanager.CfnRotationSchedule {
+    this.checkSecret(secret, options);
+    const profile = options.strategy.renderProfile(`${ownerName(this)}: secret ${secret.node.path}`);
+    const profileId = profileIdOf(profile);
+    this.profiles.set(profileId, profile);
+    Tags.of(secret).add(ROTATION_PROFILE_TAG, profileId);
+    const targetId = this.targetIdOf(options.strategy);
+    this.bind(secret, profileId, targetId);
+    if (targetId !== undefined) this.warnAboutDatabaseSteps();
+
+    if (!this.secretNamePrefix) {
+      // Checked in checkSecret: without a prefix, every secret has its complete ARN.
+      const arn = secret.secretFullArn as string;
+      this.secretArns.push(arn);
+      this.allowInvokeFrom(`InvokedBySecretsManager${this.secretArns.length}`, arn);
+    }
+    if (secret.encryptionKey) this.useKey(secret.encryptionKey, 'secret');
+    const admin = options.strategy.adminSecret;
+    if (admin && !this.adminSecrets.has(admin)) {
+      this.adminSecrets.add(admin);
+      this.readAdminSecret(admin);
+    }
+
+    const schedule = new secretsmanager.CfnRotationSchedule(secret, 'RotationSchedule', {
+      secretId: secret.secretArn,
+      rotationLambdaArn: this.function.functionArn,
+      rotationRules: { scheduleExpression: options.schedule.expression, duration: options.schedule.window },
+      rotateImmediatelyOnUpdate: options.schedule.rotateImmediately,
     });
-    if (props.vpc) {
-      Validations.of(this.role).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        reason:
-          'The AWS-managed VPC access policy is what Lambda needs to manage the function’s network interfaces.',
-      });
-    }
-    if (props.secretNamePrefix) {
-      acknowledgeWildcardResource(
-        this.role,
-        prefixPattern(stack, props.secretNamePrefix),
-        'Scoped to the vault’s own name prefix so that the policy does not grow with the number of secrets.',
+    // Secrets Manager checks that it may invoke the function, and the function that it may use the
+    // secret, when the schedule is created: both must exist first.
+    schedule.node.addDependency(...this.invokePermissions, this.role);
+    return schedule;
+  }
+
+  /** Lets the function use `key` for the secrets it rotates, through Secrets Manager only. */
+  public addKey(key: kms.IKey): void {
+    this.useKey(key, 'key');
+  }
+
+  /**
+   * What addSecret refuses before it changes anything: no schedule, a secret that already rotates (or
+   * is added twice), one (or a key) of another region, one outside the prefix, one without the ARN the
+   * function needs, and a strategy whose admin secret is the secret itself.
+   */
+  private checkSecret(secret: secretsmanager.ISecret, options: AddRotatedSecretOptions): void {
+    if (!options.schedule.enabled) {
+      invalid(
+        this,
+        'schedule',
+        'SecretRotationSchedule.never()',
+        'a secret added to a rotation function needs a schedule',
       );
     }
-    if (!props.logEncryptionKey) {
-      acknowledgeCompliance(
-        this.logGroup,
-        COMPLIANCE_RULES.logGroupEncrypted,
-        'The function never logs secret values or tokens; pass `logEncryptionKey` to encrypt its logs with a key of your own.',
+    const existing = existingScheduleOf(secret);
+    if (existing) {
+      invalid(
+        this,
+        'secret',
+        secret.node.path,
+        `it already has a rotation schedule (${existing.node.path}), and Secrets Manager rotates a secret on one schedule: add each secret once, and change the schedule it has rather than adding another`,
       );
     }
-    acknowledgeCompliance(
-      this.function,
-      COMPLIANCE_RULES.lambdaDeadLetterQueue,
-      'Secrets Manager invokes the function synchronously and retries a failed rotation itself; there is no async event to dead-letter.',
+    checkSameRegion(
+      this,
+      'secret',
+      secret,
+      'Secrets Manager invokes a rotation function of the secret’s own region',
     );
-    if (!props.vpc) {
-      acknowledgeCompliance(
-        this.function,
-        COMPLIANCE_RULES.lambdaInsideVpc,
-        'Without a database to reach, rotation calls only the Secrets Manager API over TLS; pass `vpc` to run it next to a database.',
+    const name = literalNameOf(secret);
+    if (this.secretNamePrefix) {
+      if (name !== undefined && !name.startsWith(`${this.secretNamePrefix}/`)) {
+        invalid(
+          this,
+          'secret',
+          name,
+          `this function serves only secrets named under "${this.secretNamePrefix}/"`,
+        );
+      }
+    } else if (secret.secretFullArn === undefined) {
+      invalid(
+        this,
+        'secret',
+        secret.secretArn,
+        'the function needs the complete ARN (with its 6-character suffix): import it with Secret.fromSecretCompleteArn',
       );
     }
-    if (reserved === 0) {
-      acknowledgeCompliance(
-        this.function,
-        COMPLIANCE_RULES.lambdaConcurrency,
-        'reservedConcurrentExecutions was set to 0 by the user: the account cannot reserve concurrency.',
+    const entry = bindingEntryOf(secret);
+    const twin = entry === undefined ? undefined : this.boundSecrets.get(entry);
+    if (twin) {
+      invalid(
+        this,
+        'secret',
+        secret.node.path,
+        `this function already rotates the secret of this ${name !== undefined ? `name ("${name}")` : 'ARN'} as ${twin.node.path}: add each secret once`,
       );
     }
-    // With a literal account the control passes, and an acknowledgement would hide its next finding.
-    if (prefixPermission && Token.isUnresolved(stack.account)) {
-      acknowledgeCompliance(
-        prefixPermission,
-        COMPLIANCE_RULES.lambdaPermissionSource,
-        'Only Secrets Manager may invoke, for this account (SourceAccount is the stack account) and the vault prefix (SourceArn); Control Tower reads only literal strings there.',
+    if (secret.encryptionKey) checkSameRegion(this, 'secret', secret.encryptionKey, SECRET_KEY_REGION);
+    const admin = options.strategy.adminSecret;
+    if (admin?.encryptionKey) {
+      checkSameRegion(this, 'strategy.adminSecret', admin.encryptionKey, SECRET_KEY_REGION);
+    }
+    if (admin === secret) {
+      invalid(
+        this,
+        'strategy.adminSecret',
+        secret.node.path,
+        'the admin secret must be another secret than the one it rotates',
       );
     }
+  }
+
+  /**
+   * Warns, once, what a database strategy needs of the function: a network that reaches the database
+   * (a SecretsVault already says so for its database secrets) and the time to wait for it.
+   */
+  private warnAboutDatabaseSteps(): void {
+    if (!this.inVpc && !warnedAbove(this, OUTSIDE_VPC_WARNING)) {
+      Annotations.of(this).addWarningV2(
+        OUTSIDE_VPC_WARNING,
+        `${ownerName(this)}: it rotates database secrets but is not in a VPC, so it can reach only a publicly accessible database. Set \`vpc\` (in a SecretsVault, \`rotationVpc\`).`,
+      );
+    }
+    if (!this.timeout.isUnresolved() && this.timeout.toSeconds() < DATABASE_TIMEOUT_SECONDS) {
+      Annotations.of(this).addWarningV2(
+        SHORT_TIMEOUT_WARNING,
+        `${ownerName(this)}: \`timeout\` is ${this.timeout.toHumanString()} and it rotates database secrets: each database step waits for the target (DNS, the TLS handshake, the login), and a step cut short fails the rotation. Give it at least ${DATABASE_TIMEOUT_SECONDS} seconds.`,
+      );
+    }
+  }
+
+  /** The function's configuration (lib/contract/rotation-contract.ts), rendered once every secret is added. */
+  private renderEnvironment(): Record<string, string> {
+    return {
+      ...(this.secretNamePrefix ? { [ROTATION_ENV.namePrefix]: `${this.secretNamePrefix}/` } : {}),
+      [ROTATION_ENV.secretArns]: Lazy.string({
+        produce: () => (this.secretArns.length ? this.secretArns.join(',') : undefined),
+      }),
+      [ROTATION_ENV.profiles]: Lazy.string({
+        produce: () => JSON.stringify(Object.fromEntries(this.profiles)),
+      }),
+      // Every secret ROTATION_BINDINGS leaves out rotates with it; never a database kind.
+      [ROTATION_ENV.defaultProfile]: Lazy.string({ produce: () => this.defaultBinding()?.profileId }),
+      // Where each database secret's credentials may go, pinned here and not in the secret.
+      [ROTATION_ENV.targets]: Lazy.string({
+        produce: () =>
+          this.targets.size ? Stack.of(this).toJsonString(Object.fromEntries(this.targets)) : undefined,
+      }),
+      [ROTATION_ENV.bindings]: Lazy.string({
+        produce: () => {
+          const bound = this.renderedBindings();
+          return bound.length
+            ? Stack.of(this).toJsonString(
+                Object.fromEntries(bound.map(([key, binding]) => [key, binding.secrets.join(',')])),
+              )
+            : undefined;
+        },
+      }),
+      // Database strategies verify the server's certificate: Lambda's Node.js runtimes trust the RDS
+      // certificate authorities only through this bundle.
+      NODE_EXTRA_CA_CERTS: Lazy.string({
+        produce: () =>
+          [...this.profiles.values()].some((p) => p.kind !== 'generated')
+            ? '/var/runtime/ca-cert.pem'
+            : undefined,
+      }),
+      POWERTOOLS_SERVICE_NAME: 'secrets-vault-rotation',
+      POWERTOOLS_METRICS_NAMESPACE: 'SecretsVault',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+  }
+
+  /**
+   * The role's own statements: the rotation actions on the prefix (or on the added secrets' ARNs,
+   * filled in at synth), and GetRandomPassword.
+   */
+  private grantRotation(prefixArn: string | undefined): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RotateTheseSecrets',
+        actions: ROTATION_SECRET_ACTIONS,
+        resources: prefixArn ? [prefixArn] : Lazy.list({ produce: () => this.secretArns }),
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'GenerateRandomPasswords',
+        actions: RANDOM_PASSWORD_ACTIONS,
+        // GetRandomPassword acts on no resource: IAM accepts only "*" for it.
+        resources: ['*'],
+      }),
+    );
+  }
+
+  /**
+   * The function's network interfaces need this; aws-cdk-lib attaches it only to a role it creates
+   * itself, and ours is passed in: without it Lambda refuses to create the function in the VPC.
+   */
+  private allowNetworkInterfaces(): void {
+    this.role.addManagedPolicy(
+      iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+    );
+  }
+
+  /** A function that serves nothing is a mistake: say so at synth. */
+  private checkServesSecrets(): string[] {
+    return this.secretNamePrefix || this.secretArns.length > 0
+      ? []
+      : [`${ownerName(this)} serves no secret: pass \`secretNamePrefix\` or call addSecret(secret, ...).`];
   }
 
   /**
@@ -421,7 +529,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     if (bytes <= MAX_LAMBDA_ENVIRONMENT_BYTES) return [];
     const bound = this.renderedBindings().reduce((n, [, binding]) => n + binding.secrets.length, 0);
     return [
-      `RotationFunction ${this.node.path}: its environment would take about ${bytes} bytes, over Lambda's ` +
+      `${ownerName(this)}: its environment would take about ${bytes} bytes, over Lambda's ` +
         `${MAX_LAMBDA_ENVIRONMENT_BYTES}. It holds ${this.profiles.size} rotation profiles (one per distinct ` +
         `strategy and PasswordOptions), ${this.targets.size} database targets (one per distinct endpoint, TLS mode ` +
         `and admin secret), ${bound} secret bindings (11 bytes each by name; the secrets of the most common ` +
@@ -429,98 +537,6 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
         'PasswordOptions, serve them by name prefix (secretNamePrefix, as a SecretsVault does) rather than ARN by ARN, ' +
         'or split them over several functions.',
     ];
-  }
-
-  /** The function's network connections; it has them only in a VPC. */
-  public get connections(): ec2.Connections {
-    if (!this.inVpc) {
-      invalid(
-        `RotationFunction ${this.node.path}`,
-        'vpc',
-        undefined,
-        'the function has network connections only in a VPC: set `vpc` (in a SecretsVault, `rotationVpc`)',
-      );
-    }
-    return this.function.connections;
-  }
-
-  /**
-   * Rotates `secret` on `schedule` with `strategy`. The secret gets a rotation schedule (one
-   * resource) and a tag that picks the strategy's profile. In prefix mode the secret's name must be
-   * under the prefix, and nothing else grows; otherwise its ARN joins the function's allow list, its
-   * role policy and an invoke permission of its own.
-   */
-  public addSecret(
-    secret: secretsmanager.ISecret,
-    options: AddRotatedSecretOptions,
-  ): secretsmanager.CfnRotationSchedule {
-    const owner = `RotationFunction ${this.node.path}`;
-    if (!options.schedule.enabled) {
-      invalid(
-        owner,
-        'schedule',
-        'SecretRotationSchedule.never()',
-        'a secret added to a rotation function needs a schedule',
-      );
-    }
-    const profile = options.strategy.renderProfile(`${owner}: secret ${secret.node.path}`);
-    const profileId = profileIdOf(profile);
-    this.profiles.set(profileId, profile);
-    Tags.of(secret).add(ROTATION_PROFILE_TAG, profileId);
-    this.bind(secret, profileId, this.targetIdOf(options.strategy));
-
-    if (this.secretNamePrefix) {
-      const name = literalNameOf(secret);
-      if (name !== undefined && !name.startsWith(`${this.secretNamePrefix}/`)) {
-        invalid(
-          owner,
-          'secret',
-          name,
-          `this function serves only secrets named under "${this.secretNamePrefix}/"`,
-        );
-      }
-    } else {
-      const arn = secret.secretFullArn;
-      if (arn === undefined) {
-        invalid(
-          owner,
-          'secret',
-          secret.secretArn,
-          'the function needs the complete ARN (with its 6-character suffix): import it with Secret.fromSecretCompleteArn',
-        );
-      }
-      this.secretArns.push(arn);
-      this.invokePermissions.push(
-        this.allowInvokeFrom(Stack.of(this), `InvokedBySecretsManager${this.secretArns.length}`, arn),
-      );
-    }
-    if (secret.encryptionKey) this.addKey(secret.encryptionKey);
-    const admin = options.strategy.adminSecret;
-    if (admin) {
-      if (admin === secret) {
-        invalid(
-          owner,
-          'strategy.adminSecret',
-          secret.node.path,
-          'the admin secret must be another secret than the one it rotates',
-        );
-      }
-      if (!this.adminSecrets.has(admin)) {
-        this.adminSecrets.add(admin);
-        this.readAdminSecret(admin);
-      }
-    }
-
-    const schedule = new secretsmanager.CfnRotationSchedule(secret, 'RotationSchedule', {
-      secretId: secret.secretArn,
-      rotationLambdaArn: this.function.functionArn,
-      rotationRules: { scheduleExpression: options.schedule.expression, duration: options.schedule.window },
-      rotateImmediatelyOnUpdate: options.schedule.rotateImmediately,
-    });
-    // Secrets Manager checks that it may invoke the function, and the function that it may use the
-    // secret, when the schedule is created: both must exist first.
-    schedule.node.addDependency(...this.invokePermissions, this.role);
-    return schedule;
   }
 
   /**
@@ -544,7 +560,7 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     );
     // A vault secret's resource policy denies reads to principals it was not told about.
     if (admin instanceof VaultSecret) admin.registerReader(this.role);
-    if (admin.encryptionKey) this.addKey(admin.encryptionKey);
+    if (admin.encryptionKey) this.useKey(admin.encryptionKey, 'strategy.adminSecret');
   }
 
   /** The id of the strategy's pinned target (added on first use), or undefined for a generated value. */
@@ -570,11 +586,10 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
    * binding are left out when the environment is rendered (`defaultBinding`).
    */
   private bind(secret: secretsmanager.ISecret, profileId: string, targetId: string | undefined): void {
-    const name = literalNameOf(secret);
-    const entry = name !== undefined ? secretNameKey(name) : secret.secretFullArn;
+    const entry = bindingEntryOf(secret);
     if (entry === undefined) {
       invalid(
-        `RotationFunction ${this.node.path}`,
+        this,
         'secret',
         secret.secretArn,
         'the function binds each secret by its name or complete ARN: give it a literal name, or import it with Secret.fromSecretCompleteArn',
@@ -584,26 +599,34 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
     const binding = this.bindings.get(key) ?? { profileId, targetId, secrets: [] };
     binding.secrets.push(entry);
     this.bindings.set(key, binding);
+    this.boundSecrets.set(entry, secret);
   }
 
-  /** Lets the function use `key` for the secrets it rotates, through Secrets Manager only. */
-  public addKey(key: kms.IKey): void {
+  /**
+   * Lets the function use `key` through Secrets Manager only; `prop` names what brought the key, for
+   * the refusal of a key of another region.
+   */
+  private useKey(key: kms.IKey, prop: string): void {
     if (this.keys.has(key)) return;
+    checkSameRegion(this, prop, key, SECRET_KEY_REGION);
     this.keys.add(key);
     grantViaSecretsManager(key, this.role, ROTATION_KEY_ACTIONS);
   }
 
-  private allowInvokeFrom(stack: Stack, id: string, sourceArn: string): lambda.CfnPermission {
+  /** Lets Secrets Manager of this account invoke the function for `sourceArn`; every schedule waits for it. */
+  private allowInvokeFrom(id: string, sourceArn: string): lambda.CfnPermission {
     // aws:SourceAccount as well as the source ARN: the confused-deputy guard AWS recommends and
     // Control Tower's CT.LAMBDA.PR.2 checks for (locally it accepts only a literal account or a
-    // reference to a resource: see the acknowledgement in acknowledgeFindings).
-    return new lambda.CfnPermission(this, id, {
+    // reference to a resource: see acknowledgeRotationFindings).
+    const permission = new lambda.CfnPermission(this, id, {
       action: 'lambda:InvokeFunction',
       functionName: this.function.functionArn,
       principal: 'secretsmanager.amazonaws.com',
-      sourceAccount: stack.account,
+      sourceAccount: Stack.of(this).account,
       sourceArn,
     });
+    this.invokePermissions.push(permission);
+    return permission;
   }
 }
 
@@ -645,8 +668,40 @@ function literalNameOf(secret: secretsmanager.ISecret): string | undefined {
   return undefined;
 }
 
-function prefixPattern(stack: Stack, prefix: string): string {
-  return stack.formatArn({
+/** The ARN pattern of every secret named `<prefix>/…` in the scope's account and region. */
+/** The ARN of the log group of that name in the scope's account and region. */
+function logGroupArnOf(scope: IConstruct, logGroupName: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'logs',
+    resource: 'log-group',
+    resourceName: logGroupName,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** How ROTATION_BINDINGS names the secret: its name key when synth knows its name, else its full ARN. */
+function bindingEntryOf(secret: secretsmanager.ISecret): string | undefined {
+  const name = literalNameOf(secret);
+  return name !== undefined ? secretNameKey(name) : secret.secretFullArn;
+}
+
+/**
+ * Whether a construct above `scope` gave the warning `id` already (SecretsVault.addDatabaseSecret
+ * gives the outside-VPC one for its own function): the function does not say it a second time.
+ */
+function warnedAbove(scope: IConstruct, id: string): boolean {
+  const tag = `[ack: ${id}]`;
+  return scope.node.scopes
+    .slice(0, -1)
+    .some((above) =>
+      above.node.metadata.some(
+        (entry) => entry.type === ArtifactMetadataEntryType.WARN && String(entry.data).includes(tag),
+      ),
+    );
+}
+
+function prefixPattern(scope: IConstruct, prefix: string): string {
+  return Stack.of(scope).formatArn({
     service: 'secretsmanager',
     resource: 'secret',
     resourceName: `${prefix}/*`,
