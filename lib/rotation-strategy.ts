@@ -2,10 +2,20 @@ import { Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { databaseKind, verifiedHostProblem } from './contract/rotation-contract';
 import { DatabaseEngine, DatabaseTls } from './database-engine';
-import { invalid } from './private/validation';
-import { PasswordOptions, ResolvedPasswordOptions, resolvePasswordOptions } from './secret-content';
+import { enumLikeValue, invalid, Owner } from './private/validation';
+import {
+  checkJsonField,
+  checkPasswordOptions,
+  PasswordOptions,
+  ResolvedPasswordOptions,
+  resolvePasswordOptions,
+} from './secret-content';
 
-/** One entry of the rotation function's `ROTATION_PROFILES`. */
+/**
+ * One entry of the rotation function's `ROTATION_PROFILES`.
+ *
+ * @internal
+ */
 export interface RotationProfile {
   readonly kind: string;
   readonly jsonField?: string;
@@ -26,7 +36,7 @@ export interface DatabaseTarget {
   /**
    * The database's port.
    *
-   * @default the engine's default port (5432, 3306)
+   * @default - the engine's default port (5432, 3306)
    */
   readonly port?: number;
 
@@ -45,7 +55,11 @@ export interface DatabaseTarget {
   readonly tls?: DatabaseTls;
 }
 
-/** A target as the function's `ROTATION_TARGETS` carries it (host and port may be tokens). */
+/**
+ * A target as the function's `ROTATION_TARGETS` carries it (host and port may be tokens).
+ *
+ * @internal
+ */
 export interface RenderedTarget {
   readonly engine: string;
   readonly host: string;
@@ -62,19 +76,19 @@ export interface RenderedTarget {
 export class RotationStrategy {
   /** A new random string replaces the whole value. Nothing outside Secrets Manager changes. */
   public static generatedString(options: PasswordOptions = {}): RotationStrategy {
+    checkPasswordOptions('RotationStrategy.generatedString', options);
     return new RotationStrategy('generated', options);
   }
 
-  /** A new random string replaces one field of a JSON value; every other field is kept. */
+  /**
+   * A new random string replaces one field of a JSON value; every other field is kept.
+   *
+   * @param field the field to rotate: a plain JSON key (letters, digits, `_` and `-`)
+   */
   public static generatedJsonField(field: string, options: PasswordOptions = {}): RotationStrategy {
-    if (field.length === 0) {
-      invalid(
-        'RotationStrategy.generatedJsonField',
-        'field',
-        field,
-        'allowed: the name of the JSON field to rotate',
-      );
-    }
+    const owner = 'RotationStrategy.generatedJsonField';
+    checkJsonField(owner, 'field', field, 'the name of the JSON field to rotate');
+    checkPasswordOptions(owner, options);
     return new RotationStrategy('generated', options, field);
   }
 
@@ -84,7 +98,11 @@ export class RotationStrategy {
    * password fail until they re-read the secret.
    */
   public static singleUser(target: DatabaseTarget, options: PasswordOptions = {}): RotationStrategy {
-    checkDatabaseTarget('RotationStrategy.singleUser', target, false);
+    const owner = 'RotationStrategy.singleUser';
+    checkDatabaseTarget(owner, target, false);
+    checkPasswordOptions(owner, options, {
+      defaultExcludeCharacters: target.engine.defaultExcludeCharacters,
+    });
     return new RotationStrategy(
       databaseKind(target.engine.name, 'single'),
       withEngineDefaults(target.engine, options),
@@ -104,7 +122,12 @@ export class RotationStrategy {
     adminSecret: secretsmanager.ISecret,
     options: PasswordOptions = {},
   ): RotationStrategy {
-    checkDatabaseTarget('RotationStrategy.alternatingUsers', target, true);
+    const owner = 'RotationStrategy.alternatingUsers';
+    checkDatabaseTarget(owner, target, true);
+    checkAdminSecret(owner, adminSecret);
+    checkPasswordOptions(owner, options, {
+      defaultExcludeCharacters: target.engine.defaultExcludeCharacters,
+    });
     return new RotationStrategy(
       databaseKind(target.engine.name, 'alternating'),
       withEngineDefaults(target.engine, options),
@@ -132,13 +155,21 @@ export class RotationStrategy {
     this.engine = target?.engine;
   }
 
-  /** The profile the function's environment carries for this strategy. */
-  public renderProfile(owner: string): RotationProfile {
+  /**
+   * The profile the function's environment carries for this strategy.
+   *
+   * @internal
+   */
+  public renderProfile(owner: Owner): RotationProfile {
     const password = resolvePasswordOptions(owner, this.passwordOptions);
     return { kind: this.kind, ...(this.jsonField ? { jsonField: this.jsonField } : {}), password };
   }
 
-  /** The pinned target the function's environment carries for this strategy, if it has one. */
+  /**
+   * The pinned target the function's environment carries for this strategy, if it has one.
+   *
+   * @internal
+   */
   public renderTarget(): RenderedTarget | undefined {
     const target = this.target;
     if (!target) return undefined;
@@ -154,19 +185,55 @@ export class RotationStrategy {
 }
 
 /**
- * Refuses, at synth, a target the rotation function would refuse: a host or port that cannot be one,
- * alternating users (whose admin login is always verified) on anything but verified TLS, and verified
- * TLS to a MySQL database named by its IP address. `owner` names the caller in the message.
+ * Refuses, at synth, a target the rotation function would refuse: an engine or TLS mode that is not
+ * one of the enum-like class's members (a string from JavaScript), a host or port that cannot be one,
+ * an empty database name, alternating users (whose admin login is always verified) on anything but
+ * verified TLS, and verified TLS to a MySQL database named by its IP address. `owner` names the caller
+ * in the message.
+ *
+ * @internal
  */
-export function checkDatabaseTarget(owner: string, target: DatabaseTarget, alternating: boolean): void {
-  const { engine, host } = target;
-  const port = target.port ?? engine.defaultPort;
+export function checkDatabaseTarget(owner: Owner, target: DatabaseTarget, alternating: boolean): void {
+  if (typeof target !== 'object' || target === null) {
+    invalid(owner, 'target', enumLikeValue(target), 'allowed: { engine, host, port?, dbname?, tls? }');
+  }
+  const { engine, host, dbname } = target;
+  if (!(engine instanceof DatabaseEngine)) {
+    invalid(
+      owner,
+      'engine',
+      enumLikeValue(engine),
+      'allowed: DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL',
+    );
+  }
+  if (target.tls !== undefined && !(target.tls instanceof DatabaseTls)) {
+    invalid(
+      owner,
+      'tls',
+      enumLikeValue(target.tls),
+      'allowed: DatabaseTls.VERIFIED, DatabaseTls.UNVERIFIED_INSECURE or DatabaseTls.PLAINTEXT_INSECURE',
+    );
+  }
+  const port: unknown = target.port ?? engine.defaultPort;
   const tls = target.tls ?? DatabaseTls.VERIFIED;
+  if (typeof host !== 'string') {
+    invalid(owner, 'host', enumLikeValue(host), 'allowed: the database host name, without spaces');
+  }
   if (!Token.isUnresolved(host) && (host.trim().length === 0 || host !== host.trim())) {
     invalid(owner, 'host', host, 'allowed: the database host name, without spaces');
   }
-  if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+  if (
+    !Token.isUnresolved(port) &&
+    (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+  ) {
     invalid(owner, 'port', port, 'allowed: a whole number from 1 to 65535');
+  }
+  if (
+    dbname !== undefined &&
+    !Token.isUnresolved(dbname) &&
+    (typeof dbname !== 'string' || dbname.length === 0)
+  ) {
+    invalid(owner, 'dbname', dbname, "leave it out for the engine's default database");
   }
   if (alternating && tls !== DatabaseTls.VERIFIED) {
     invalid(
@@ -183,6 +250,29 @@ export function checkDatabaseTarget(owner: string, target: DatabaseTarget, alter
       'host',
       host,
       `${hostProblem}: use the database's DNS name (such as the RDS endpoint address), or a TLS mode other than DatabaseTls.VERIFIED`,
+    );
+  }
+}
+
+/**
+ * Refuses alternating users without an admin secret (from JavaScript, or `undefined as any`): without
+ * one, nothing could set the password of the user that is not current.
+ */
+function checkAdminSecret(owner: Owner, adminSecret: unknown): void {
+  if (adminSecret === undefined || adminSecret === null) {
+    invalid(
+      owner,
+      'adminSecret',
+      adminSecret,
+      'adminSecret is required: alternating users set the password of the user that is not current with the admin credential it holds. For a user that changes its own password, use singleUser',
+    );
+  }
+  if (typeof (adminSecret as Partial<secretsmanager.ISecret>).secretArn !== 'string') {
+    invalid(
+      owner,
+      'adminSecret',
+      enumLikeValue(adminSecret),
+      'allowed: a secret (secretsmanager.ISecret) that holds the admin credential',
     );
   }
 }

@@ -1,11 +1,15 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ManagedPolicyRole } from './private/managed-policy-role';
 import {
   invalid,
+  knownToDiffer,
+  Owner,
+  ownerName,
   PrincipalScope,
+  summary,
   validateExternalIds,
   validatePrincipal,
   validateText,
@@ -13,8 +17,8 @@ import {
 } from './private/validation';
 
 /** IAM allows a role's maximum session from 1 to 12 hours. */
-export const MIN_SESSION_HOURS = 1;
-export const MAX_SESSION_HOURS = 12;
+const MIN_SESSION_HOURS = 1;
+const MAX_SESSION_HOURS = 12;
 
 /** IAM's limits on a role's name and description. */
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -94,44 +98,40 @@ export class SecretReaderRole extends ManagedPolicyRole {
   private readsSecrets = false;
 
   constructor(scope: Construct, id: string, props: SecretReaderRoleProps) {
-    const owner = `SecretReaderRole ${scope.node.path}/${id}`;
     const maxSessionDuration = props.maxSessionDuration ?? Duration.hours(MIN_SESSION_HOURS);
-    const { assumedBy, customStages } = validateProps(owner, props, maxSessionDuration);
-
     super(scope, id, {
       assumedBy: props.assumedBy,
-      maxSessionDuration,
       externalIds: props.externalIds,
-      roleName: props.roleName,
-      description: props.description ?? 'Reads secrets of cdk-secrets-vault with short-lived credentials',
+      ...checkedByRole(props, maxSessionDuration),
     });
+    const { assumedBy, customStages } = validateProps(this, props, maxSessionDuration);
+
     for (const secret of props.secrets ?? []) {
       secret.grantRead(this, props.versionStages);
     }
-    this.warnOfLoosenings(owner, assumedBy, customStages);
-
+    this.warnOfLoosenings(assumedBy, customStages);
     this.node.addValidation({
       validate: () =>
         this.readsSecrets
           ? []
           : [
-              `${owner} reads no secret: pass \`secrets\`, or grant some with vault.grantRead(role) or secret.grantRead(role).`,
+              `${ownerName(this)} reads no secret: pass \`secrets\`, or grant some with vault.grantRead(role) or secret.grantRead(role).`,
             ],
     });
   }
 
   /** Choices that are legitimate but widen who reads, or deny every read until someone acts. */
-  private warnOfLoosenings(owner: string, assumedBy: PrincipalScope[], customStages: string[]): void {
+  private warnOfLoosenings(assumedBy: PrincipalScope[], customStages: string[]): void {
     if (assumedBy.includes(PrincipalScope.ORGANIZATION)) {
       Annotations.of(this).addWarningV2(
         'cdk-secrets-vault:organization-assumes-reader-role',
-        `${owner}: \`assumedBy\` is an organization principal: every principal of every account of the organization may assume this role and read its secrets. Name the roles or accounts that need them instead.`,
+        `${ownerName(this)}: \`assumedBy\` is an organization principal: every principal of every account of the organization may assume this role and read its secrets. Name the roles or accounts that need them instead.`,
       );
     }
     if (customStages.length > 0) {
       Annotations.of(this).addWarningV2(
         'cdk-secrets-vault:custom-version-stage',
-        `${owner}: \`versionStages\` names ${customStages.map((s) => `"${s}"`).join(', ')}, which Secrets Manager never sets: reads are denied until someone labels a version with it. Use AWSCURRENT (or AWSPREVIOUS) unless you label versions yourself.`,
+        `${ownerName(this)}: \`versionStages\` names ${customStages.map((s) => `"${s}"`).join(', ')}, which Secrets Manager never sets: reads are denied until someone labels a version with it. Use AWSCURRENT (or AWSPREVIOUS) unless you label versions yourself.`,
       );
     }
   }
@@ -141,43 +141,92 @@ export class SecretReaderRole extends ManagedPolicyRole {
   }
 }
 
+/**
+ * What iam.Role gets of the props it checks itself. It refuses a role name, a session duration or a
+ * description beyond IAM's limits with a message that names neither the construct nor the value: such
+ * a value is held back here, and validateProps refuses it right after, with a message that does.
+ */
+function checkedByRole(
+  props: SecretReaderRoleProps,
+  maxSessionDuration: Duration,
+): Pick<iam.RoleProps, 'roleName' | 'maxSessionDuration' | 'description'> {
+  const { roleName, description } = props;
+  return {
+    roleName: roleName === undefined || isRoleName(roleName) ? roleName : undefined,
+    maxSessionDuration:
+      sessionDurationProblem(maxSessionDuration) === undefined ? maxSessionDuration : undefined,
+    description:
+      description !== undefined &&
+      !Token.isUnresolved(description) &&
+      description.length > MAX_ROLE_DESCRIPTION_LENGTH
+        ? undefined
+        : (description ?? 'Reads secrets of cdk-secrets-vault with short-lived credentials'),
+  };
+}
+
 /** Every prop's check, in the order of the props; returns what the warnings need. */
 function validateProps(
-  owner: string,
+  role: SecretReaderRole,
   props: SecretReaderRoleProps,
   maxSessionDuration: Duration,
 ): { assumedBy: PrincipalScope[]; customStages: string[] } {
-  const assumedBy = validateAssumedBy(owner, props);
-  validateSessionDuration(owner, maxSessionDuration);
-  validateExternalIds(owner, 'externalIds', props.externalIds);
-  if (
-    props.roleName !== undefined &&
-    !Token.isUnresolved(props.roleName) &&
-    !ROLE_NAME.test(props.roleName)
-  ) {
-    invalid(owner, 'roleName', props.roleName, 'allowed: 1 to 64 letters, digits and + = , . @ _ -');
+  const assumedBy = validateAssumedBy(role, props);
+  const sessionProblem = sessionDurationProblem(maxSessionDuration);
+  if (sessionProblem !== undefined) {
+    invalid(role, 'maxSessionDuration', sessionProblem.received, sessionProblem.allowed);
   }
-  validateText(owner, 'description', props.description, MAX_ROLE_DESCRIPTION_LENGTH);
-  if (props.secrets !== undefined && props.secrets.length === 0) {
+  validateExternalIds(role, 'externalIds', props.externalIds);
+  if (props.roleName !== undefined && !isRoleName(props.roleName)) {
+    invalid(role, 'roleName', props.roleName, 'allowed: 1 to 64 letters, digits and + = , . @ _ -');
+  }
+  validateText(role, 'description', props.description, MAX_ROLE_DESCRIPTION_LENGTH);
+  validateSecrets(role, props.secrets);
+  const customStages = validateVersionStages(role, 'versionStages', props.versionStages);
+  if (props.versionStages !== undefined && props.secrets === undefined) {
+    invalid(role, 'versionStages', props.versionStages, 'it limits `secrets`, which is not set');
+  }
+  return { assumedBy, customStages };
+}
+
+function isRoleName(name: string): boolean {
+  return Token.isUnresolved(name) || ROLE_NAME.test(name);
+}
+
+/**
+ * Secrets to grant: at least one when the prop is given, and each of the role's own region. A role's
+ * grants are made in its stack: it cannot reference a secret that another region's stack defines, and
+ * aws-cdk-lib's grant on an imported secret names Secrets Manager of the importing stack's region
+ * (`kms:ViaService`).
+ */
+function validateSecrets(role: SecretReaderRole, secrets: secretsmanager.ISecret[] | undefined): void {
+  if (secrets === undefined) return;
+  if (secrets.length === 0) {
     invalid(
-      owner,
+      role,
       'secrets',
-      props.secrets,
+      secrets,
       'name at least one secret, or leave it out and grant secrets afterwards',
     );
   }
-  const customStages = validateVersionStages(owner, 'versionStages', props.versionStages);
-  if (props.versionStages !== undefined && props.secrets === undefined) {
-    invalid(owner, 'versionStages', props.versionStages, 'it limits `secrets`, which is not set');
+  const region = Stack.of(role).region;
+  for (const secret of secrets) {
+    const secretRegion = secret.env.region;
+    if (knownToDiffer(secretRegion, region)) {
+      invalid(
+        role,
+        'secrets',
+        summary(`secret ${secret.node.path} of region ${secretRegion}`),
+        `a reader role reads the secrets of its own stack's region (${region}): a secret defined in another region's stack cannot be referenced from this one, and the KMS grant for an imported one would name Secrets Manager in ${region}, not ${secretRegion}. Create the reader role in a stack of ${secretRegion}, or replicate the secret to ${region} and read the replica there`,
+      );
+    }
   }
-  return { assumedBy, customStages };
 }
 
 /**
  * The principal that assumes the role must be named: never public. A service assumes roles for
  * resources of this account (Lambda, ECS), but it presents no external id.
  */
-function validateAssumedBy(owner: string, props: SecretReaderRoleOptions): PrincipalScope[] {
+function validateAssumedBy(owner: Owner, props: SecretReaderRoleOptions): PrincipalScope[] {
   const scopes = validatePrincipal(owner, 'assumedBy', props.assumedBy, {
     allowService: true,
     allowAccount: true,
@@ -194,15 +243,18 @@ function validateAssumedBy(owner: string, props: SecretReaderRoleOptions): Princ
   return scopes;
 }
 
-function validateSessionDuration(owner: string, maxSessionDuration: Duration): void {
-  if (maxSessionDuration.isUnresolved()) return;
-  const seconds = maxSessionDuration.toSeconds();
-  if (seconds < MIN_SESSION_HOURS * 3600 || seconds > MAX_SESSION_HOURS * 3600) {
-    invalid(
-      owner,
-      'maxSessionDuration',
-      maxSessionDuration,
-      `allowed: ${MIN_SESSION_HOURS} to ${MAX_SESSION_HOURS} hours`,
-    );
+/** Why IAM would refuse a maximum session: outside 1 to 12 hours, or a token (iam.Role needs a literal). */
+function sessionDurationProblem(duration: Duration): { received: unknown; allowed: string } | undefined {
+  const allowed = `allowed: ${MIN_SESSION_HOURS} to ${MAX_SESSION_HOURS} hours`;
+  if (duration.isUnresolved()) {
+    return {
+      received: summary('a token'),
+      allowed: `${allowed}, as a literal duration (iam.Role checks it at synth)`,
+    };
   }
+  const seconds = duration.toSeconds();
+  if (seconds < MIN_SESSION_HOURS * 3600 || seconds > MAX_SESSION_HOURS * 3600) {
+    return { received: duration, allowed };
+  }
+  return undefined;
 }

@@ -12,6 +12,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   AuditDashboard,
@@ -23,6 +24,10 @@ import {
   CrossAccountSecretReaderProps,
   DatabaseEngine,
   DatabaseSecretOptions,
+  DatabaseTarget,
+  DatabaseTls,
+  DatabaseUserRotation,
+  PasswordOptions,
   SecretsAudit,
   SecretsAuditProps,
   SecretsVaultProps,
@@ -51,6 +56,7 @@ import {
   validateVersionStages,
 } from '../lib/private/validation';
 import {
+  errorOf,
   expectMemberRefusal,
   expectRefusal,
   expectWarning,
@@ -67,8 +73,8 @@ import { ACCOUNT, OTHER_ACCOUNT, REGION, newStack } from './support/stack';
  * Every input that AWS would refuse, that cannot work, or that weakens security, with the message it
  * gets at synth. One row per case: what the user wrote, where the message points (the construct
  * path, or the factory for value classes that have none), the prop the user wrote, the value as the
- * message shows it, and what the message says is allowed. Cases whose construct is still being
- * hardened are `test.todo` rows below: "<Construct>.<prop>: <bad input> → <what the message must say>".
+ * message shows it, and what the message says is allowed. The rows of RotationFunction and of the
+ * database module are kept in test/misuse/ and run at the end of this file.
  */
 // ---------------------------------------------------------------------------------------------------
 // SecretRotationSchedule
@@ -463,6 +469,43 @@ const roleRefusals: RoleRefusal[] = [
     '"current stage"',
     'allowed: a staging label of 1 to 256 letters, digits and _ . + = @ -',
   ),
+  {
+    input: 'maxSessionDuration: a token (iam.Role needs a literal)',
+    act: () => readerRole({ maxSessionDuration: Duration.hours(Token.asNumber({ Ref: 'Hours' })) }),
+    where: ROLE,
+    prop: 'maxSessionDuration',
+    received: 'a token',
+    allowed: 'allowed: 1 to 12 hours, as a literal duration',
+  },
+  {
+    input: 'secrets: a secret imported by the ARN of another region',
+    act: () => {
+      const { stack } = newStack();
+      const far = secretsmanager.Secret.fromSecretCompleteArn(
+        stack,
+        'Far',
+        `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:orders/db-AbCdEf`,
+      );
+      new SecretReaderRole(stack, 'Reader', { assumedBy: LAMBDA, secrets: [far] });
+    },
+    where: ROLE,
+    prop: 'secrets',
+    received: 'secret Test/Far of region us-east-1',
+    allowed: `a reader role reads the secrets of its own stack's region (${REGION})`,
+  },
+  {
+    input: 'secrets: a VaultSecret of a stack in another region',
+    act: () => {
+      const { app, stack } = newStack();
+      const east = new Stack(app, 'East', { env: { account: ACCOUNT, region: 'us-east-1' } });
+      const secret = new VaultSecret(east, 'Secret', { encryptionKey: new VaultKey(east, 'Key') });
+      new SecretReaderRole(stack, 'Reader', { assumedBy: LAMBDA, secrets: [secret] });
+    },
+    where: ROLE,
+    prop: 'secrets',
+    received: 'secret East/Secret of region us-east-1',
+    allowed: `Create the reader role in a stack of us-east-1, or replicate the secret to ${REGION} and read the replica there`,
+  },
   {
     input: 'versionStages without secrets',
     act: () => {
@@ -1863,7 +1906,7 @@ function auditWith(props: Partial<SecretsAuditProps>) {
   return { app, stack };
 }
 const audited = (props: Partial<SecretsAuditProps>) => () => auditWith(props);
-const TRAIL = 'AuditTrail Test/Audit/Trail';
+const TRAIL = 'AuditCloudTrail Test/Audit/Trail';
 
 const auditRefusals: Refusal[] = [
   ...['AWS/Secrets', '', 'n'.repeat(256)].map((metricNamespace): Refusal => ({
@@ -2500,6 +2543,463 @@ describe('enum-like values given as something else are refused, never a TypeErro
 });
 
 // ---------------------------------------------------------------------------------------------------
+// SecretContent and PasswordOptions (value classes: the message names the factory, as there is no
+// construct yet; a warning goes on the construct that uses the content)
+
+const GENERATED_STRING = 'SecretContent.generatedString';
+const GENERATED_JSON = 'SecretContent.generatedJson';
+const FROM_SECRET_VALUE = 'SecretContent.fromSecretValue';
+const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+const LENGTH_ALLOWED = 'allowed: a whole number from 1 to 4096';
+const FOUR_FLAGS = 'excludePunctuation`, `excludeNumbers`, `excludeUppercase` and `excludeLowercase';
+
+function passwordRow(
+  input: string,
+  options: PasswordOptions,
+  prop: string,
+  received: string,
+  allowed: string,
+): Refusal {
+  return {
+    input: `SecretContent.generatedString(${input})`,
+    act: () => SecretContent.generatedString(options),
+    where: GENERATED_STRING,
+    prop,
+    received,
+    allowed,
+  };
+}
+
+const contentRefusals: Refusal[] = [
+  ...[0, 4097, 12.5, -1].map((length) =>
+    passwordRow(`{ length: ${length} }`, { length }, 'length', String(length), LENGTH_ALLOWED),
+  ),
+  passwordRow(
+    "{ length: '32' } (a string, from JavaScript)",
+    { length: '32' as unknown as number },
+    'length',
+    '"32"',
+    LENGTH_ALLOWED,
+  ),
+  passwordRow(
+    "{ excludeCharacters: 'é' } (not ASCII)",
+    { excludeCharacters: 'é' },
+    'excludeCharacters',
+    '"é"',
+    'allowed: printable ASCII characters only (space to ~), and "é" is not one',
+  ),
+  passwordRow(
+    'excludeCharacters with a tab (not printable)',
+    { excludeCharacters: '/@\t' },
+    'excludeCharacters',
+    '"/@\\t"',
+    'allowed: printable ASCII characters only (space to ~), and "\\t" is not one',
+  ),
+  passwordRow(
+    'excludeCharacters of 4097 characters',
+    { excludeCharacters: '/'.repeat(4097) },
+    'excludeCharacters',
+    'a set of 4097 characters',
+    'allowed: at most 4096 printable ASCII characters',
+  ),
+  passwordRow(
+    "{ excludeNumbers: 'yes' } (from JavaScript)",
+    { excludeNumbers: 'yes' as unknown as boolean },
+    'excludeNumbers',
+    '"yes"',
+    'allowed: true or false',
+  ),
+  passwordRow(
+    'all four exclude flags',
+    { excludePunctuation: true, excludeNumbers: true, excludeUppercase: true, excludeLowercase: true },
+    FOUR_FLAGS,
+    'true for all four',
+    'allowed: leave at least one of punctuation, numbers, upper or lower case',
+  ),
+  passwordRow(
+    'all four exclude flags with includeSpace (a space alone is no password)',
+    {
+      excludePunctuation: true,
+      excludeNumbers: true,
+      excludeUppercase: true,
+      excludeLowercase: true,
+      includeSpace: true,
+    },
+    FOUR_FLAGS,
+    'true for all four',
+    'a space alone is no password',
+  ),
+  passwordRow(
+    'three exclude flags, and excludeCharacters removing the punctuation they leave',
+    { excludeNumbers: true, excludeUppercase: true, excludeLowercase: true, excludeCharacters: PUNCTUATION },
+    'excludeCharacters',
+    JSON.stringify(PUNCTUATION),
+    'it removes every character of punctuation (what `excludeNumbers`, `excludeUppercase` and `excludeLowercase` leave), so there is no character left to generate from',
+  ),
+  passwordRow(
+    'excludePunctuation, and excludeCharacters removing every letter and digit',
+    {
+      excludePunctuation: true,
+      excludeCharacters: '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ',
+      requireEachIncludedType: false,
+    },
+    'excludeCharacters',
+    '"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"',
+    'it removes every character of numbers, upper case and lower case (what `excludePunctuation` leaves), so there is no character left to generate from',
+  ),
+  passwordRow(
+    'excludeCharacters removing every digit, with requireEachIncludedType',
+    { excludeCharacters: '0123456789', requireEachIncludedType: true },
+    'excludeCharacters',
+    '"0123456789"',
+    'it removes the whole numbers class, which requireEachIncludedType requires: set `excludeNumbers: true`',
+  ),
+  passwordRow(
+    'excludeCharacters removing every upper-case letter, requireEachIncludedType left on by default',
+    { excludeCharacters: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' },
+    'excludeCharacters',
+    '"ABCDEFGHIJKLMNOPQRSTUVWXYZ"',
+    'it removes the whole upper case class, which requireEachIncludedType (on by default) requires: set `excludeUppercase: true`',
+  ),
+  passwordRow(
+    'includeSpace with the space excluded, with requireEachIncludedType',
+    { includeSpace: true, excludeCharacters: '/@ ' },
+    'excludeCharacters',
+    '"/@ "',
+    'it removes the space that `includeSpace` adds, which requireEachIncludedType (on by default) requires',
+  ),
+  passwordRow(
+    '{ length: 3 } with requireEachIncludedType and four classes',
+    { length: 3 },
+    'length',
+    '3',
+    'with requireEachIncludedType (on by default) the value needs at least one character of each of its 4 classes (punctuation, numbers, upper case, lower case), so it needs at least 4 characters',
+  ),
+  passwordRow(
+    '{ length: 4, includeSpace: true } with requireEachIncludedType: five classes',
+    { length: 4, includeSpace: true, requireEachIncludedType: true },
+    'length',
+    '4',
+    'the value needs at least one character of each of its 5 classes (punctuation, numbers, upper case, lower case, space), so it needs at least 5 characters',
+  ),
+  {
+    input: "SecretContent.generatedJson(template, '')",
+    act: () => SecretContent.generatedJson({ username: 'app' }, ''),
+    where: GENERATED_JSON,
+    prop: 'generateField',
+    received: '""',
+    allowed: 'allowed: the name of the JSON field to generate, e.g. "password"',
+  },
+  {
+    input: 'SecretContent.generatedJson(a template that has the generated field)',
+    act: () => SecretContent.generatedJson({ username: 'app', password: 'hunter2' }, 'password'),
+    where: GENERATED_JSON,
+    prop: 'template',
+    received: 'a template with field "password"',
+    allowed: 'the generated field must not be in the template (its value would land in the template)',
+  },
+  ...['pass word', 'db.password', 'user:password'].map((field): Refusal => ({
+    input: `SecretContent.generatedJson(template, ${JSON.stringify(field)})`,
+    act: () => SecretContent.generatedJson({ username: 'app' }, field),
+    where: GENERATED_JSON,
+    prop: 'generateField',
+    received: JSON.stringify(field),
+    allowed: 'allowed: a plain JSON key of 1 to 256 letters, digits, _ and -',
+  })),
+  {
+    input: 'SecretContent.generatedJson(template, field, { length: 0 })',
+    act: () => SecretContent.generatedJson({ username: 'app' }, 'password', { length: 0 }),
+    where: GENERATED_JSON,
+    prop: 'length',
+    received: '0',
+    allowed: LENGTH_ALLOWED,
+  },
+  {
+    input: "SecretContent.fromSecretValue(SecretValue.unsafePlainText(''))",
+    act: () => SecretContent.fromSecretValue(SecretValue.unsafePlainText('')),
+    where: FROM_SECRET_VALUE,
+    prop: 'value',
+    received: 'an empty plaintext',
+    allowed: 'Secrets Manager refuses an empty secret value',
+  },
+  {
+    input: 'SecretContent.fromSecretValue(a plaintext of 65,537 bytes)',
+    // 21,846 three-byte characters: 65,538 bytes, though only 21,846 characters.
+    act: () => SecretContent.fromSecretValue(SecretValue.unsafePlainText('€'.repeat(21846))),
+    where: FROM_SECRET_VALUE,
+    prop: 'value',
+    received: 'a plaintext of 65538 bytes',
+    allowed: "allowed: at most 65536 bytes (64 KiB), Secrets Manager's limit on a secret value",
+  },
+  {
+    input: "SecretContent.fromSecretValue('hunter2') (a string, from JavaScript)",
+    act: () => SecretContent.fromSecretValue('hunter2' as unknown as SecretValue),
+    where: FROM_SECRET_VALUE,
+    prop: 'value',
+    received: 'a string',
+    allowed: 'allowed: a SecretValue, e.g. SecretValue.ssmSecure(name)',
+  },
+];
+
+describe('SecretContent and PasswordOptions refuse', () => {
+  test.each(contentRefusals)('$input', (row) => expectRefusal(row));
+
+  test('a refused plaintext never appears in the message', () => {
+    for (const value of ['', 's3cr3t-'.repeat(10000)]) {
+      const error = errorOf(() => SecretContent.fromSecretValue(SecretValue.unsafePlainText(value)));
+      if (value.length > 0) expect(error.message).not.toContain('s3cr3t');
+    }
+  });
+});
+
+describe('SecretContent and PasswordOptions accept', () => {
+  test.each([
+    ['length 1 without requireEachIncludedType', { length: 1, requireEachIncludedType: false }],
+    ['length 4 with four classes', { length: 4 }],
+    ['length 4096', { length: 4096 }],
+    [
+      'every digit excluded without requireEachIncludedType',
+      { excludeCharacters: '0123456789', requireEachIncludedType: false },
+    ],
+    ['every digit excluded with excludeNumbers', { excludeCharacters: '0123456789', excludeNumbers: true }],
+    [
+      'three classes excluded, some punctuation left',
+      { excludeNumbers: true, excludeUppercase: true, excludeLowercase: true },
+    ],
+    ['4096 excluded characters', { excludeCharacters: '/'.repeat(4096) }],
+    ['an empty exclusion set', { excludeCharacters: '' }],
+    ['a length given as a token', { length: Token.asNumber({ Ref: 'Length' }) }],
+    ['exclusions given as a token', { excludeCharacters: Token.asString({ Ref: 'Exclude' }) }],
+  ] as [string, PasswordOptions][])('%s', (_name, options) => {
+    expect(() => SecretContent.generatedString(options)).not.toThrow();
+    expect(() => RotationStrategy.generatedString(options)).not.toThrow();
+  });
+
+  test('a plaintext of exactly 65,536 bytes, a reference, and a plaintext with a token in it', () => {
+    for (const value of [
+      SecretValue.unsafePlainText('x'.repeat(65536)),
+      SecretValue.ssmSecure('/app/key'),
+      SecretValue.unsafePlainText(`{"host":"${Token.asString({ Ref: 'Host' })}"}`),
+    ]) {
+      expect(() => SecretContent.fromSecretValue(value)).not.toThrow();
+    }
+  });
+
+  test('a JSON field of letters, digits, _ and -', () => {
+    expect(() => SecretContent.generatedJson({ username: 'app' }, 'api_key-2')).not.toThrow();
+  });
+});
+
+const contentWarnings: Warned[] = [
+  {
+    input: 'VaultSecret content: SecretContent.generatedString({ length: 8 })',
+    act: () => {
+      const { stack } = newStack();
+      newSecret(stack, { content: SecretContent.generatedString({ length: 8 }) });
+      return stack;
+    },
+    path: '/Test/Secret',
+    says: [SECRET, '`length` is 8', 'fewer than 12 characters is easier to guess', 'Use 12 or more'],
+  },
+  {
+    input: 'VaultSecret content: SecretContent.fromSecretValue(SecretValue.unsafePlainText(...))',
+    act: () => {
+      const { stack } = newStack();
+      newSecret(stack, {
+        content: SecretContent.fromSecretValue(SecretValue.unsafePlainText('not-a-real-secret')),
+      });
+      return stack;
+    },
+    path: '/Test/Secret',
+    says: ['plaintext value', 'synthesized template', 'SecretValue.ssmSecure'],
+  },
+];
+
+describe('SecretContent warns, on the secret that uses it', () => {
+  test.each(contentWarnings)('$input', (row) => expectWarning(row));
+
+  test('no warning from 12 characters up', () => {
+    const { stack } = newStack();
+    newSecret(stack, { content: SecretContent.generatedString({ length: 12 }) });
+    Annotations.fromStack(stack).hasNoWarning('/Test/Secret', Match.stringLikeRegexp('easier to guess'));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// RotationStrategy and DatabaseUserRotation (value classes: the message names the factory)
+
+const SINGLE_USER = 'RotationStrategy.singleUser';
+const ALTERNATING = 'RotationStrategy.alternatingUsers';
+const PG_TARGET = { engine: DatabaseEngine.POSTGRES, host: 'db.internal' };
+const ENGINE_ALLOWED = 'allowed: DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL';
+const PORT_ALLOWED = 'allowed: a whole number from 1 to 65535';
+
+/** Today's AWS-managed admin secret: a secret of this app, with its complete ARN. */
+function adminSecret(): secretsmanager.ISecret {
+  return secretsmanager.Secret.fromSecretCompleteArn(
+    newStack().stack,
+    'Admin',
+    `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:orders/admin-AbCdEf`,
+  );
+}
+
+/** The same target refusal from both database factories. */
+function targetRows(
+  input: string,
+  change: Record<string, unknown>,
+  prop: string,
+  received: string,
+  allowed: string,
+): Refusal[] {
+  const target = { ...PG_TARGET, ...change } as unknown as DatabaseTarget;
+  return [
+    {
+      input: `RotationStrategy.singleUser: ${input}`,
+      act: () => RotationStrategy.singleUser(target),
+      where: SINGLE_USER,
+      prop,
+      received,
+      allowed,
+    },
+    {
+      input: `RotationStrategy.alternatingUsers: ${input}`,
+      act: () => RotationStrategy.alternatingUsers(target, adminSecret()),
+      where: ALTERNATING,
+      prop,
+      received,
+      allowed,
+    },
+  ];
+}
+
+const strategyRefusals: Refusal[] = [
+  {
+    input: 'DatabaseUserRotation.alternatingUsers(undefined)',
+    act: () => DatabaseUserRotation.alternatingUsers(undefined as unknown as secretsmanager.ISecret),
+    where: 'DatabaseUserRotation.alternatingUsers',
+    prop: 'adminSecret',
+    received: 'undefined',
+    allowed: 'adminSecret is required',
+  },
+  ...targetRows(
+    "target.engine: 'postgres' (a string)",
+    { engine: 'postgres' },
+    'engine',
+    '"postgres"',
+    ENGINE_ALLOWED,
+  ),
+  ...targetRows(
+    'target.engine: an object that is not a DatabaseEngine',
+    { engine: { name: 'postgres' } },
+    'engine',
+    'an object',
+    ENGINE_ALLOWED,
+  ),
+  ...targetRows(
+    "target.tls: 'verified' (a string)",
+    { tls: 'verified' },
+    'tls',
+    '"verified"',
+    'allowed: DatabaseTls.VERIFIED, DatabaseTls.UNVERIFIED_INSECURE or DatabaseTls.PLAINTEXT_INSECURE',
+  ),
+  ...targetRows(
+    "target.host: ''",
+    { host: '' },
+    'host',
+    '""',
+    'allowed: the database host name, without spaces',
+  ),
+  ...[0, 70000, 5432.5].flatMap((port) =>
+    targetRows(`target.port: ${port}`, { port }, 'port', String(port), PORT_ALLOWED),
+  ),
+  ...targetRows(
+    "target.dbname: ''",
+    { dbname: '' },
+    'dbname',
+    '""',
+    "leave it out for the engine's default database",
+  ),
+  {
+    input: 'RotationStrategy.alternatingUsers(target, undefined)',
+    act: () => RotationStrategy.alternatingUsers(PG_TARGET, undefined as unknown as secretsmanager.ISecret),
+    where: ALTERNATING,
+    prop: 'adminSecret',
+    received: 'undefined',
+    allowed: 'adminSecret is required: alternating users set the password of the user that is not current',
+  },
+  {
+    input: "RotationStrategy.alternatingUsers(target, 'orders/admin') (a name, from JavaScript)",
+    act: () =>
+      RotationStrategy.alternatingUsers(PG_TARGET, 'orders/admin' as unknown as secretsmanager.ISecret),
+    where: ALTERNATING,
+    prop: 'adminSecret',
+    received: '"orders/admin"',
+    allowed: 'allowed: a secret (secretsmanager.ISecret) that holds the admin credential',
+  },
+  {
+    input: 'RotationStrategy.alternatingUsers: tls UNVERIFIED_INSECURE',
+    act: () =>
+      RotationStrategy.alternatingUsers(
+        { ...PG_TARGET, tls: DatabaseTls.UNVERIFIED_INSECURE },
+        adminSecret(),
+      ),
+    where: ALTERNATING,
+    prop: 'tls',
+    received: '"unverified"',
+    allowed:
+      'alternating users log in with the admin secret, which travels over verified TLS only: use DatabaseTls.VERIFIED',
+  },
+  {
+    input: 'RotationStrategy.singleUser: passwordOptions that remove every digit',
+    act: () => RotationStrategy.singleUser(PG_TARGET, { excludeCharacters: '0123456789' }),
+    where: SINGLE_USER,
+    prop: 'excludeCharacters',
+    received: '"0123456789"',
+    allowed: 'it removes the whole numbers class',
+  },
+  {
+    input: "RotationStrategy.generatedJsonField('')",
+    act: () => RotationStrategy.generatedJsonField(''),
+    where: 'RotationStrategy.generatedJsonField',
+    prop: 'field',
+    received: '""',
+    allowed: 'allowed: the name of the JSON field to rotate',
+  },
+  {
+    input: "RotationStrategy.generatedJsonField('db.password')",
+    act: () => RotationStrategy.generatedJsonField('db.password'),
+    where: 'RotationStrategy.generatedJsonField',
+    prop: 'field',
+    received: '"db.password"',
+    allowed: 'allowed: a plain JSON key of 1 to 256 letters, digits, _ and -',
+  },
+  {
+    input: 'RotationStrategy.generatedString({ length: 5000 })',
+    act: () => RotationStrategy.generatedString({ length: 5000 }),
+    where: 'RotationStrategy.generatedString',
+    prop: 'length',
+    received: '5000',
+    allowed: LENGTH_ALLOWED,
+  },
+];
+
+describe('RotationStrategy and DatabaseUserRotation refuse', () => {
+  test.each(strategyRefusals)('$input', (row) => expectRefusal(row));
+});
+
+describe('RotationStrategy accepts', () => {
+  test('a target whose host and port are tokens (an RDS endpoint), and a PostgreSQL password without ":"', () => {
+    const target = {
+      engine: DatabaseEngine.POSTGRES,
+      host: Token.asString({ 'Fn::GetAtt': ['Db', 'Endpoint.Address'] }),
+      port: Token.asNumber({ 'Fn::GetAtt': ['Db', 'Endpoint.Port'] }),
+    };
+    expect(RotationStrategy.singleUser(target).passwordOptions.excludeCharacters).toBe('/@"\'\\:');
+    expect(() => RotationStrategy.alternatingUsers(target, adminSecret())).not.toThrow();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
 // Misuses of constructs still being hardened by their owners. Each becomes a row above when its
 // construct refuses it; "(refused today)" marks those whose message already names path, prop and value.
 
@@ -2508,117 +3008,3 @@ describe('enum-like values given as something else are refused, never a TypeErro
 
 runRows('RotationFunction', rotationFunctionRows);
 runRows('SecretsVault.addDatabaseSecret and the database module', databaseRows);
-
-describe('misuses to refuse (todo)', () => {
-  // SecretContent / PasswordOptions
-  test.todo('PasswordOptions.length: 0, 4097, 12.5 → allowed: a whole number from 1 to 4096 (refused today)');
-  test.todo(
-    'PasswordOptions.excludeCharacters: a non-printable or over-long set → allowed: printable ASCII (refused today)',
-  );
-  test.todo(
-    'PasswordOptions.excludeCharacters + exclude* flags that leave no character at all → "no character left to generate from"',
-  );
-  test.todo(
-    'PasswordOptions.excludeCharacters that removes every digit (or every letter of a case) with requireEachIncludedType → "removes the whole <class> class, which requireEachIncludedType requires: set exclude<Class>"',
-  );
-  test.todo(
-    'PasswordOptions: all four exclude flags → message names the props the user set (today the prop is shown as `exclude*`)',
-  );
-  test.todo(
-    'PasswordOptions.length: 3 with requireEachIncludedType and 4 classes → "needs at least 4" (refused today)',
-  );
-  test.todo('PasswordOptions.length: below 12 → warning: short generated passwords');
-  test.todo('SecretContent.generatedJson(template, "") → allowed: the field name (refused today)');
-  test.todo('SecretContent.generatedJson(template with the generated field) → refused (refused today)');
-  test.todo(
-    'SecretContent.generatedJson(template, "pass word" or a field with a dot) → allowed: a plain JSON key',
-  );
-  test.todo(
-    'SecretContent.fromSecretValue(SecretValue.unsafePlainText("")) → refused: Secrets Manager refuses an empty SecretString',
-  );
-  test.todo(
-    'SecretContent.fromSecretValue(a plaintext over 65,536 bytes) → refused: over Secrets Manager’s 64 KiB',
-  );
-  test.todo('SecretContent.fromSecretValue(plaintext) → warning: lands in the template (warns today)');
-
-  // SecretsVault
-  // Unverified: KMS documents `alias/` + letters, digits, / _ - and nothing against "//"; needs the real service.
-  test.todo('SecretsVault.namePrefix: "/orders" → refused: the KMS alias would be "alias//orders"');
-  test.todo(
-    'SecretsVault.addDatabaseSecret: host "", port 0 / 65536 / 5432.5, username "" or too long, IP host with MySQL verified TLS → refused (refused today)',
-  );
-  test.todo('SecretsVault.addDatabaseSecret: dbname "" → refused: leave it out for the engine default');
-  test.todo(
-    'SecretsVault.addDatabaseSecret: username with a quote, a space or a character the engine cannot take unquoted → refused',
-  );
-  test.todo(
-    'SecretsVault.addDatabaseSecret: tls UNVERIFIED_INSECURE / PLAINTEXT_INSECURE → warning naming the risk',
-  );
-  test.todo(
-    'SecretsVault.addDatabaseSecret: passwordOptions.excludeCharacters without ":" for PostgreSQL → warning: breaks connection URIs',
-  );
-  test.todo(
-    'SecretsVault.addDatabaseSecret: alternatingUsers with tls other than VERIFIED → refused (refused today)',
-  );
-  test.todo(
-    'SecretsVault.addDatabaseSecret: userRotation alternatingUsers(undefined) → refused: needs an admin secret (today a silent downgrade to single user)',
-  );
-  test.todo('SecretsVault.addDatabaseSecret: without rotationVpc → warning (warns today)');
-
-  // DatabaseUserRotation / RotationStrategy
-  test.todo('DatabaseUserRotation.alternatingUsers(undefined) → refused: adminSecret is required');
-  test.todo(
-    'RotationStrategy.singleUser / alternatingUsers: target.engine a string → allowed: DatabaseEngine.*',
-  );
-  test.todo(
-    'RotationStrategy.singleUser / alternatingUsers: target.host "", target.port 0 / 70000 → refused (today only addDatabaseSecret checks them)',
-  );
-  test.todo('RotationStrategy.alternatingUsers(target, undefined) → refused: adminSecret is required');
-  test.todo(
-    'RotationStrategy.alternatingUsers: tls not VERIFIED → refused (refused today; no construct path)',
-  );
-  test.todo('RotationStrategy.generatedJsonField("") → refused (refused today; no construct path)');
-
-  // RotationFunction
-  test.todo(
-    'RotationFunction.secretNamePrefix: "orders/" (trailing slash) → refused: the function would serve "orders//"',
-  );
-  test.todo('RotationFunction.secretNamePrefix: invalid characters → refused (refused today)');
-  test.todo('RotationFunction.encryptionKeys: [] → refused: empty list');
-  test.todo('RotationFunction.encryptionKeys: a key of another region → refused');
-  test.todo('RotationFunction.reservedConcurrentExecutions: 101, -1, 1.5 → refused (refused today)');
-  test.todo(
-    'RotationFunction.logRetention: 400 as RetentionDays → "allowed: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 days or INFINITE" (CloudWatch refuses other values)',
-  );
-  test.todo(
-    'RotationFunction.timeout: 4 seconds, 16 minutes → allowed: 5 seconds to 15 minutes (refused today)',
-  );
-  test.todo(
-    'RotationFunction.timeout: under 30 seconds with a database strategy → warning: database steps wait for the target',
-  );
-  test.todo('RotationFunction.vpcSubnets without vpc → refused (today silently ignored)');
-  test.todo('RotationFunction.securityGroups without vpc → refused (today silently ignored)');
-  test.todo(
-    'RotationFunction.addSecret(the same secret twice) → our message (today aws-cdk-lib’s "already a Construct with name RotationSchedule")',
-  );
-  test.todo(
-    'RotationFunction.addSecret(a secret that already has a rotation schedule) → refused: one schedule per secret',
-  );
-  test.todo('RotationFunction.addSecret(schedule never()) → refused (refused today)');
-  test.todo(
-    'RotationFunction.addSecret(an imported secret without its complete ARN) → refused (refused today)',
-  );
-  test.todo('RotationFunction.addSecret(a secret outside secretNamePrefix) → refused (refused today)');
-  test.todo(
-    'RotationFunction.addSecret(strategy whose adminSecret is the secret itself) → refused (refused today)',
-  );
-  test.todo(
-    'RotationFunction.addSecret(a database strategy) on a function without vpc → warning, as the vault gives',
-  );
-  test.todo('RotationFunction.connections without vpc → refused (refused today)');
-  test.todo('RotationFunction.addKey(a key of another region) → refused');
-
-  // SecretReaderRole
-  // lib/secret-reader-role.ts: its owner adds the check (SecretsVault.addReaderRole's rows are above).
-  test.todo('SecretReaderRole.secrets: a secret of another region → refused');
-});

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { SecretReaderRole, VaultKey, VaultSecret } from '../lib';
 import { ACCOUNT, OTHER_ACCOUNT, REGION, newStack, onlyResource, template } from './support/stack';
 
@@ -148,6 +149,30 @@ describe('SecretReaderRole', () => {
       secrets: [secret],
     });
     template(stack).resourceCountIs('AWS::IAM::Role', 3);
+  });
+
+  test('reads secrets of its own region, and secrets whose region is not known at synth', () => {
+    const { stack, secret } = setup();
+    const imported = secretsmanager.Secret.fromSecretCompleteArn(
+      stack,
+      'Imported',
+      `arn:aws:secretsmanager:${REGION}:${OTHER_ACCOUNT}:secret:orders/db-AbCdEf`,
+    );
+    const agnostic = newStack({ env: false }).stack;
+    const byName = secretsmanager.Secret.fromSecretNameV2(agnostic, 'ByName', 'orders/db');
+    new SecretReaderRole(stack, 'Reader', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      secrets: [secret, imported],
+    });
+    new SecretReaderRole(agnostic, 'Reader', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      secrets: [byName],
+    });
+    expect(
+      onlyResource(stack, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument.Statement.map(
+        (s: { Resource: unknown }) => s.Resource,
+      ),
+    ).toContainEqual(`arn:aws:secretsmanager:${REGION}:${OTHER_ACCOUNT}:secret:orders/db-AbCdEf`);
   });
 
   test('external ids take what STS accepts, and end up in the trust policy', () => {

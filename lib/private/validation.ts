@@ -24,6 +24,30 @@ export function invalid(owner: Owner, prop: string, received: unknown, allowed: 
 }
 
 /**
+ * As invalid(), for props that are refused only in combination: each one is named
+ * (`invalid \`excludeNumbers\`, \`excludeUppercase\` and \`excludeLowercase\``).
+ */
+export function invalidTogether(owner: Owner, props: string[], received: unknown, allowed: string): never {
+  const named =
+    props.length > 1
+      ? `${props.slice(0, -1).join('`, `')}\` and \`${props[props.length - 1]}`
+      : props.join('');
+  return invalid(owner, named, received, allowed);
+}
+
+/**
+ * A value that should have been a member of an enum-like class (`DatabaseEngine.POSTGRES`), as a
+ * message shows it: a string quoted, anything else by its kind (JavaScript callers, `as any`).
+ */
+export function enumLikeValue(value: unknown): { toString(): string } {
+  if (typeof value === 'string') return summary(JSON.stringify(value));
+  if (value === null || value === undefined) return summary(String(value));
+  if (typeof value !== 'object') return summary(`a ${typeof value}`);
+  const name = (value as object).constructor?.name;
+  return summary(name && name !== 'Object' ? `an instance of ${name}` : 'an object');
+}
+
+/**
  * A received value shown as described, not quoted: for values too long or too sensitive to print
  * (`summary('a text of 3000 characters')`).
  */
@@ -388,11 +412,7 @@ const LOG_RETENTION_DAYS = Object.values(logs.RetentionDays).filter(
  * Validates a log retention: `logs.RetentionDays` is a TypeScript enum, so `400 as RetentionDays`,
  * a number from JavaScript or a cast compiles, and CloudWatch Logs refuses it at deploy.
  */
-export function validateLogRetention(
-  owner: Owner,
-  prop: string,
-  days: logs.RetentionDays | undefined,
-): void {
+export function validateLogRetention(owner: Owner, prop: string, days: logs.RetentionDays | undefined): void {
   if (days === undefined || Token.isUnresolved(days)) return;
   if (days !== logs.RetentionDays.INFINITE && !LOG_RETENTION_DAYS.includes(days)) {
     invalid(
