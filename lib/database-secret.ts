@@ -1,11 +1,13 @@
-import { Token } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CLONE_SUFFIX } from './contract/rotation-contract';
+import { IConstruct } from 'constructs';
+import { CLONE_SUFFIX, EngineName } from './contract/rotation-contract';
 import { DatabaseEngine, DatabaseTls } from './database-engine';
-import { invalid, summary } from './private/validation';
+import { enumLikeValue, invalid, ownerName } from './private/validation';
 import { checkDatabaseTarget, DatabaseTarget, RotationStrategy } from './rotation-strategy';
 import { PasswordOptions, SecretContent } from './secret-content';
-import { VaultSecretOptions } from './vault-secret';
+import type { SecretsVault } from './secrets-vault';
+import type { VaultSecret, VaultSecretOptions } from './vault-secret';
 
 /**
  * Whose password a database secret's rotation changes. An enum-like class.
@@ -21,6 +23,15 @@ export class DatabaseUserRotation {
    * `adminSecret`; the current credential keeps working throughout a rotation. Needs verified TLS.
    */
   public static alternatingUsers(adminSecret: secretsmanager.ISecret): DatabaseUserRotation {
+    // From JavaScript (or `undefined!`) this would otherwise fall back to a single user, silently.
+    if (typeof (adminSecret as Partial<secretsmanager.ISecret> | undefined)?.secretArn !== 'string') {
+      invalid(
+        'DatabaseUserRotation.alternatingUsers',
+        'adminSecret',
+        enumLikeValue(adminSecret),
+        'adminSecret is required: the secret of a database user that may create users and set their passwords (such as the secret of another `addDatabaseSecret`), or use DatabaseUserRotation.singleUser()',
+      );
+    }
     return new DatabaseUserRotation(adminSecret);
   }
 
@@ -29,7 +40,11 @@ export class DatabaseUserRotation {
     public readonly adminSecret?: secretsmanager.ISecret,
   ) {}
 
-  /** The rotation strategy for a secret of `target`. */
+  /**
+   * The rotation strategy for a secret of `target`.
+   *
+   * @internal
+   */
   public strategyFor(target: DatabaseTarget, options?: PasswordOptions): RotationStrategy {
     return this.adminSecret
       ? RotationStrategy.alternatingUsers(target, this.adminSecret, options)
@@ -53,17 +68,22 @@ export interface DatabaseSecretOptions extends Omit<VaultSecretOptions, 'content
   /**
    * The database's port.
    *
-   * @default the engine's default port (5432, 3306)
+   * @default - the engine's default port (5432, 3306)
    */
   readonly port?: number;
 
-  /** The database user whose credential the secret holds. */
+  /**
+   * The database user whose credential the secret holds: a name the engine takes without quotes
+   * (PostgreSQL: lowercase ASCII letters, digits and `_`; MySQL: ASCII letters, digits and `_`;
+   * neither starting with a digit).
+   */
   readonly username: string;
 
   /**
-   * The database to connect to.
+   * The database the rotation function logs in to; each rotation writes it into the secret's value.
    *
-   * @default - none in the secret; the engine's default for the user
+   * @default - the engine's default (`postgres` for PostgreSQL, none for MySQL), and no `dbname`
+   *   in the secret's value
    */
   readonly dbname?: string;
 
@@ -92,73 +112,196 @@ export interface DatabaseSecretOptions extends Omit<VaultSecretOptions, 'content
 }
 
 /**
- * Checks a database secret's options and makes what the vault adds: the secret's content (the usual
- * JSON, with a generated password) and its rotation strategy, pinned to the connection.
+ * What the vault knows of a database secret it is about to add.
+ *
+ * @internal
  */
-/** A value that should have been one of an enum-like class's members, as a message shows it. */
-function describeEnumValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || value === undefined) return String(value);
-  if (typeof value !== 'object') return `a ${typeof value}`;
-  const name = (value as object).constructor?.name;
-  return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
+export interface DatabaseSecretContext {
+  /** Whether the secret rotates (its own `rotation`, else the vault's). */
+  readonly rotates: boolean;
+  /** Whether the vault's rotation function runs in a VPC. */
+  readonly rotationInVpc: boolean;
 }
 
-export function databaseSecretSetup(
-  owner: string,
+/**
+ * Usernames each engine takes unquoted, so that SQL written by hand (a migration's `CREATE USER`,
+ * a `GRANT`) names the same user the secret does. The rotation function quotes every name, so this
+ * is for the people and tools around it. PostgreSQL folds an unquoted name to lower case: `App`
+ * would be the user `app`, and the secret's `App` would not log in.
+ */
+const UNQUOTED_USERNAMES: Readonly<Record<EngineName, { pattern: RegExp; allowed: string }>> = {
+  postgres: {
+    pattern: /^[a-z_][a-z0-9_]*$/,
+    allowed:
+      'lowercase ASCII letters, digits and `_`, not starting with a digit (PostgreSQL folds unquoted names to lower case, and most other characters need quotes)',
+  },
+  mysql: {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+    allowed: 'ASCII letters, digits and `_`, not starting with a digit (any other character needs quotes)',
+  },
+};
+
+/** Characters that end the user or password part of a `postgres://` or `mysql://` URI when unencoded. */
+const URI_DELIMITERS = ':/@';
+
+/**
+ * Adds a database secret to `vault`: checks the options (messages name the vault), makes the
+ * content (the username and a generated password: see `databaseTemplate`) and the rotation strategy
+ * pinned to the connection, and warns about the choices that weaken it.
+ *
+ * @internal
+ */
+export function addDatabaseSecretTo(
+  vault: SecretsVault,
+  id: string,
   options: DatabaseSecretOptions,
-): { secretOptions: VaultSecretOptions } {
-  const { engine, host, username, dbname, passwordOptions, userRotation, tls, ...secretOptions } = options;
-  // JavaScript callers (and `as any`) can pass a string: say what is allowed, not a TypeError.
+  context: DatabaseSecretContext,
+): VaultSecret {
+  const { engine, host, port, username, dbname, passwordOptions, userRotation, tls, ...secretOptions } =
+    options;
+  checkEnumLike(vault, options);
+  const users = userRotation ?? DatabaseUserRotation.singleUser();
+  const target: DatabaseTarget = {
+    engine,
+    host,
+    port: port ?? engine.defaultPort,
+    dbname,
+    tls: tls ?? DatabaseTls.VERIFIED,
+  };
+  const alternating = users.adminSecret !== undefined;
+  checkUsername(vault, engine, username, alternating);
+  checkDbname(vault, dbname);
+  checkDatabaseTarget(vault, target, alternating);
+  const strategy = users.strategyFor(target, passwordOptions);
+  if (context.rotates && !context.rotationInVpc) {
+    // On the vault, before its function takes the secret: the function then does not say it again.
+    Annotations.of(vault).addWarningV2(
+      'cdk-secrets-vault:rotation-outside-vpc',
+      `${ownerName(vault)}: database secret "${id}": the vault's rotation function is not in a VPC, so it can reach only a publicly accessible database. Set \`rotationVpc\`.`,
+    );
+  }
+  const secret = vault.addSecret(id, {
+    ...secretOptions,
+    content: SecretContent.generatedJson(databaseTemplate(username), 'password', strategy.passwordOptions),
+    // A secret that never rotates takes no strategy (VaultSecret refuses one it would ignore).
+    rotationStrategy: context.rotates ? strategy : undefined,
+  });
+  warnAboutDatabaseSecret(secret, target, passwordOptions, context.rotates);
+  return secret;
+}
+
+/**
+ * The generated part of a database secret: the username only. CloudFormation generates a new value
+ * whenever any field of `SecretStringTemplate` changes (aws-cdk#19985), so a connection field here
+ * would replace the password, and break every client, when the database moved. The rotation function
+ * writes the pinned connection fields (engine, host, port, dbname, ssl, masterarn) into every version
+ * it creates; a new username is another user, for whom a new password is right.
+ */
+function databaseTemplate(username: string): Record<string, string> {
+  return { username };
+}
+
+/** JavaScript callers (and `as any`) can pass a string: say what is allowed, not a TypeError. */
+function checkEnumLike(vault: IConstruct, options: DatabaseSecretOptions): void {
+  const { engine, tls, userRotation } = options;
   if (!(engine instanceof DatabaseEngine)) {
     invalid(
-      owner,
+      vault,
       'engine',
-      summary(describeEnumValue(engine)),
+      enumLikeValue(engine),
       'allowed: DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL',
     );
   }
   if (tls !== undefined && !(tls instanceof DatabaseTls)) {
     invalid(
-      owner,
+      vault,
       'tls',
-      summary(describeEnumValue(tls)),
+      enumLikeValue(tls),
       'allowed: DatabaseTls.VERIFIED, DatabaseTls.UNVERIFIED_INSECURE or DatabaseTls.PLAINTEXT_INSECURE',
     );
   }
-  const port = options.port ?? engine.defaultPort;
-  const rotation = userRotation ?? DatabaseUserRotation.singleUser();
-  const mode = tls ?? DatabaseTls.VERIFIED;
-  if (!Token.isUnresolved(username)) {
-    const longest = rotation.adminSecret ? username.length + CLONE_SUFFIX.length : username.length;
-    if (username.length === 0 || longest > engine.maxUsernameLength) {
-      invalid(
-        owner,
-        'username',
-        username,
-        `allowed: 1 to ${engine.maxUsernameLength - (rotation.adminSecret ? CLONE_SUFFIX.length : 0)} characters for ${engine.name}` +
-          (rotation.adminSecret ? ` (alternating users add "${CLONE_SUFFIX}")` : ''),
-      );
-    }
+  if (userRotation !== undefined && !(userRotation instanceof DatabaseUserRotation)) {
+    invalid(
+      vault,
+      'userRotation',
+      enumLikeValue(userRotation),
+      'allowed: DatabaseUserRotation.singleUser() or DatabaseUserRotation.alternatingUsers(adminSecret)',
+    );
   }
-  const target = { engine, host, port, dbname, tls: mode };
-  checkDatabaseTarget(owner, target, rotation.adminSecret !== undefined);
-  const template: Record<string, string | number | boolean> = {
-    engine: engine.name,
-    host,
-    port,
-    username,
-    ...(dbname !== undefined ? { dbname } : {}),
-    // For the applications that read the secret; the rotation function reads only its pinned mode.
-    ssl: mode !== DatabaseTls.PLAINTEXT_INSECURE,
-    ...(rotation.adminSecret ? { masterarn: rotation.adminSecret.secretArn } : {}),
-  };
-  const strategy = rotation.strategyFor(target, passwordOptions);
-  return {
-    secretOptions: {
-      ...secretOptions,
-      content: SecretContent.generatedJson(template, 'password', strategy.passwordOptions),
-      rotationStrategy: strategy,
-    },
-  };
+}
+
+/** The username needs no quotes and fits the engine (with `_clone` for alternating users). */
+function checkUsername(vault: IConstruct, engine: DatabaseEngine, username: string, alternating: boolean) {
+  if (Token.isUnresolved(username)) return;
+  const rule = UNQUOTED_USERNAMES[engine.name];
+  if (username.length > 0 && !rule.pattern.test(username)) {
+    invalid(vault, 'username', username, `allowed for ${engine.name}: ${rule.allowed}`);
+  }
+  // ASCII from here on: characters and bytes (PostgreSQL's unit) are one.
+  const max = engine.maxUsernameLength - (alternating ? CLONE_SUFFIX.length : 0);
+  if (username.length === 0 || username.length > max) {
+    invalid(
+      vault,
+      'username',
+      username,
+      `allowed: 1 to ${max} characters for ${engine.name}` +
+        (alternating ? ` (alternating users add "${CLONE_SUFFIX}")` : ''),
+    );
+  }
+}
+
+/** An empty database name is refused by the rotation function: refused here first. */
+function checkDbname(vault: IConstruct, dbname: string | undefined): void {
+  if (dbname === undefined || Token.isUnresolved(dbname)) return;
+  if (dbname.trim().length === 0 || dbname !== dbname.trim()) {
+    invalid(
+      vault,
+      'dbname',
+      dbname,
+      "allowed: the database's name, without surrounding spaces; leave `dbname` out for the engine's default",
+    );
+  }
+}
+
+/**
+ * Warnings on the secret, for choices that are allowed and weaken it: TLS that does not verify or
+ * does not encrypt (when it rotates), and passwords that break connection URIs.
+ */
+function warnAboutDatabaseSecret(
+  secret: IConstruct,
+  target: DatabaseTarget,
+  passwordOptions: PasswordOptions | undefined,
+  rotates: boolean,
+): void {
+  const owner = ownerName(secret);
+  const annotations = Annotations.of(secret);
+  if (rotates && target.tls === DatabaseTls.UNVERIFIED_INSECURE) {
+    annotations.addWarningV2(
+      'cdk-secrets-vault:database-tls-unverified',
+      `${owner}: \`tls\` is DatabaseTls.UNVERIFIED_INSECURE: the rotation function encrypts its connections but does not check the database's certificate, so a man in the middle can present any certificate and read the current and the new password. Use DatabaseTls.VERIFIED (the function trusts the RDS certificate authorities).`,
+    );
+  }
+  if (rotates && target.tls === DatabaseTls.PLAINTEXT_INSECURE) {
+    annotations.addWarningV2(
+      'cdk-secrets-vault:database-tls-plaintext',
+      `${owner}: \`tls\` is DatabaseTls.PLAINTEXT_INSECURE: the rotation function sends the current and the new password to the database unencrypted, so anyone on the network path can read them. Use DatabaseTls.VERIFIED, or keep this only for a database on a trusted private link.`,
+    );
+  }
+  const letIn = uriDelimitersLetIn(target.engine, passwordOptions);
+  if (letIn.length > 0) {
+    annotations.addWarningV2(
+      'cdk-secrets-vault:database-password-breaks-uris',
+      `${owner}: \`passwordOptions.excludeCharacters\` lets ${letIn.map((c) => JSON.stringify(c)).join(' ')} into ${target.engine.name} passwords, which breaks ${target.engine.name}:// connection URIs that carry the password unencoded. Add ${letIn.join(' ')} to the list, as the default for ${target.engine.name} does.`,
+    );
+  }
+}
+
+/**
+ * The URI delimiters that the engine's default leaves out and the user's `excludeCharacters` lets
+ * back in (none when punctuation is excluded altogether).
+ */
+function uriDelimitersLetIn(engine: DatabaseEngine, options: PasswordOptions | undefined): string[] {
+  const given = options?.excludeCharacters;
+  if (given === undefined || Token.isUnresolved(given) || options?.excludePunctuation === true) return [];
+  return [...URI_DELIMITERS].filter((c) => engine.defaultExcludeCharacters.includes(c) && !given.includes(c));
 }

@@ -29,6 +29,8 @@ import {
   checkSecretNameIsFree,
   invalid,
   mayShareEnvironment,
+  Owner,
+  ownerName,
   SECRET_NAME_MAX_LENGTH,
   summary,
   validateDays,
@@ -38,7 +40,7 @@ import {
   validateVersionStages,
   validateWholeNumber,
 } from './private/validation';
-import { databaseSecretSetup, DatabaseSecretOptions } from './database-secret';
+import { addDatabaseSecretTo, DatabaseSecretOptions } from './database-secret';
 import { MAX_RESERVED_CONCURRENCY, RotationFunction, RotationFunctionProps } from './rotation-function';
 import { SecretRotationSchedule } from './rotation-schedule';
 import { SecretContentKind } from './secret-content';
@@ -64,9 +66,10 @@ export interface SecretsVaultProps {
   /**
    * The prefix of every secret name in the vault; secrets are named `<namePrefix>/<id>`. Policies
    * that cover the whole vault are scoped by it, so they do not grow with the number of secrets.
-   * Letters, digits and `/ _ + = . @ -`, without a trailing `/`.
+   * Letters, digits and `/ _ + = . @ -`, without a trailing `/` (and, for the key the vault creates,
+   * whose alias is `alias/<namePrefix>`, without a leading `/` or a `//`).
    *
-   * @default `<stack name>/<vault id>`
+   * @default - `<stack name>/<vault id>`
    */
   readonly namePrefix?: string;
 
@@ -230,36 +233,12 @@ export class SecretsVault extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretsVaultProps = {}) {
     super(scope, id);
-    const owner = `SecretsVault ${this.node.path}`;
     const stack = Stack.of(this);
 
     this.namePrefix = props.namePrefix ?? `${stack.stackName}/${id}`;
     this.keyAlias = props.encryptionKey ? undefined : `alias/${aliasSafe(this.namePrefix)}`;
-    this.checkNamePrefix(owner, props.namePrefix !== undefined, id);
-    if (props.encryptionKey && props.keyRotationPeriod) {
-      invalid(
-        owner,
-        'keyRotationPeriod',
-        props.keyRotationPeriod,
-        'it applies only to the key the vault creates; set the rotation on your own `encryptionKey` instead',
-      );
-    }
-    validateDays(
-      owner,
-      'keyRotationPeriod',
-      props.keyRotationPeriod,
-      MIN_KEY_ROTATION_DAYS,
-      MAX_KEY_ROTATION_DAYS,
-    );
-    validateWholeNumber(
-      owner,
-      'rotationReservedConcurrentExecutions',
-      props.rotationReservedConcurrentExecutions,
-      0,
-      MAX_RESERVED_CONCURRENCY,
-      `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`,
-    );
-    validateOrganizationId(owner, 'allowedOrganizationId', props.allowedOrganizationId);
+    this.checkNamePrefix(props.namePrefix !== undefined, id);
+    this.checkProps(props);
 
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.rotation = props.rotation ?? SecretRotationSchedule.rate(Duration.days(DEFAULT_ROTATION_DAYS));
@@ -269,25 +248,11 @@ export class SecretsVault extends Construct {
       vpcSubnets: props.rotationVpcSubnets,
       securityGroups: props.rotationSecurityGroups,
     };
-    checkRotationNetwork(owner, props);
-    if (props.encryptionKey && props.keyAdmins) {
-      invalid(
-        owner,
-        'keyAdmins',
-        props.keyAdmins,
-        'it applies only to the key the vault creates; name the administrators in your own `encryptionKey`’s policy instead',
-      );
-    }
-    // Checked here too, so that the message names the vault and its prop rather than its key's.
-    for (const admin of nonEmpty(owner, 'keyAdmins', props.keyAdmins)) {
-      principalArnPatterns(owner, 'keyAdmins', admin, KEY_ADMIN_RULES);
-    }
-    if (props.breakGlass) principalArnPatterns(owner, 'breakGlass', props.breakGlass, BREAK_GLASS_RULES);
     this.allowedOrganizationId = props.allowedOrganizationId;
     this.denyUnlistedReaders = props.denyUnlistedReaders ?? true;
     this.breakGlass = props.breakGlass;
     this.deploymentRole = props.deploymentRole;
-    this.deploymentRoleArn = deploymentRoleArn(this, owner, props.deploymentRole);
+    this.deploymentRoleArn = deploymentRoleArn(this, this, props.deploymentRole);
     this.warnAboutLoosening();
     this.encryptionKey =
       props.encryptionKey ??
@@ -306,10 +271,10 @@ export class SecretsVault extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    for (const reader of nonEmpty(owner, 'readers', props.readers)) {
+    for (const reader of nonEmpty(this, 'readers', props.readers)) {
       this.addReader(reader);
     }
-    for (const replica of nonEmpty(owner, 'replicas', props.replicas)) {
+    for (const replica of nonEmpty(this, 'replicas', props.replicas)) {
       this.addReplica(replica);
     }
     this.node.addValidation({ validate: () => this.checkReplicaKeys() });
@@ -352,22 +317,21 @@ export class SecretsVault extends Construct {
    * `<namePrefix>/`), encrypted with the vault's key and carrying the vault's readers.
    */
   public addSecret(id: string, options: VaultSecretOptions = {}): VaultSecret {
-    const owner = `SecretsVault ${this.node.path}`;
     const secretName = options.secretName ?? `${this.namePrefix}/${id}`;
     if (!Token.isUnresolved(secretName) && !Token.isUnresolved(this.namePrefix)) {
       if (!secretName.startsWith(`${this.namePrefix}/`)) {
         invalid(
-          owner,
+          this,
           'secretName',
           secretName,
           `a secret of this vault must be named under "${this.namePrefix}/" so that vault-wide policies cover it`,
         );
       }
       if (secretName.length > SECRET_NAME_MAX_LENGTH) {
-        invalid(owner, 'secretName', secretName, `allowed: at most ${SECRET_NAME_MAX_LENGTH} characters`);
+        invalid(this, 'secretName', secretName, `allowed: at most ${SECRET_NAME_MAX_LENGTH} characters`);
       }
     }
-    checkSecretNameIsFree(owner, options.secretName === undefined ? 'id' : 'secretName', this, secretName);
+    checkSecretNameIsFree(this, options.secretName === undefined ? 'id' : 'secretName', this, secretName);
     const supplied = options.content?.kind === SecretContentKind.SUPPLIED;
     const rotation = options.rotation ?? (supplied ? SecretRotationSchedule.never() : this.rotation);
     const secret = new VaultSecret(this, id, {
@@ -400,20 +364,20 @@ export class SecretsVault extends Construct {
   }
 
   /**
-   * Adds a database credential: a JSON secret (`engine`, `host`, `port`, `username`, `password`,
-   * `dbname`, and `masterarn` for alternating users, as RDS writes them) whose password the vault's
-   * rotation function rotates on the database itself. The function is pinned to the `engine`, `host`,
-   * `port`, `dbname` and `tls` given here (verified TLS by default) and, for alternating users, to the
-   * admin secret: whatever the secret's value later says, it sends the credentials nowhere else.
+   * Adds a database credential: a JSON secret whose password the vault's rotation function rotates
+   * on the database itself. The function is pinned to the `engine`, `host`, `port`, `dbname` and
+   * `tls` given here (verified TLS by default) and, for alternating users, to the admin secret:
+   * whatever the secret's value later says, it sends the credentials nowhere else. The value starts
+   * as `username` and a generated `password`; each rotation writes the pinned connection fields
+   * (`engine`, `host`, `port`, `dbname`, `ssl`, and `masterarn` for alternating users, as RDS writes
+   * them) into the new version. They stay out of the generated part, so that moving the database
+   * never replaces the password (CloudFormation would, aws-cdk#19985).
    */
   public addDatabaseSecret(id: string, options: DatabaseSecretOptions): VaultSecret {
-    if (!this.rotationNetwork.vpc) {
-      Annotations.of(this).addWarningV2(
-        'cdk-secrets-vault:rotation-outside-vpc',
-        `Database secret ${id}: the vault's rotation function is not in a VPC, so it can reach only a publicly accessible database. Set \`rotationVpc\`.`,
-      );
-    }
-    return this.addSecret(id, databaseSecretSetup(`SecretsVault ${this.node.path}`, options).secretOptions);
+    return addDatabaseSecretTo(this, id, options, {
+      rotates: (options.rotation ?? this.rotation).enabled,
+      rotationInVpc: this.rotationNetwork.vpc !== undefined,
+    });
   }
 
   /**
@@ -421,7 +385,7 @@ export class SecretsVault extends Construct {
    * (the resource-based route), and lets it decrypt through Secrets Manager.
    */
   public addReader(principal: iam.IPrincipal): void {
-    validatePrincipal(`SecretsVault ${this.node.path}`, 'readers', principal, READER_RULES);
+    validatePrincipal(this, 'readers', principal, READER_RULES);
     this.vaultReaders.push(principal);
     for (const secret of this.vaultSecrets) {
       secret.addReader(principal);
@@ -438,12 +402,11 @@ export class SecretsVault extends Construct {
    *   must then name its stage.
    */
   public grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
-    const owner = `SecretsVault ${this.node.path}`;
-    validatePrincipal(owner, 'grantRead', grantee.grantPrincipal, {
+    validatePrincipal(this, 'grantRead', grantee.grantPrincipal, {
       serviceHint:
         'a service reads for any of its customers unless bound to this account: use addReader, which adds aws:SourceAccount',
     });
-    for (const label of validateVersionStages(owner, 'versionStages', versionStages)) {
+    for (const label of validateVersionStages(this, 'versionStages', versionStages)) {
       Annotations.of(this).addWarningV2(
         'cdk-secrets-vault:custom-version-stage',
         `grantRead limits reads to the version stage "${label}", a label of your own: rotation moves only AWSCURRENT, AWSPREVIOUS and AWSPENDING.`,
@@ -463,7 +426,7 @@ export class SecretsVault extends Construct {
       : allow(SECRET_READ_ACTIONS);
     if (!grant.success) {
       invalid(
-        owner,
+        this,
         'grantRead',
         grantee.grantPrincipal.toString(),
         'it has no identity policy in this account; use `addReader` for principals of other accounts or services',
@@ -500,13 +463,12 @@ export class SecretsVault extends Construct {
    * (before or after) read the replicas too, and the rotation function may encrypt them.
    */
   public addReplica(replica: VaultReplicaRegion): void {
-    const owner = `SecretsVault ${this.node.path}`;
     const region = Stack.of(this).region;
     if (!Token.isUnresolved(region) && replica.region === region) {
-      invalid(owner, 'replicas', replica.region, "allowed: a region other than the vault's own");
+      invalid(this, 'replicas', replica.region, "allowed: a region other than the vault's own");
     }
     if (this.replicaList.some((r) => r.region === replica.region)) {
-      invalid(owner, 'replicas', replica.region, 'allowed: each region once');
+      invalid(this, 'replicas', replica.region, 'allowed: each region once');
     }
     this.replicaList.push(replica);
     for (const secret of this.vaultSecrets) secret.addReplica(replica);
@@ -596,41 +558,92 @@ export class SecretsVault extends Construct {
       .filter((r) => r.isVaultKey && !keys.some((k) => k.region === r.region))
       .map(
         (r) =>
-          `SecretsVault ${this.node.path}: its secrets replicate to ${r.region} under ${r.aliasName}, but no ` +
+          `${ownerName(this)}: its secrets replicate to ${r.region} under ${r.aliasName}, but no ` +
           `VaultReplicaKey of this vault is in a stack of ${r.region}: add \`new VaultReplicaKey(stack, id, { vault })\` ` +
           `to a stack of ${r.region}, or name a key of your own with VaultReplicaRegion.fromKeyArn.`,
       );
   }
 
+  /** The props that need no state of the vault: each names the vault and the prop. */
+  private checkProps(props: SecretsVaultProps): void {
+    if (props.encryptionKey && props.keyRotationPeriod) {
+      invalid(
+        this,
+        'keyRotationPeriod',
+        props.keyRotationPeriod,
+        'it applies only to the key the vault creates; set the rotation on your own `encryptionKey` instead',
+      );
+    }
+    validateDays(
+      this,
+      'keyRotationPeriod',
+      props.keyRotationPeriod,
+      MIN_KEY_ROTATION_DAYS,
+      MAX_KEY_ROTATION_DAYS,
+    );
+    validateWholeNumber(
+      this,
+      'rotationReservedConcurrentExecutions',
+      props.rotationReservedConcurrentExecutions,
+      0,
+      MAX_RESERVED_CONCURRENCY,
+      `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`,
+    );
+    validateOrganizationId(this, 'allowedOrganizationId', props.allowedOrganizationId);
+    checkRotationNetwork(this, props);
+    if (props.encryptionKey && props.keyAdmins) {
+      invalid(
+        this,
+        'keyAdmins',
+        props.keyAdmins,
+        'it applies only to the key the vault creates; name the administrators in your own `encryptionKey`’s policy instead',
+      );
+    }
+    // Checked here too, so that the message names the vault and its prop rather than its key's.
+    for (const admin of nonEmpty(this, 'keyAdmins', props.keyAdmins)) {
+      principalArnPatterns(this, 'keyAdmins', admin, KEY_ADMIN_RULES);
+    }
+    if (props.breakGlass) principalArnPatterns(this, 'breakGlass', props.breakGlass, BREAK_GLASS_RULES);
+  }
+
   /**
-   * The name prefix: a valid secret name without a trailing `/` or a `*`, short enough for the key's
-   * alias, and apart from the prefix and key alias of every other vault of the app that may share this
+   * The name prefix: a valid secret name without a trailing `/` or a `*`; short enough for the key's
+   * alias, and without an empty segment in it (a leading `/` or a `//`) when the vault makes the key;
+   * and apart from the prefix and key alias of every other vault of the app that may share this
    * one's account and region. Vault-wide policies are scoped by the prefix: two vaults whose prefixes
    * are equal or nested would grant each other's readers, rotation function and audit the other's
    * secrets; and KMS aliases are unique in an account and region. Checked when the vault is made, so
    * the message points at the second vault.
    */
-  private checkNamePrefix(owner: string, given: boolean, id: string): void {
+  private checkNamePrefix(given: boolean, id: string): void {
     const prefix = this.namePrefix;
-    validateSecretName(owner, 'namePrefix', prefix);
+    validateSecretName(this, 'namePrefix', prefix);
     if (Token.isUnresolved(prefix)) {
       Annotations.of(this).addWarningV2(
         'cdk-secrets-vault:token-name-prefix',
-        `${owner}: \`namePrefix\` is a token, so synth cannot check that it stays apart from other vaults' prefixes, and the key's alias is alias/secrets-vault, which a second such vault in the account and region cannot have. Give a literal namePrefix.`,
+        `${ownerName(this)}: \`namePrefix\` is a token, so synth cannot check that it stays apart from other vaults' prefixes, and the key's alias is alias/secrets-vault, which a second such vault in the account and region cannot have. Give a literal namePrefix.`,
       );
       return;
     }
     if (prefix.endsWith('/')) {
       invalid(
-        owner,
+        this,
         'namePrefix',
         prefix,
         'allowed: a prefix without a trailing `/` (secrets are named `<namePrefix>/<id>`)',
       );
     }
+    if (this.keyAlias !== undefined && (prefix.startsWith('/') || prefix.includes('//'))) {
+      invalid(
+        this,
+        'namePrefix',
+        prefix,
+        `allowed: a prefix that neither starts with \`/\` nor holds \`//\`, since the vault's key is named \`alias/<namePrefix>\` and would be "${this.keyAlias}"`,
+      );
+    }
     if (this.keyAlias !== undefined && this.keyAlias.length > MAX_ALIAS_LENGTH) {
       invalid(
-        owner,
+        this,
         'namePrefix',
         summary(`a prefix of ${prefix.length} characters`),
         `allowed: at most ${MAX_ALIAS_LENGTH - 'alias/'.length} characters, since the vault's key is named \`alias/<namePrefix>\` and KMS allows ${MAX_ALIAS_LENGTH}`,
@@ -655,7 +668,7 @@ export class SecretsVault extends Construct {
               ? 'a prefix this one is inside'
               : 'a prefix inside this one';
         invalid(
-          owner,
+          this,
           prop,
           received,
           `vault ${other.node.path} has namePrefix "${theirs}", ${relation}, so each vault's grants, rotation function and audit would reach the other's secrets: ${fix}, neither inside the other`,
@@ -663,7 +676,7 @@ export class SecretsVault extends Construct {
       }
       if (this.keyAlias !== undefined && this.keyAlias === other.keyAlias) {
         invalid(
-          owner,
+          this,
           prop,
           received,
           `its key's alias would be ${this.keyAlias}, as vault ${other.node.path}'s ("${theirs}") is: KMS aliases keep only letters, digits and / _ -, and are unique in an account and region; ${fix}, one that differs in those characters`,
@@ -677,7 +690,7 @@ export class SecretsVault extends Construct {
    * look: said once here, for the key and every secret of the vault, which then stay quiet about it.
    */
   private warnAboutLoosening(): void {
-    const owner = `SecretsVault ${this.node.path}`;
+    const owner = ownerName(this);
     if (this.removalPolicy === RemovalPolicy.DESTROY) {
       Annotations.of(this).acknowledgeWarning(KEY_DESTROYED_WARNING, 'The vault warns once for its key.');
       Annotations.of(this).acknowledgeWarning(
@@ -707,7 +720,7 @@ export class SecretsVault extends Construct {
     const resources = stack.node.findAll().filter(CfnResource.isCfnResource).length;
     if (resources <= MAX_RESOURCES_PER_STACK) return [];
     return [
-      `SecretsVault ${this.node.path}: stack ${stack.stackName} has ${resources} resources, over CloudFormation's limit ` +
+      `${ownerName(this)}: stack ${stack.stackName} has ${resources} resources, over CloudFormation's limit ` +
         `of ${MAX_RESOURCES_PER_STACK} (this vault holds ${this.vaultSecrets.length} secrets at 3 resources each). ` +
         'Split the secrets across stacks, one SecretsVault per stack with its own namePrefix ' +
         '(e.g. "orders/part1" and "orders/part2").',
@@ -750,7 +763,7 @@ export class SecretsVault extends Construct {
 export { CLONE_SUFFIX } from './contract/rotation-contract';
 
 /** CloudFormation's limit on the resources of one stack. */
-export const MAX_RESOURCES_PER_STACK = 500;
+const MAX_RESOURCES_PER_STACK = 500;
 
 /** KMS allows alias names of at most 256 characters, `alias/` included. */
 const MAX_ALIAS_LENGTH = 256;
@@ -763,7 +776,7 @@ const vaultsByApp = new WeakMap<IConstruct, SecretsVault[]>();
  * groups, and never public subnets, where a Lambda function gets no public address and so no route
  * to the Secrets Manager API.
  */
-function checkRotationNetwork(owner: string, props: SecretsVaultProps): void {
+function checkRotationNetwork(owner: Owner, props: SecretsVaultProps): void {
   const vpc = props.rotationVpc;
   if (!vpc) {
     if (props.rotationVpcSubnets || props.rotationSecurityGroups) {

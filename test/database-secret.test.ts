@@ -3,7 +3,14 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { DatabaseEngine, DatabaseTls, DatabaseUserRotation, RotationStrategy, SecretsVault } from '../lib';
+import {
+  DatabaseEngine,
+  DatabaseTls,
+  DatabaseUserRotation,
+  RotationStrategy,
+  SecretRotationSchedule,
+  SecretsVault,
+} from '../lib';
 import { ACCOUNT, REGION, newStack, onlyResource, resourcesOf, template } from './support/stack';
 
 function profileOf(stack: Stack, kind: string) {
@@ -14,7 +21,7 @@ function profileOf(stack: Stack, kind: string) {
 }
 
 describe('SecretsVault.addDatabaseSecret', () => {
-  test('a PostgreSQL single-user secret: the usual JSON, TLS on, no colon in passwords', () => {
+  test('a PostgreSQL single-user secret: username and generated password, the connection pinned in the function, no colon in passwords', () => {
     const { stack } = newStack();
     const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
     vault.addDatabaseSecret('Db', {
@@ -24,15 +31,13 @@ describe('SecretsVault.addDatabaseSecret', () => {
       dbname: 'orders',
     });
     const generator = onlyResource(stack, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
-    expect(JSON.parse(generator.SecretStringTemplate)).toEqual({
-      engine: 'postgres',
-      host: 'db.internal',
-      port: 5432,
-      username: 'app',
-      dbname: 'orders',
-      ssl: true,
-    });
+    // The connection fields stay out of the generated part (aws-cdk#19985): the function writes them.
+    expect(JSON.parse(generator.SecretStringTemplate)).toEqual({ username: 'app' });
     expect(generator.GenerateStringKey).toBe('password');
+    const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    expect(JSON.parse(env.ROTATION_TARGETS)).toEqual({
+      t0: { engine: 'postgres', host: 'db.internal', port: 5432, dbname: 'orders', tls: 'verified' },
+    });
     expect(generator.ExcludeCharacters).toBe('/@"\'\\:');
     expect(profileOf(stack, 'postgres-single')).toEqual({
       kind: 'postgres-single',
@@ -40,7 +45,7 @@ describe('SecretsVault.addDatabaseSecret', () => {
     });
   });
 
-  test('a MySQL alternating-users secret names its admin secret, which the function may read; verified TLS', () => {
+  test('a MySQL alternating-users secret: its admin secret is pinned with the target, and the function may read it; verified TLS', () => {
     const { stack } = newStack();
     const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
     const admin = vault.addDatabaseSecret('Admin', {
@@ -54,17 +59,21 @@ describe('SecretsVault.addDatabaseSecret', () => {
       username: 'app',
       userRotation: DatabaseUserRotation.alternatingUsers(admin),
     });
-    const app = Object.values(resourcesOf(stack, 'AWS::SecretsManager::Secret')).find((s) =>
-      JSON.stringify(s.Properties.GenerateSecretString.SecretStringTemplate).includes('masterarn'),
-    )!;
+    const templates = Object.values(resourcesOf(stack, 'AWS::SecretsManager::Secret')).map(
+      (s) => s.Properties.GenerateSecretString.SecretStringTemplate,
+    );
+    // No `masterarn` in the generated part: the function writes the pinned admin into each version.
+    expect(templates.sort()).toEqual(['{"username":"admin"}', '{"username":"app"}']);
     const adminId = stack.getLogicalId(admin.node.defaultChild as any);
-    expect(app.Properties.GenerateSecretString.SecretStringTemplate).toEqual({
+    const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    expect(env.ROTATION_TARGETS).toEqual({
       'Fn::Join': [
         '',
         [
-          '{"engine":"mysql","host":"db.internal","port":3306,"username":"app","ssl":true,"masterarn":"',
+          '{"t0":{"engine":"mysql","host":"db.internal","port":3306,"tls":"verified"},' +
+            '"t1":{"engine":"mysql","host":"db.internal","port":3306,"tls":"verified","admin":"',
           { Ref: adminId },
-          '"}',
+          '"}}',
         ],
       ],
     });
@@ -163,11 +172,11 @@ describe('SecretsVault.addDatabaseSecret', () => {
   });
 
   test.each([
-    [DatabaseTls.UNVERIFIED_INSECURE, true, 'unverified'],
-    [DatabaseTls.PLAINTEXT_INSECURE, false, 'plaintext'],
+    [DatabaseTls.UNVERIFIED_INSECURE, 'unverified'],
+    [DatabaseTls.PLAINTEXT_INSECURE, 'plaintext'],
   ])(
-    'tls %p: the function is pinned to that mode; the secret says "ssl": %p for applications',
-    (tls, ssl, mode) => {
+    'tls %p: the function is pinned to that mode; the generated part has no `ssl` (the function writes it)',
+    (tls, mode) => {
       const { stack } = newStack();
       const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
       vault.addDatabaseSecret('Db', {
@@ -177,7 +186,7 @@ describe('SecretsVault.addDatabaseSecret', () => {
         tls,
       });
       const generator = onlyResource(stack, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
-      expect(JSON.parse(generator.SecretStringTemplate).ssl).toBe(ssl);
+      expect(JSON.parse(generator.SecretStringTemplate)).toEqual({ username: 'app' });
       const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
       expect(JSON.parse(env.ROTATION_TARGETS)).toEqual({
         t0: { engine: 'postgres', host: 'db.internal', port: 5432, tls: mode },
@@ -299,6 +308,81 @@ describe('SecretsVault.addDatabaseSecret', () => {
     ).toThrow(
       `invalid \`username\`: received "${username}"; allowed: 1 to 26 characters for mysql (alternating users add "_clone").`,
     );
+  });
+
+  test.each([
+    ['its own rotation', { rotation: SecretRotationSchedule.never() }, {}],
+    ["the vault's rotation", {}, { rotation: SecretRotationSchedule.never() }],
+  ])(
+    'a database secret whose %s is off gets no strategy or function, and no message about a strategy it was not given',
+    (_what, options, vaultProps) => {
+      const { stack } = newStack();
+      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders', ...vaultProps });
+      const secret = vault.addDatabaseSecret('Db', {
+        engine: DatabaseEngine.POSTGRES,
+        host: 'db.internal',
+        username: 'app',
+        tls: DatabaseTls.PLAINTEXT_INSECURE,
+        ...options,
+      });
+      expect(secret.rotationSchedule).toBeUndefined();
+      expect(vault.existingRotationFunction).toBeUndefined();
+      const generator = onlyResource(stack, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
+      expect(JSON.parse(generator.SecretStringTemplate)).toEqual({ username: 'app' });
+      // The function never connects: no word about its TLS or its VPC; VaultSecret says it does not rotate.
+      const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue());
+      expect(warnings.map((w) => String(w.entry.data))).toEqual([
+        expect.stringContaining('This secret is not rotated'),
+      ]);
+    },
+  );
+
+  test.each([
+    [DatabaseEngine.POSTGRES, 'orders_app2'],
+    [DatabaseEngine.POSTGRES, '_app'],
+    [DatabaseEngine.MYSQL, 'OrdersApp'],
+    [DatabaseEngine.MYSQL, 'app_1'],
+  ])('accepts the %p username %p, which the engine takes without quotes', (engine, username) => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    vault.addDatabaseSecret('Db', { engine, host: 'db.internal', username });
+    const generator = onlyResource(stack, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
+    expect(JSON.parse(generator.SecretStringTemplate)).toEqual({ username });
+  });
+
+  test.each([
+    ['the default exclusions', undefined],
+    ['exclusions that keep : / @ out', { excludeCharacters: ':/@"' }],
+    ['no punctuation at all', { excludeCharacters: '', excludePunctuation: true }],
+  ])('PostgreSQL passwords with %s: no warning about connection URIs', (_what, passwordOptions) => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    vault.addDatabaseSecret('Db', {
+      engine: DatabaseEngine.POSTGRES,
+      host: 'db.internal',
+      username: 'app',
+      passwordOptions,
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('connection URIs'));
+  });
+
+  test('MySQL passwords may hold ":" (its default lets it in): no warning about connection URIs', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    vault.addDatabaseSecret('Db', {
+      engine: DatabaseEngine.MYSQL,
+      host: 'db.internal',
+      username: 'app',
+      passwordOptions: { excludeCharacters: '/@' },
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('connection URIs'));
+  });
+
+  test('verified TLS (the default) gives no TLS warning', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    vault.addDatabaseSecret('Db', { engine: DatabaseEngine.POSTGRES, host: 'db.internal', username: 'app' });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('INSECURE'));
   });
 
   test('rejects VPC subnets or security groups without a VPC', () => {

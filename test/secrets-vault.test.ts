@@ -98,6 +98,14 @@ describe('SecretsVault', () => {
     });
   });
 
+  test('a prefix with a leading `/` names no alias with a key you bring, so it is accepted', () => {
+    const { stack } = newStack();
+    const key = new kms.Key(stack, 'MyKey', { enableKeyRotation: true });
+    new SecretsVault(stack, 'Vault', { encryptionKey: key, namePrefix: '/orders' }).addSecret('Db');
+    template(stack).hasResourceProperties('AWS::SecretsManager::Secret', { Name: '/orders/Db' });
+    template(stack).resourceCountIs('AWS::KMS::Alias', 0);
+  });
+
   test('rejects a key rotation period for a key it does not create', () => {
     const { stack } = newStack();
     const key = new kms.Key(stack, 'MyKey');
