@@ -1,5 +1,6 @@
-import { AspectPriority, Aspects, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
@@ -10,7 +11,12 @@ import { invalid, summary } from './private/validation';
 import { RotationFunction } from './rotation-function';
 import { SecretRotationSchedule } from './rotation-schedule';
 import { DatabaseTarget, RotationStrategy } from './rotation-strategy';
-import { PasswordOptions, resolvePasswordOptions, SecretContent } from './secret-content';
+import {
+  checkPasswordOptions,
+  PasswordOptions,
+  resolvePasswordOptions,
+  SecretContent,
+} from './secret-content';
 import type { SecretsVault } from './secrets-vault';
 import { VaultSecret } from './vault-secret';
 
@@ -104,6 +110,30 @@ export interface DatabaseUserOptions {
 /** The id of the interface endpoint this module adds to a VPC (one per VPC, shared by its databases). */
 export const SECRETS_MANAGER_ENDPOINT_ID = 'SecretsManagerEndpoint';
 
+/** The id of the `rds` API interface endpoint this module adds to a VPC when asked (one per VPC). */
+export const RDS_API_ENDPOINT_ID = 'RdsApiEndpoint';
+
+/** Options of an RDS-managed master (`vault.useRdsManagedMaster(database, ...)`). */
+export interface RdsManagedMasterOptions {
+  /**
+   * Add a `secretsmanager` interface VPC endpoint to the database's VPC, open to the rotation function
+   * only (see DatabaseMasterOptions.secretsManagerEndpoint).
+   *
+   * @default false
+   */
+  readonly secretsManagerEndpoint?: boolean;
+
+  /**
+   * Add an `rds` interface VPC endpoint to the database's VPC, open to the rotation function only: the
+   * function asks the RDS API where the database listens (DescribeDBInstances / DescribeDBClusters),
+   * which it cannot reach from isolated subnets without one. Leave it off when the VPC already has one
+   * or when the function's subnets route through a NAT gateway.
+   *
+   * @default false
+   */
+  readonly rdsApiEndpoint?: boolean;
+}
+
 /** RDS's own limits on a master password, which are stricter than GetRandomPassword's. */
 const RDS_MASTER_PASSWORD: Readonly<Record<string, { max: number; forbidden: string }>> = {
   postgres: { max: 128, forbidden: '/@" ' },
@@ -166,10 +196,13 @@ export abstract class DatabaseMaster {
         'allowed: 1 to 63 letters, digits, `_`, `$` or `-`, starting with a letter or `_`',
       );
     }
-    const strategy = RotationStrategy.alternatingUsers(
-      this.target(options.dbname),
-      this.secret,
-      options.passwordOptions,
+    // Checked here first, so that a message names this call's `passwordOptions`, not the strategy's.
+    checkPasswordOptions(owner, options.passwordOptions, {
+      prefix: 'passwordOptions.',
+      defaultExcludeCharacters: this.engine.defaultExcludeCharacters,
+    });
+    const strategy = this.pinned(
+      RotationStrategy.alternatingUsers(this.target(options.dbname), this.secret, options.passwordOptions),
     );
     const secret = this.vault.addSecret(id, {
       description: options.description,
@@ -196,6 +229,22 @@ export abstract class DatabaseMaster {
 
   /** The pinned target of a secret of this database (`dbname` for application users). */
   protected abstract target(dbname?: string): DatabaseTarget;
+
+  /**
+   * `strategy` as the rotation function's environment pins it (by default, by host and port).
+   *
+   * @internal
+   */
+  protected pinned(strategy: RotationStrategy): RotationStrategy {
+    return strategy;
+  }
+
+  /**
+   * What else the vault's rotation function needs for this database (nothing, by default).
+   *
+   * @internal
+   */
+  protected grantRotation(_fn: RotationFunction, _database: RdsDatabase): void {}
 
   /**
    * Everything the database needs once known: the users' attachments, the port open to the vault's
@@ -236,6 +285,7 @@ export abstract class DatabaseMaster {
       );
     }
     this.openedTo.add(fn);
+    this.grantRotation(fn, database);
     // The literal port when the database was given one: a rule on a token port reads as "any port"
     // to reviewers and to cdk-nag.
     const port = Number(database.resource.port);
@@ -281,8 +331,8 @@ export class VaultDatabaseMaster extends DatabaseMaster {
     const engine = options.engine;
     this.username = options.username ?? (engine === DatabaseEngine.POSTGRES ? 'postgres' : 'admin');
     checkMasterUsername(this.ownerName, engine, this.username);
+    checkMasterPassword(this.ownerName, engine, options.passwordOptions ?? {});
     const strategy = RotationStrategy.singleUser(this.target(), options.passwordOptions);
-    checkMasterPassword(this.ownerName, engine, strategy.passwordOptions);
     this.secret = vault.addSecret(id, {
       description: options.description,
       rotation: options.rotation,
@@ -379,6 +429,12 @@ const UNATTACHED_HOST = 'unattached.invalid';
  * { encryptionKey: vault.encryptionKey })` to the database) and used as the admin secret of the
  * vault's application users. RDS rotates the master itself; the vault's rotation function only reads
  * it (AWSCURRENT), to set the password of an application user's other half.
+ *
+ * The users' targets are pinned by the database's identifier: the function asks the RDS API where the
+ * database listens (DescribeDBInstances / DescribeDBClusters, allowed on this database only) and checks
+ * that the managed secret's `aws:rds:*` tag, which only AWS can write, names this same database before
+ * it logs in with it. The managed secret holds only username and password; nothing it says, and
+ * nothing a user's secret says, chooses where a credential goes.
  */
 export class RdsManagedMaster extends DatabaseMaster {
   /** The secret RDS created for the master user. */
@@ -387,16 +443,19 @@ export class RdsManagedMaster extends DatabaseMaster {
   private readonly rds: RdsDatabase;
   private readonly ownerName: string;
 
+  private readonly rdsApiEndpoint: boolean;
+
   constructor(
     vault: SecretsVault,
     database: rds.DatabaseInstance | rds.DatabaseCluster,
-    options: { readonly secretsManagerEndpoint?: boolean } = {},
+    options: RdsManagedMasterOptions = {},
   ) {
     const owner = `RdsManagedMaster ${database.node.path}`;
     const found = rdsDatabaseOf(owner, 'database', database);
     super(vault, found.engine, options.secretsManagerEndpoint ?? false);
     this.ownerName = owner;
     this.rds = found;
+    this.rdsApiEndpoint = options.rdsApiEndpoint ?? false;
     const resource = found.resource;
     if (resource.manageMasterUserPassword !== true || database.secret === undefined) {
       invalid(
@@ -442,6 +501,67 @@ export class RdsManagedMaster extends DatabaseMaster {
       tls: DatabaseTls.VERIFIED,
     };
   }
+
+  /**
+   * Pinned by the database's identifier rather than its endpoint: see the class.
+   *
+   * @internal
+   */
+  protected pinned(strategy: RotationStrategy): RotationStrategy {
+    return pinnedByRdsIdentifier(strategy, this.rds);
+  }
+
+  /**
+   * DescribeDBInstances or DescribeDBClusters on this database only. (The tag check reads the managed
+   * secret with DescribeSecret, which the function has on its admin secrets, and only on them.)
+   *
+   * @internal
+   */
+  protected grantRotation(fn: RotationFunction, database: RdsDatabase): void {
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: `DescribeRdsDatabase${Names.uniqueId(database.construct).replace(/[^A-Za-z0-9]/g, '')}`,
+        actions: [database.kind === 'instance' ? 'rds:DescribeDBInstances' : 'rds:DescribeDBClusters'],
+        resources: [database.arn],
+      }),
+    );
+    if (this.rdsApiEndpoint) {
+      interfaceEndpointFor(
+        database.vpc,
+        fn,
+        RDS_API_ENDPOINT_ID,
+        ec2.InterfaceVpcEndpointAwsService.RDS,
+        'rdsApiEndpoint',
+      );
+    }
+  }
+}
+
+/**
+ * `strategy` with its target rendered as `{ engine, rds: { kind, identifier }, dbname, tls, admin }`:
+ * no host or port, which the rotation function takes from the RDS API (see the contract's
+ * RdsTargetSpec). A Proxy, as for listenForAttach: every other member stays the strategy's own.
+ */
+function pinnedByRdsIdentifier(strategy: RotationStrategy, database: RdsDatabase): RotationStrategy {
+  const renderTarget = (): object | undefined => {
+    const rendered = strategy.renderTarget();
+    if (rendered === undefined) return undefined;
+    const { engine, dbname, tls, admin } = rendered;
+    return {
+      engine,
+      rds: { kind: database.kind, identifier: database.identifier },
+      ...(dbname !== undefined ? { dbname } : {}),
+      tls,
+      ...(admin !== undefined ? { admin } : {}),
+    };
+  };
+  return new Proxy(strategy, {
+    get(target, property) {
+      if (property === 'renderTarget') return renderTarget;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**
@@ -510,20 +630,37 @@ function foreignRotationAndPolicies(secret: VaultSecret): string[] {
 
 /** One `secretsmanager` interface endpoint per VPC, open on 443 to the rotation functions that need it. */
 function secretsManagerEndpointFor(vpc: ec2.IVpc, fn: RotationFunction): void {
-  const existing = vpc.node.tryFindChild(SECRETS_MANAGER_ENDPOINT_ID);
+  interfaceEndpointFor(
+    vpc,
+    fn,
+    SECRETS_MANAGER_ENDPOINT_ID,
+    ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    'secretsManagerEndpoint',
+  );
+}
+
+/** One interface endpoint of `service` per VPC (child `id`), open on 443 to the functions that need it. */
+function interfaceEndpointFor(
+  vpc: ec2.IVpc,
+  fn: RotationFunction,
+  id: string,
+  service: ec2.InterfaceVpcEndpointAwsService,
+  prop: string,
+): void {
+  const existing = vpc.node.tryFindChild(id);
   if (existing !== undefined && !(existing instanceof ec2.InterfaceVpcEndpoint)) {
     invalid(
       `VPC ${vpc.node.path}`,
-      'secretsManagerEndpoint',
+      prop,
       existing.node.path,
-      `the VPC already has a child "${SECRETS_MANAGER_ENDPOINT_ID}" that is not an interface endpoint`,
+      `the VPC already has a child "${id}" that is not an interface endpoint`,
     );
   }
   const endpoint =
     existing ??
-    new ec2.InterfaceVpcEndpoint(vpc, SECRETS_MANAGER_ENDPOINT_ID, {
+    new ec2.InterfaceVpcEndpoint(vpc, id, {
       vpc,
-      service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      service,
       privateDnsEnabled: true,
       // Only the functions that need it, not the whole VPC's CIDR.
       open: false,
@@ -571,7 +708,10 @@ function checkMasterUsername(owner: string, engine: DatabaseEngine, username: st
 }
 
 function checkMasterPassword(owner: string, engine: DatabaseEngine, options: PasswordOptions): void {
-  const resolved = resolvePasswordOptions(owner, options);
+  const resolved = resolvePasswordOptions(owner, options, {
+    prefix: 'passwordOptions.',
+    defaultExcludeCharacters: engine.defaultExcludeCharacters,
+  });
   const rule = RDS_MASTER_PASSWORD[engine.name];
   if (!Token.isUnresolved(resolved.length) && (resolved.length < 8 || resolved.length > rule.max)) {
     invalid(

@@ -13,7 +13,8 @@ const require = createRequire(import.meta.url);
  * Each entry: the handler's source, the asset folder the constructs point at, and the modules kept
  * out of the handler's file. A kept-out module is bundled on its own into the asset's node_modules,
  * where the handler's lazy `require` finds it: the database drivers weigh three times the handler,
- * and a rotation of a generated value should not read (or parse) them at cold start.
+ * and a rotation of a generated value should not read (or parse) them at cold start. The RDS client
+ * likewise: only a database pinned by RDS identifier loads it.
  */
 export const ENTRIES = [
   {
@@ -22,6 +23,8 @@ export const ENTRIES = [
     separate: [
       { module: 'pg', file: 'node_modules/pg/index.js' },
       { module: 'mysql2/promise', file: 'node_modules/mysql2/promise.js' },
+      // Only a target pinned by RDS identifier needs it (an RDS-managed master secret's database).
+      { module: '@aws-sdk/client-rds', file: 'node_modules/@aws-sdk/client-rds/index.js' },
     ],
   },
   { name: 'example-reader', entry: 'lambda/example-reader/index.ts', separate: [] },

@@ -29,10 +29,13 @@ describe('the npm package', () => {
     expect(existsSync(join(pkg, 'dist/lib/index.js'))).toBe(true);
     expect(existsSync(join(pkg, 'dist/lib/index.d.ts'))).toBe(true);
     expect(readdirSync(join(pkg, 'assets'))).toEqual(['rotation']);
-    // The handler, and each database driver bundled on its own (loaded only by database strategies).
+    // The handler, and each database driver and the RDS client bundled on its own (loaded only when needed).
     expect(readdirSync(join(pkg, 'assets/rotation'), { recursive: true }).sort()).toEqual([
       'index.js',
       'node_modules',
+      'node_modules/@aws-sdk',
+      'node_modules/@aws-sdk/client-rds',
+      'node_modules/@aws-sdk/client-rds/index.js',
       'node_modules/mysql2',
       'node_modules/mysql2/promise.js',
       'node_modules/pg',

@@ -248,14 +248,30 @@ describe('changing a connection field must not change the password (aws-cdk#1998
         .map((r) => [r.Properties.Name, JSON.stringify(r.Properties.GenerateSecretString)]),
     );
 
-  test('the hazard: with the host in the generated template (addDatabaseSecret today), moving the host changes GenerateSecretString, which CloudFormation answers with a new password', () => {
-    const synth = (host: string) => {
+  test('addDatabaseSecret too: moving the host or port leaves GenerateSecretString as it was (only the username is generated around), and re-pins the rotation', () => {
+    const synth = (host: string, port?: number) => {
       const { stack } = newStack();
       const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-      vault.addDatabaseSecret('Legacy', { engine: DatabaseEngine.POSTGRES, host, username: 'legacy' });
-      return generated(stack)['orders/Legacy'];
+      vault.addDatabaseSecret('Legacy', { engine: DatabaseEngine.POSTGRES, host, port, username: 'legacy' });
+      const fn = Object.values(resources(stack)).find(
+        (r) => r.Properties?.Environment?.Variables?.ROTATION_TARGETS,
+      )!;
+      return {
+        generated: generated(stack)['orders/Legacy'],
+        targets: JSON.parse(fn.Properties.Environment.Variables.ROTATION_TARGETS),
+      };
     };
-    expect(synth('old.db.internal')).not.toEqual(synth('new.db.internal'));
+    const before = synth('old.db.internal');
+    const after = synth('new.db.internal', 5433);
+    expect(after.generated).toEqual(before.generated);
+    expect(JSON.parse(before.generated).SecretStringTemplate).toBe('{"username":"legacy"}');
+    // The rotation function writes the connection fields into each new version, from the new pin.
+    expect(Object.values(before.targets)).toEqual([
+      expect.objectContaining({ host: 'old.db.internal', port: 5432 }),
+    ]);
+    expect(Object.values(after.targets)).toEqual([
+      expect.objectContaining({ host: 'new.db.internal', port: 5433 }),
+    ]);
   });
 
   test.each([

@@ -5,7 +5,8 @@
  * net (neither aws-cdk-lib nor handler code): the function's bundle pulls it in as it is.
  *
  * Where a credential goes is pinned here, by the deployment: each database secret is bound by its
- * name (or ARN) to a profile and a target (engine, host, port, database, TLS mode, admin secret).
+ * name (or ARN) to a profile and a target (engine, host and port or an RDS identifier, database, TLS
+ * mode, admin secret).
  * A secret's value and tags are written by whoever may write the secret, so they only ever have to
  * agree with the pinned binding; they never choose it.
  */
@@ -224,17 +225,57 @@ export function verifiedHostProblem(engine: EngineName, tls: TlsMode, host: stri
   return 'verified TLS checks the certificate against a host name, and the MySQL driver cannot check an IP address';
 }
 
-/** One pinned database target: where the credentials of the secrets bound to it may be sent. */
-export interface TargetSpec {
+/** The kinds of RDS database a target can name: a DB instance, or an Aurora DB cluster (its writer). */
+export type RdsKind = 'instance' | 'cluster';
+export const RDS_KINDS: readonly RdsKind[] = ['instance', 'cluster'];
+
+/**
+ * An RDS database named by its identifier, as the deployment pins it. The function asks the RDS API
+ * where it listens (DescribeDBInstances / DescribeDBClusters of exactly this identifier).
+ */
+export interface RdsSource {
+  readonly kind: RdsKind;
+  /** The DB instance or cluster identifier. */
+  readonly identifier: string;
+}
+
+/**
+ * RDS's rule for an instance or cluster identifier: 1 to 63 letters, digits or hyphens, starting with
+ * a letter, with no two hyphens in a row and none at the end.
+ */
+const RDS_IDENTIFIER = /^[A-Za-z](?:-?[A-Za-z0-9])*$/;
+const RDS_IDENTIFIER_MAX = 63;
+
+/** What every pinned target says, however it names its server. */
+interface TargetBase {
   readonly engine: EngineName;
-  readonly host: string;
-  readonly port: number;
   /** The database to log in to; absent: the engine's default. */
   readonly dbname?: string;
   readonly tls: TlsMode;
   /** The admin secret's ARN (alternating users only). */
   readonly admin?: string;
 }
+
+/** A target pinned by host name and port. */
+export interface HostTargetSpec extends TargetBase {
+  readonly host: string;
+  readonly port: number;
+  readonly rds?: undefined;
+}
+
+/**
+ * A target pinned by RDS identifier: host and port come from the RDS API when the function runs, never
+ * from a secret's value. With an admin secret, that secret's `aws:rds:*` tag must name the same
+ * database (RDS's managed master secret), or the function refuses to use it.
+ */
+export interface RdsTargetSpec extends TargetBase {
+  readonly rds: RdsSource;
+  readonly host?: undefined;
+  readonly port?: undefined;
+}
+
+/** One pinned database target: where the credentials of the secrets bound to it may be sent. */
+export type TargetSpec = HostTargetSpec | RdsTargetSpec;
 
 /** A problem with the function's configuration as the contract reads it. */
 export class ContractError extends Error {
@@ -245,27 +286,64 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const TARGET_KEYS = ['engine', 'host', 'port', 'dbname', 'tls', 'admin'];
+const TARGET_KEYS = ['engine', 'host', 'port', 'rds', 'dbname', 'tls', 'admin'];
+const RDS_KEYS = ['kind', 'identifier'];
+
+function unknownKeys(raw: Record<string, unknown>, known: readonly string[], where: string): void {
+  const unknown = Object.keys(raw).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new ContractError(
+      `${where} has unknown key(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${known.join(', ')})`,
+    );
+  }
+}
+
+/** Parses a target's `rds` entry. */
+export function parseRdsSource(raw: unknown, where: string): RdsSource {
+  if (!isRecord(raw)) throw new ContractError(`${where} must be an object`);
+  unknownKeys(raw, RDS_KEYS, where);
+  if (!RDS_KINDS.includes(raw.kind as RdsKind)) {
+    throw new ContractError(
+      `${where}.kind must be one of ${RDS_KINDS.map((k) => JSON.stringify(k)).join(', ')}`,
+    );
+  }
+  const id = raw.identifier;
+  if (typeof id !== 'string' || id.length > RDS_IDENTIFIER_MAX || !RDS_IDENTIFIER.test(id)) {
+    throw new ContractError(
+      `${where}.identifier must be an RDS identifier (1 to ${RDS_IDENTIFIER_MAX} letters, digits or hyphens, starting with a letter)`,
+    );
+  }
+  return { kind: raw.kind as RdsKind, identifier: id };
+}
 
 /** Parses one target as the constructs render it; `where` names it in errors. */
 export function parseTarget(raw: unknown, where: string): TargetSpec {
   if (!isRecord(raw)) throw new ContractError(`${where} must be an object`);
-  const unknown = Object.keys(raw).filter((k) => !TARGET_KEYS.includes(k));
-  if (unknown.length > 0) {
-    throw new ContractError(
-      `${where} has unknown key(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${TARGET_KEYS.join(', ')})`,
-    );
-  }
+  unknownKeys(raw, TARGET_KEYS, where);
   if (!isEngineName(raw.engine)) {
     throw new ContractError(`${where}.engine must be one of "postgres", "mysql"`);
   }
-  if (typeof raw.host !== 'string' || raw.host.trim() === '' || raw.host !== raw.host.trim()) {
-    throw new ContractError(`${where}.host must be a non-empty host name without spaces`);
+  const byHost = raw.host !== undefined || raw.port !== undefined;
+  if (byHost === (raw.rds !== undefined)) {
+    throw new ContractError(
+      byHost
+        ? `${where} names both a host or port and an RDS database ("rds"): pin one server, by host and port or by RDS identifier`
+        : `${where} names no server: pin host and port, or an RDS database ("rds")`,
+    );
   }
-  // Tokens render a port as a string (an RDS endpoint's port attribute): accept its digits.
-  const port = typeof raw.port === 'string' && /^\d{1,5}$/.test(raw.port) ? Number(raw.port) : raw.port;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ContractError(`${where}.port must be a port number (1-65535)`);
+  let server: { host: string; port: number } | { rds: RdsSource };
+  if (byHost) {
+    if (typeof raw.host !== 'string' || raw.host.trim() === '' || raw.host !== raw.host.trim()) {
+      throw new ContractError(`${where}.host must be a non-empty host name without spaces`);
+    }
+    // Tokens render a port as a string (an RDS endpoint's port attribute): accept its digits.
+    const port = typeof raw.port === 'string' && /^\d{1,5}$/.test(raw.port) ? Number(raw.port) : raw.port;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new ContractError(`${where}.port must be a port number (1-65535)`);
+    }
+    server = { host: raw.host, port };
+  } else {
+    server = { rds: parseRdsSource(raw.rds, `${where}.rds`) };
   }
   if (raw.dbname !== undefined && (typeof raw.dbname !== 'string' || raw.dbname === '')) {
     throw new ContractError(`${where}.dbname must be a non-empty string when present`);
@@ -285,11 +363,32 @@ export function parseTarget(raw: unknown, where: string): TargetSpec {
   }
   return {
     engine: raw.engine,
-    host: raw.host,
-    port,
+    ...server,
     dbname: raw.dbname as string | undefined,
     tls: raw.tls as TlsMode,
     admin: raw.admin as string | undefined,
+  };
+}
+
+/**
+ * The connection fields every value the function writes for a secret of this target carries, whatever
+ * the value it copies says: `engine` (as the caller chose it: see the strategy), the target's `host` and
+ * `port` (an RDS target's as the RDS API reported them), `dbname` when pinned, `ssl` (false only for
+ * plaintext) and `masterarn` (the pinned admin secret). A database secret's generated template holds
+ * only `username`, so that changing a connection field never regenerates the password
+ * (aws-cdk#19985): the rotation function writes them instead, at every rotation.
+ */
+export function pinnedSecretFields(
+  target: HostTargetSpec,
+  engine: string,
+): Record<string, string | number | boolean> {
+  return {
+    engine,
+    host: target.host,
+    port: target.port,
+    ...(target.dbname !== undefined ? { dbname: target.dbname } : {}),
+    ssl: target.tls !== 'plaintext',
+    ...(target.admin !== undefined ? { masterarn: target.admin } : {}),
   };
 }
 

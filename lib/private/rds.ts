@@ -25,6 +25,8 @@ export interface RdsDatabase {
   readonly port: number;
   /** The instance or cluster identifier (a token): what an attachment names. */
   readonly identifier: string;
+  /** The instance's or cluster's ARN (a token): what IAM names for DescribeDBInstances / DescribeDBClusters. */
+  readonly arn: string;
   readonly attachmentType: secretsmanager.AttachmentTargetType;
   readonly vpc: ec2.IVpc;
   readonly connections: ec2.Connections;
@@ -55,6 +57,7 @@ export function rdsDatabaseOf(owner: Owner, prop: string, target: IConstruct): R
         return target.instanceEndpoint.port;
       },
       identifier: target.instanceIdentifier,
+      arn: target.instanceArn,
       attachmentType: secretsmanager.AttachmentTargetType.RDS_DB_INSTANCE,
       vpc: target.vpc,
       connections: target.connections,
@@ -73,6 +76,7 @@ export function rdsDatabaseOf(owner: Owner, prop: string, target: IConstruct): R
         return target.clusterEndpoint.port;
       },
       identifier: target.clusterIdentifier,
+      arn: target.clusterArn,
       attachmentType: secretsmanager.AttachmentTargetType.RDS_DB_CLUSTER,
       vpc: target.vpc,
       // Set after the cluster attaches its master secret: read when needed.

@@ -82,7 +82,12 @@ beforeAll(async () => {
 test('an instance: its endpoint comes from DescribeDBInstances, and its managed secret’s tag names it', async () => {
   const source: RdsSource = { kind: 'instance', identifier: 'orders' };
   const endpoint = await describeRdsEndpoint(rds, source, POSTGRES);
-  expect(endpoint).toEqual({ host: made.orders.host, port: made.orders.port, arn: made.orders.arn });
+  expect(endpoint).toEqual({
+    host: made.orders.host,
+    port: made.orders.port,
+    arn: made.orders.arn,
+    engine: 'postgres',
+  });
   expect(() => checkManagedSecretTag({}, source, endpoint, made.orders.secretArn)).toThrow(
     `secret ${made.orders.secretArn} has no aws:rds:primaryDBInstanceArn tag`,
   );
@@ -95,7 +100,12 @@ test('an instance: its endpoint comes from DescribeDBInstances, and its managed 
 test('a cluster: its writer endpoint comes from DescribeDBClusters, and its managed secret’s tag names it', async () => {
   const source: RdsSource = { kind: 'cluster', identifier: 'ledger' };
   const endpoint = await describeRdsEndpoint(rds, source, MYSQL);
-  expect(endpoint).toEqual({ host: made.ledger.host, port: made.ledger.port, arn: made.ledger.arn });
+  expect(endpoint).toEqual({
+    host: made.ledger.host,
+    port: made.ledger.port,
+    arn: made.ledger.arn,
+    engine: 'aurora-mysql',
+  });
   expect(endpoint.host).toMatch(/^ledger\.cluster-/);
   checkManagedSecretTag(await tagsOf(made.ledger.secretArn), source, endpoint, made.ledger.secretArn);
 });

@@ -290,6 +290,10 @@ describe.each(['postgres', 'mysql'] as const)(`%s, through the ${bundle.origin}`
     }
   }
 
+  /** What a refused login over a plain-TCP pin adds (database-error.ts plaintextHint). */
+  const PLAINTEXT_HINT =
+    '; this deployment pins plain TCP (DatabaseTls.PLAINTEXT_INSECURE), which a server that requires secure transport refuses the same way (MariaDB with require_secure_transport=ON, or a user with REQUIRE SSL): if it does, pin DatabaseTls.VERIFIED';
+
   describe('verified TLS (the default)', () => {
     test('with the CA trusted: a single-user rotation runs over verified TLS', async () => {
       const s = server();
@@ -587,7 +591,8 @@ describe.each(['postgres', 'mysql'] as const)(`%s, through the ${bundle.origin}`
       });
 
       // MariaDB refuses the plain-TCP login as a wrong password, so the driver cannot tell the two apart:
-      // the messages say that no credential logged in, and show the server's "Access denied".
+      // the messages say that no credential logged in, show the server's "Access denied", and say that
+      // the plain-TCP pin may be why.
       test('a target pinned PLAINTEXT_INSECURE: refused as no credential logging in, nothing changed', async () => {
         const { arn, username, password } = await made({ tls: 'plaintext', tlsOnly: false });
         const before = await vault.stages(arn);
@@ -602,13 +607,13 @@ describe.each(['postgres', 'mysql'] as const)(`%s, through the ${bundle.origin}`
               arn,
               step: 'setSecret',
               ok: false,
-              message: `setSecret: could not log in to mysql at ${where} with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password of secret ${arn}; set the user's password to the AWSCURRENT value by hand, then rotate again`,
+              message: `setSecret: could not log in to mysql at ${where} with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password of secret ${arn}; set the user's password to the AWSCURRENT value by hand, then rotate again${PLAINTEXT_HINT}`,
             },
             {
               arn,
               step: 'testSecret',
               ok: false,
-              message: `the AWSPENDING credential of secret ${arn} does not work: could not log in to MySQL at ${where}: Access denied for user '${username}'@'127.0.0.1' (using password: YES)`,
+              message: `the AWSPENDING credential of secret ${arn} does not work: could not log in to MySQL at ${where}: Access denied for user '${username}'@'127.0.0.1' (using password: YES)${PLAINTEXT_HINT}`,
             },
           ]);
           await expectUntouched(arn, before, token, (pw) => login(s, username, pw, ca()));

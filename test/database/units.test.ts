@@ -384,7 +384,7 @@ describe('connectionError and isDatabaseError', () => {
     });
     expect(error.failure).toBe('auth');
     expect(error.message).toBe(
-      'could not log in to PostgreSQL at h:1/d as user "u": certificate of something; server does not support SSL',
+      'could not log in to PostgreSQL at h:1/d as user "u": certificate of something; server does not support SSL; this deployment pins plain TCP (DatabaseTls.PLAINTEXT_INSECURE), which a server that requires secure transport refuses the same way (MariaDB with require_secure_transport=ON, or a user with REQUIRE SSL): if it does, pin DatabaseTls.VERIFIED',
     );
   });
 
@@ -633,19 +633,22 @@ describe('alternating users setSecret (fake database)', () => {
     expect(sent).toEqual([]);
   });
 
-  test('createSecret: no masterarn needed (the admin secret is pinned); the pending value is the clone', async () => {
+  test('createSecret: no masterarn needed (the admin secret is pinned); the pending value is the clone, with the pinned fields', async () => {
     const strategy = postgresAlternatingStrategy.create(profile('alternating'), PG_ALT_TARGET);
     const value = await strategy.createPendingValue(context({ current: pgSecret(), pending: '' }));
     expect(JSON.parse(value)).toEqual({
       ...JSON.parse(pgSecret()),
       username: 'app_user_clone',
       password: 'generated-pw',
+      ssl: true,
+      masterarn: 'arn:admin',
     });
     const withArn = await strategy.createPendingValue(context({ current, pending: '' }));
     expect(JSON.parse(withArn)).toEqual({
       ...JSON.parse(current),
       username: 'app_user_clone',
       password: 'generated-pw',
+      ssl: true,
     });
   });
 

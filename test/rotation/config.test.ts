@@ -328,6 +328,8 @@ describe('loadConfig: pinned targets and bindings', () => {
     db: { engine: 'postgres', host: 'db.internal', port: 5432, dbname: 'app', tls: 'verified' },
     dbAdmin: { engine: 'postgres', host: 'db.internal', port: '5433', tls: 'verified', admin: ADMIN },
   };
+  const RDS = { kind: 'instance', identifier: 'orders' };
+  const RDS_TARGET = { engine: 'postgres', rds: RDS, dbname: 'app', tls: 'verified', admin: ADMIN };
   const KEY_A = secretNameKey('vault/a');
   const KEY_B = secretNameKey('vault/b');
 
@@ -359,6 +361,31 @@ describe('loadConfig: pinned targets and bindings', () => {
     expect(config.bindings.get(secretNameKey('vault/c'))).toEqual({ profileId: 'api', targetId: undefined });
   });
 
+  test('reads a target pinned by RDS identifier (instance or cluster), with no host or port', () => {
+    const cluster = { kind: 'cluster', identifier: 'Ledger-2' };
+    env(
+      {
+        rds: RDS_TARGET,
+        cluster: { engine: 'mysql', rds: cluster, tls: 'verified' },
+        one: { ...RDS_TARGET, rds: { ...RDS, identifier: 'o'.repeat(63) } },
+      },
+      { 'pgAlt@rds': KEY_A, 'my@cluster': KEY_B },
+    );
+    const config = loadConfig();
+    expect(config.targets.get('rds')).toEqual({
+      engine: 'postgres',
+      rds: { kind: 'instance', identifier: 'orders' },
+      dbname: 'app',
+      tls: 'verified',
+      admin: ADMIN,
+    });
+    expect(config.targets.get('rds')).not.toHaveProperty('host');
+    expect(config.targets.get('rds')).not.toHaveProperty('port');
+    expect(config.targets.get('cluster')).toEqual({ engine: 'mysql', rds: cluster, tls: 'verified' });
+    expect(config.targets.get('one')?.rds?.identifier).toHaveLength(63);
+    expect(config.bindings.get(KEY_A)).toEqual({ profileId: 'pgAlt', targetId: 'rds' });
+  });
+
   test('no targets and no bindings: every secret is unbound', () => {
     env(undefined, undefined);
     const config = loadConfig();
@@ -376,7 +403,7 @@ describe('loadConfig: pinned targets and bindings', () => {
     [
       'an unknown key',
       { db: { ...TARGETS.db, ssl: true } },
-      'ROTATION_TARGETS["db"] has unknown key(s) "ssl" (allowed: engine, host, port, dbname, tls, admin)',
+      'ROTATION_TARGETS["db"] has unknown key(s) "ssl" (allowed: engine, host, port, rds, dbname, tls, admin)',
     ],
     [
       'an unknown engine',
@@ -438,11 +465,51 @@ describe('loadConfig: pinned targets and bindings', () => {
       { db: { ...TARGETS.db, tls: 'plaintext', admin: ADMIN } },
       'ROTATION_TARGETS["db"] names an admin secret with tls "plaintext": admin credentials travel over verified TLS only',
     ],
+    [
+      'both a host and an RDS database',
+      { db: { ...TARGETS.db, rds: RDS } },
+      'ROTATION_TARGETS["db"] names both a host or port and an RDS database ("rds"): pin one server, by host and port or by RDS identifier',
+    ],
+    [
+      'a port and an RDS database',
+      { db: { ...RDS_TARGET, port: 5432 } },
+      'ROTATION_TARGETS["db"] names both a host or port and an RDS database ("rds")',
+    ],
+    [
+      'neither a host nor an RDS database',
+      { db: { engine: 'postgres', tls: 'verified' } },
+      'ROTATION_TARGETS["db"] names no server: pin host and port, or an RDS database ("rds")',
+    ],
+    [
+      'an RDS database that is not an object',
+      { db: { ...RDS_TARGET, rds: 'orders' } },
+      'ROTATION_TARGETS["db"].rds must be an object',
+    ],
+    [
+      'an RDS database with an unknown key',
+      { db: { ...RDS_TARGET, rds: { ...RDS, host: 'x' } } },
+      'ROTATION_TARGETS["db"].rds has unknown key(s) "host" (allowed: kind, identifier)',
+    ],
+    [
+      'an RDS kind that does not exist',
+      { db: { ...RDS_TARGET, rds: { ...RDS, kind: 'proxy' } } },
+      'ROTATION_TARGETS["db"].rds.kind must be one of "instance", "cluster"',
+    ],
   ])('rejects a target with %s', (_name, targets, message) => {
     env(targets, undefined);
     expect(() => loadConfig()).toThrow(ConfigurationError);
     expect(() => loadConfig()).toThrow(message);
   });
+
+  test.each(['', '1orders', 'orders-', 'or--ders', 'orders.db', 'o'.repeat(64), 7])(
+    'rejects the RDS identifier %j',
+    (identifier) => {
+      env({ db: { ...RDS_TARGET, rds: { ...RDS, identifier } } }, undefined);
+      expect(() => loadConfig()).toThrow(
+        'ROTATION_TARGETS["db"].rds.identifier must be an RDS identifier (1 to 63 letters, digits or hyphens, starting with a letter)',
+      );
+    },
+  );
 
   test('accepts each port bound and each TLS mode', () => {
     env(

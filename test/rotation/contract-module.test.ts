@@ -14,8 +14,10 @@ import {
   isEngineName,
   isIpAddress,
   parseBindings,
+  parseRdsSource,
   parseTarget,
   passwordRulesProblem,
+  pinnedSecretFields,
   secretNameKey,
   usernameLength,
   verifiedHostProblem,
@@ -169,6 +171,69 @@ describe('the contract module itself', () => {
     expect(() => parseTarget({ engine: 'mysql', host: 7, port: 1, tls: 'verified' }, 'T')).toThrow(
       'T.host must be a non-empty host name without spaces',
     );
+  });
+
+  test('parseTarget: a target pinned by RDS identifier has no host or port; one of the two, never both', () => {
+    const rds = { kind: 'cluster', identifier: 'ledger' };
+    expect(parseTarget({ engine: 'postgres', rds, tls: 'verified' }, 'T')).toEqual({
+      engine: 'postgres',
+      rds,
+      dbname: undefined,
+      tls: 'verified',
+      admin: undefined,
+    });
+    expect(() => parseTarget({ engine: 'postgres', rds, host: 'h', port: 1, tls: 'verified' }, 'T')).toThrow(
+      new ContractError(
+        'T names both a host or port and an RDS database ("rds"): pin one server, by host and port or by RDS identifier',
+      ),
+    );
+    expect(() => parseTarget({ engine: 'postgres', host: 'h', tls: 'verified' }, 'T')).toThrow(
+      'T.port must be a port number (1-65535)',
+    );
+    expect(() => parseTarget({ engine: 'postgres', tls: 'verified' }, 'T')).toThrow(
+      'T names no server: pin host and port, or an RDS database ("rds")',
+    );
+    expect(() => parseTarget({ engine: 'postgres', rds: null, tls: 'verified' }, 'T')).toThrow(
+      'T.rds must be an object',
+    );
+  });
+
+  test.each(['a', 'orders', 'Orders-2', `a${'-b'.repeat(31)}`])('parseRdsSource accepts %j', (identifier) => {
+    expect(parseRdsSource({ kind: 'instance', identifier }, 'R')).toEqual({ kind: 'instance', identifier });
+  });
+
+  test.each([
+    [{ kind: 'proxy', identifier: 'orders' }, 'R.kind must be one of "instance", "cluster"'],
+    [{ kind: 'instance' }, 'R.identifier must be an RDS identifier'],
+    [{ kind: 'instance', identifier: `a${'-b'.repeat(32)}` }, 'R.identifier must be an RDS identifier'],
+    [{ kind: 'instance', identifier: '-orders' }, 'R.identifier must be an RDS identifier'],
+    [
+      { kind: 'instance', identifier: 'orders', arn: 'x' },
+      'R has unknown key(s) "arn" (allowed: kind, identifier)',
+    ],
+  ])('parseRdsSource refuses %j', (raw, message) => {
+    expect(() => parseRdsSource(raw, 'R')).toThrow(message);
+  });
+
+  test('pinnedSecretFields: engine as given, host, port, dbname when pinned, ssl unless plaintext, masterarn when pinned', () => {
+    const base = { engine: 'postgres', host: 'db', port: 5432 } as const;
+    expect(pinnedSecretFields({ ...base, tls: 'verified' }, 'aurora-postgresql')).toEqual({
+      engine: 'aurora-postgresql',
+      host: 'db',
+      port: 5432,
+      ssl: true,
+    });
+    expect(pinnedSecretFields({ ...base, dbname: 'app', tls: 'plaintext' }, 'postgres')).toEqual({
+      engine: 'postgres',
+      host: 'db',
+      port: 5432,
+      dbname: 'app',
+      ssl: false,
+    });
+    expect(pinnedSecretFields({ ...base, tls: 'unverified', admin: 'arn:admin' }, 'postgres')).toMatchObject({
+      ssl: true,
+      masterarn: 'arn:admin',
+    });
   });
 
   test('parseBindings: several secrets per binding; a full ARN of any length', () => {

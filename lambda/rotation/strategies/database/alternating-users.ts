@@ -22,7 +22,7 @@ export class AlternatingUsersStrategy extends DatabaseStrategy {
     const current = await this.current(ctx);
     const pending = await this.pending(ctx);
     const expected = alternateUsername(current.credentials.username, this.spec);
-    const endpoint = this.endpoint;
+    const endpoint = await this.endpoint(ctx);
     assertPendingUser(pending, expected, ctx.secret.arn, endpoint);
     const masterArn = this.masterArn(current, ctx);
     const driver = await this.driver();
@@ -102,7 +102,8 @@ export class AlternatingUsersStrategy extends DatabaseStrategy {
     }
     // Its password must never reach a log or an error either.
     ctx.values.remember(text);
-    return parseDatabaseSecret(text, this.spec, this.target, `the AWSCURRENT value of admin secret ${arn}`, {
+    const { target } = await this.located(ctx);
+    return parseDatabaseSecret(text, this.spec, target, `the AWSCURRENT value of admin secret ${arn}`, {
       arn: ctx.secret.arn,
       checkDbname: false,
     });

@@ -70,7 +70,18 @@ export function connectionError(f: ConnectionFailure): DatabaseError {
     );
   }
   const what = f.failure === 'auth' ? 'could not log in to' : 'could not connect to';
-  return new DatabaseError(f.failure, `${what} ${where}: ${f.message}`);
+  const hint = f.failure === 'auth' ? plaintextHint(f.endpoint) : '';
+  return new DatabaseError(f.failure, `${what} ${where}: ${f.message}${hint}`);
+}
+
+/**
+ * For a refused login over plain TCP: a server that requires secure transport may refuse it exactly
+ * as it refuses a wrong password (MariaDB with require_secure_transport=ON, a user with REQUIRE SSL).
+ */
+export function plaintextHint(endpoint: Endpoint): string {
+  return endpoint.tls === 'plaintext'
+    ? '; this deployment pins plain TCP (DatabaseTls.PLAINTEXT_INSECURE), which a server that requires secure transport refuses the same way (MariaDB with require_secure_transport=ON, or a user with REQUIRE SSL): if it does, pin DatabaseTls.VERIFIED'
+    : '';
 }
 
 /**

@@ -3,27 +3,26 @@ import type {
   DescribeDBInstancesCommandOutput,
   RDSClient,
 } from '@aws-sdk/client-rds';
+import type { RdsSource } from '../../../../lib/contract/rotation-contract';
 import { RotationError } from '../../errors';
 import type { EngineSpec } from './engine';
 
 /**
- * Where an RDS-managed master secret's database listens, for a target the deployment pinned by RDS
- * identifier rather than by host (a database of another app: its secret holds only username and
- * password). The identifier comes from the deployment; the host and port from the RDS API; nothing
- * from the secret's value. The secret's own `aws:rds:*` tag (which only RDS can write: the `aws:`
- * prefix is reserved) must name the same database, or nothing is looked up.
+ * Where a database the deployment pinned by RDS identifier listens (its secrets, such as RDS's managed
+ * master secret, hold only username and password). The identifier comes from the deployment; the host
+ * and port from the RDS API; nothing from a secret's value. An admin secret's own `aws:rds:*` tag
+ * (which only RDS can write: the `aws:` prefix is reserved) must name the same database before the
+ * function logs in with it.
  */
-export interface RdsSource {
-  readonly kind: 'instance' | 'cluster';
-  /** The DB instance or cluster identifier, as the deployment pinned it. */
-  readonly identifier: string;
-}
+export type { RdsSource };
 
 export interface RdsEndpoint {
   readonly host: string;
   readonly port: number;
   /** The database's ARN, as RDS reports it. */
   readonly arn: string;
+  /** Its engine, as RDS reports it (one of the engine's `engineValues`). */
+  readonly engine: string;
 }
 
 /** The tag RDS puts on the master secret it manages, naming the database it belongs to. */
@@ -32,13 +31,21 @@ export const RDS_SECRET_TAGS = {
   cluster: 'aws:rds:primaryDBClusterArn',
 } as const;
 
+type RdsModule = typeof import('@aws-sdk/client-rds');
+
+/**
+ * The RDS SDK, loaded on first use: scripts/bundle.mjs keeps it out of the handler's file (a plain
+ * `require`, as for the drivers, which the bundle keeps as it is).
+ */
+function rdsModule(): RdsModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@aws-sdk/client-rds') as RdsModule;
+}
+
 /** The RDS client, created once per execution environment and only when a target needs it. */
 let client: RDSClient | undefined;
 export async function rdsClient(): Promise<RDSClient> {
-  if (client === undefined) {
-    const { RDSClient: Client } = await import('@aws-sdk/client-rds');
-    client = new Client({});
-  }
+  client ??= new (rdsModule().RDSClient)({});
   return client;
 }
 
@@ -55,7 +62,7 @@ export async function describeRdsEndpoint(
   source: RdsSource,
   spec: EngineSpec,
 ): Promise<RdsEndpoint> {
-  const { DescribeDBInstancesCommand, DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
+  const { DescribeDBInstancesCommand, DescribeDBClustersCommand } = rdsModule();
   let found: { id?: string; engine?: string; host?: string; port?: number; arn?: string } | undefined;
   try {
     if (source.kind === 'instance') {
@@ -111,12 +118,12 @@ export async function describeRdsEndpoint(
       `${describe(source)} has no endpoint yet (is it still being created?); rotate again later`,
     );
   }
-  return { host: found.host, port: found.port, arn: found.arn };
+  return { host: found.host, port: found.port, arn: found.arn, engine: found.engine };
 }
 
 /**
  * The RDS-managed secret must belong to the pinned database: its `aws:rds:*` tag names it. A secret
- * with no such tag (not managed by RDS) or naming another database is refused before any lookup.
+ * with no such tag (not managed by RDS) or naming another database is refused before any login.
  */
 export function checkManagedSecretTag(
   tags: Readonly<Record<string, string>>,

@@ -1,4 +1,4 @@
-import type { TargetSpec } from '../../../../lib/contract/rotation-contract';
+import type { HostTargetSpec, TargetSpec } from '../../../../lib/contract/rotation-contract';
 import { RotationError } from '../../errors';
 import type { Credentials, Endpoint } from './driver';
 import type { EngineSpec } from './engine';
@@ -32,11 +32,26 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
 
+/**
+ * `target` with its host and port known. A target pinned by RDS identifier has them only once the
+ * strategy has asked the RDS API (DatabaseStrategy.located): nothing may read a value against it, or
+ * connect, before.
+ */
+export function located(target: TargetSpec): HostTargetSpec {
+  if (target.rds !== undefined) {
+    throw new Error(
+      `RDS DB ${target.rds.kind} ${JSON.stringify(target.rds.identifier)} was not looked up before use`,
+    );
+  }
+  return target;
+}
+
 /** The pinned endpoint of `target`, as every login of its secrets uses it. */
 export function pinnedEndpoint(target: TargetSpec, spec: EngineSpec): Endpoint {
+  const { host, port } = located(target);
   return {
-    host: target.host,
-    port: target.port,
+    host,
+    port,
     dbname: target.dbname ?? spec.defaultDbname,
     tls: target.tls,
   };
@@ -65,7 +80,7 @@ function claimed(raw: Record<string, unknown>): string {
  */
 function agreesWithTarget(
   raw: Record<string, unknown>,
-  target: TargetSpec,
+  target: HostTargetSpec,
   spec: EngineSpec,
   checkDbname: boolean,
 ): boolean {
@@ -120,7 +135,7 @@ export function parseDatabaseSecret(
       `${where} has engine ${JSON.stringify(raw.engine).slice(0, 40)}, but this deployment pinned secret ${options.arn} to a ${spec.name} database (${spec.engineValues.map((e) => JSON.stringify(e)).join(' or ')}); refusing to connect`,
     );
   }
-  if (!agreesWithTarget(raw, target, spec, options.checkDbname ?? true)) {
+  if (!agreesWithTarget(raw, located(target), spec, options.checkDbname ?? true)) {
     throw new RotationError(
       `${where} points at ${claimed(raw)}, but this deployment pinned secret ${options.arn} to ${describeEndpoint(pinnedEndpoint(target, spec))}; refusing to connect anywhere (fix the value, or deploy the new endpoint, then rotate again)`,
     );

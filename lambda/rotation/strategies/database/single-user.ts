@@ -1,6 +1,7 @@
 import { RotationError } from '../../errors';
 import type { StrategyContext } from '../strategy';
 import { DatabaseStrategy } from './database-strategy';
+import { plaintextHint } from './database-error';
 import type { Session } from './driver';
 import { tryLogin, loginWorks } from './login';
 import { assertPendingUser, describeEndpoint, type DatabaseSecret } from './secret';
@@ -20,7 +21,7 @@ export class SingleUserStrategy extends DatabaseStrategy {
     const current = await this.current(ctx);
     const pending = await this.pending(ctx);
     const { username } = current.credentials;
-    const endpoint = this.endpoint;
+    const endpoint = await this.endpoint(ctx);
     assertPendingUser(pending, username, ctx.secret.arn, endpoint);
     const driver = await this.driver();
     const log = { username, host: endpoint.host, port: endpoint.port };
@@ -45,7 +46,7 @@ export class SingleUserStrategy extends DatabaseStrategy {
     }
     if (session === undefined) {
       throw new RotationError(
-        `setSecret: could not log in to ${this.spec.name} at ${describeEndpoint(endpoint)} as user "${username}" with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password of secret ${ctx.secret.arn}; set the user's password to the AWSCURRENT value by hand, then rotate again`,
+        `setSecret: could not log in to ${this.spec.name} at ${describeEndpoint(endpoint)} as user "${username}" with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password of secret ${ctx.secret.arn}; set the user's password to the AWSCURRENT value by hand, then rotate again${plaintextHint(endpoint)}`,
       );
     }
     try {
@@ -61,7 +62,7 @@ export class SingleUserStrategy extends DatabaseStrategy {
     const text = await ctx.values.previous();
     if (text === undefined) return undefined;
     try {
-      return this.parse(text, 'AWSPREVIOUS', ctx);
+      return await this.parse(text, 'AWSPREVIOUS', ctx);
     } catch (error) {
       ctx.logger.warn('ignoring the AWSPREVIOUS value', { reason: (error as Error).message });
       return undefined;
