@@ -3,8 +3,10 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import {
+  PasswordOptions,
   RotationFunction,
   SecretContent,
+  SecretContentKind,
   SecretRotationSchedule,
   VaultKey,
   VaultSecret,
@@ -26,6 +28,17 @@ const PARTNER_ROLE = `arn:aws:iam::${OTHER_ACCOUNT}:role/partner`;
 function secretIn(stack: Stack, props: Partial<VaultSecretProps> = {}, id = 'Secret'): VaultSecret {
   const key = (stack.node.tryFindChild('Key') as kms.IKey | undefined) ?? new VaultKey(stack, 'Key');
   return new VaultSecret(stack, id, { encryptionKey: key, ...props });
+}
+
+/** A SecretContent built without its factory's checks, as a JavaScript caller could build one. */
+function unchecked(
+  kind: SecretContentKind,
+  options: PasswordOptions,
+  template?: Record<string, string>,
+  field?: string,
+): SecretContent {
+  const Unchecked = SecretContent as unknown as new (...args: unknown[]) => SecretContent;
+  return new Unchecked(kind, options, template, field);
 }
 
 function policyOf(stack: Stack) {
@@ -85,43 +98,45 @@ describe('VaultSecret', () => {
       });
     });
 
-    test.each([
-      [{ length: 0 }, 'invalid `length`: received 0; allowed: a whole number from 1 to 4096'],
-      [{ length: 4097 }, 'invalid `length`: received 4097; allowed: a whole number from 1 to 4096'],
-      [{ length: 12.5 }, 'invalid `length`: received 12.5; allowed: a whole number from 1 to 4096'],
-      [
-        { length: 3 },
-        'invalid `length`: received 3; with requireEachIncludedType the value needs at least one character of each of its 4 classes',
-      ],
-      [
-        { excludeCharacters: 'é' },
-        'invalid `excludeCharacters`: received "(not shown)"; allowed: at most 4096 printable ASCII characters',
-      ],
-      [
-        { excludePunctuation: true, excludeNumbers: true, excludeUppercase: true, excludeLowercase: true },
-        'invalid `exclude*`: received "every character class excluded"; allowed: leave at least one of punctuation, numbers, upper or lower case',
-      ],
-    ])('rejects password options %j', (options, message) => {
+    // SecretContent's factories refuse impossible options and templates themselves (test/misuse.test.ts,
+    // "SecretContent refuses"); the secret checks again, for content built without them (as JavaScript
+    // can), and names itself.
+    test('refuses generated content with impossible options, naming the secret', () => {
       const { stack } = newStack();
-      expect(() => secretIn(stack, { content: SecretContent.generatedString(options) })).toThrow(
-        `VaultSecret Test/Secret: ${message}.`,
+      const content = unchecked(SecretContentKind.GENERATED_STRING, { length: 0 });
+      expect(() => secretIn(stack, { content })).toThrow(
+        'VaultSecret Test/Secret: invalid `length`: received 0; allowed: a whole number from 1 to 4096.',
       );
     });
 
-    test('rejects a JSON template that already holds the generated field', () => {
+    test('refuses a JSON template that already holds the generated field, naming the secret', () => {
       const { stack } = newStack();
-      expect(() =>
-        secretIn(stack, { content: SecretContent.generatedJson({ password: 'hunter2' }, 'password') }),
-      ).toThrow(
-        /invalid `content.template`: received "a template with field \\"password\\""; the generated field must not be in the template/,
+      const content = unchecked(SecretContentKind.GENERATED_JSON, {}, { password: 'hunter2' }, 'password');
+      expect(() => secretIn(stack, { content })).toThrow(
+        'VaultSecret Test/Secret: invalid `content.template`: received "a template with field \\"password\\""; the generated field must not be in the template (its value would land in the template).',
       );
     });
 
-    test('rejects an empty generated field name', () => {
+    test('refuses a JSON content without a field to generate, naming the secret', () => {
       const { stack } = newStack();
-      expect(() => secretIn(stack, { content: SecretContent.generatedJson({ user: 'a' }, '') })).toThrow(
-        /invalid `content.generateField`: received ""; allowed: the name of the JSON field to generate/,
+      const content = unchecked(SecretContentKind.GENERATED_JSON, {}, { user: 'a' }, '');
+      expect(() => secretIn(stack, { content })).toThrow(
+        'VaultSecret Test/Secret: invalid `content.generateField`: received ""; allowed: the name of the JSON field to generate, e.g. "password".',
       );
+    });
+
+    test('keeps the generation exclusions where aws-cdk-lib exposes them (excludeCharacters)', () => {
+      const { stack } = newStack();
+      const generated = secretIn(stack, {
+        content: SecretContent.generatedString({ excludeCharacters: '#%' }),
+      });
+      const supplied = secretIn(
+        stack,
+        { content: SecretContent.fromSecretValue(SecretValue.ssmSecure('/app/key')) },
+        'Supplied',
+      );
+      expect(generated.excludeCharacters).toBe('#%');
+      expect(supplied.excludeCharacters).toBeUndefined();
     });
 
     test('keeps the JSON template valid when a field is a token', () => {
