@@ -1,36 +1,38 @@
-import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
+import { AuditAlarmOptions, AuditAlarms, auditAlarms, breakGlassUsedAlarm } from './audit/audit-alarms';
 import { AuditCloudTrail } from './audit/audit-cloud-trail';
-import {
-  AuditDashboard,
-  ROTATION_METRICS_NAMESPACE,
-  ROTATION_STEP_DIMENSION,
-  ROTATION_STEP_METRICS,
-  ROTATION_STEPS,
-} from './audit/audit-dashboard';
+import { AuditDashboard } from './audit/audit-dashboard';
 import { AuditKey } from './audit/audit-key';
+import {
+  AuditMetricFilterOptions,
+  auditMetricFilters,
+  breakGlassMetricFilters,
+} from './audit/audit-metric-filters';
 import { AuditQueries } from './audit/audit-queries';
 import { AuditRules } from './audit/audit-rules';
 import {
   AUDIT_METRICS,
   AuditScope,
+  AuditSignal,
   BREAK_GLASS_METRICS,
   BreakGlassIdentity,
+  BreakGlassSignal,
   MAX_FILTER_PATTERN_LENGTH,
-  SECRET_ID_DIMENSION,
 } from './audit/audit-scope';
 import { AuditTopic } from './audit/audit-topic';
 import { AuditTrail } from './audit/audit-trail';
+import { RdsManagedSecret, rdsManagedSecrets } from './audit/rds-managed-secrets';
 import { BREAK_GLASS_RULES, deploymentRoleArn, nonEmpty, principalArnPatterns } from './private/principals';
 import {
   invalid,
   knownToDiffer,
   mayShareEnvironment,
+  ownerName,
   summary,
   validateDashboardName,
   validateEmail,
@@ -44,12 +46,8 @@ export * from './audit';
 /** The namespace of the audit's metric filters unless told otherwise. */
 export const DEFAULT_AUDIT_NAMESPACE = 'SecretsVault/Audit';
 
-/** One signal of the audit: the metric its filter publishes. */
-export type AuditSignal = keyof typeof AUDIT_METRICS;
-
 const NAMESPACE = /^[A-Za-z0-9 ._\-/#:]{1,255}$/;
 const MAX_ALARM_PERIOD_MINUTES = 1440;
-const MATCH_NOTHING = '{ $.eventSource = "none" }';
 
 /**
  * Properties of a SecretsAudit.
@@ -168,7 +166,9 @@ export interface SecretsAuditProps {
  * filter per signal, EventBridge rules notify at once on failed rotations and management calls (with
  * a dead-letter queue for what they cannot deliver), alarms notify an encrypted SNS topic, and one
  * dashboard shows it all. Its size does not grow with the number of secrets, and a vault adds one
- * clause to a pattern, not a resource.
+ * clause to a pattern, not a resource. The master secrets RDS manages with a watched vault's key
+ * (`manageMasterUserPassword`) for databases of the audit's stack are watched for reads, refused
+ * requests and rotations, one clause each.
  */
 export class SecretsAudit extends Construct {
   /** The audit's key: trail, log group, buckets and topic. */
@@ -219,49 +219,34 @@ export class SecretsAudit extends Construct {
    */
   public readonly notificationDeliveryFailedAlarm: cloudwatch.Alarm;
 
-  private readonly scope = new AuditScope(() => this.rotationRoleIds());
+  private readonly scope = new AuditScope(
+    () => this.rotationRoleIds(),
+    () => this.rdsManagedSecrets(),
+  );
   private readonly watched: SecretsVault[] = [];
   private readonly period: Duration;
-  private readonly breakGlassFilters: Partial<Record<keyof typeof BREAK_GLASS_METRICS, logs.MetricFilter>> =
-    {};
+  private breakGlassFilters?: Record<BreakGlassSignal, logs.MetricFilter>;
   private breakGlassUsedAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SecretsAuditProps = {}) {
     super(scope, id);
-    const owner = `SecretsAudit ${this.node.path}`;
     this.metricNamespace = props.metricNamespace ?? DEFAULT_AUDIT_NAMESPACE;
-    validateProps(owner, this.metricNamespace, props);
-    this.checkNamespaceIsFree(owner, props.metricNamespace !== undefined);
-    const period = props.alarmPeriod ?? Duration.minutes(5);
-    this.period = period;
+    validateProps(this, this.metricNamespace, props);
+    this.checkNamespaceIsFree(props.metricNamespace !== undefined);
+    this.period = props.alarmPeriod ?? Duration.minutes(5);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     // Checked here so that a missing role is reported against the prop the user can set.
-    deploymentRoleArn(this, owner, props.deploymentRole);
+    deploymentRoleArn(this, this, props.deploymentRole);
+    warnIfDestroyedWithStack(this, removalPolicy);
 
     this.encryptionKey = new AuditKey(this, 'Key', {
       removalPolicy,
       keyAdmins: props.keyAdmins,
       deploymentRole: props.deploymentRole,
     });
-    const trail = props.trail ?? AuditTrail.create();
-    if (removalPolicy === RemovalPolicy.DESTROY) {
-      Annotations.of(this).addWarningV2(
-        'cdk-secrets-vault:audit-destroyed-with-stack',
-        `${owner}: \`removalPolicy\` is DESTROY: the audit's trail bucket, access logs, log group and key go with the stack, and audit records are evidence. Use RETAIN outside throwaway environments.`,
-      );
-    }
-    if (trail.existingLogGroup) {
-      checkLogGroupIsHere(owner, this, trail.existingLogGroup);
-      this.logGroup = trail.existingLogGroup;
-    } else {
-      this.trail = new AuditCloudTrail(this, 'Trail', {
-        ...trail.createOptions,
-        encryptionKey: this.encryptionKey,
-        removalPolicy,
-        deploymentRoleArn: deploymentRoleArn(this, owner, props.deploymentRole),
-      });
-      this.logGroup = this.trail.logGroup;
-    }
+    const { trail, logGroup } = this.readTrail(props, removalPolicy);
+    this.trail = trail;
+    this.logGroup = logGroup;
 
     const topic = new AuditTopic(this, 'Topic', { encryptionKey: this.encryptionKey });
     this.topic = topic.topic;
@@ -269,135 +254,29 @@ export class SecretsAudit extends Construct {
       topic: this.topic,
       encryptionKey: this.encryptionKey,
       routineWriterIds: () => this.scope.routineWriterIds(),
+      managedSecretArns: () => this.scope.managedSecrets.map((secret) => secret.arn),
     });
     if (props.alarmEmail !== undefined) {
-      // What SNS cannot deliver to the address waits with the rules' undelivered notifications and
-      // raises the same alarm.
+      // What SNS cannot deliver waits with the rules' undelivered notifications, raising the same alarm.
       topic.addEmail(props.alarmEmail, this.rules.deadLetterQueue);
     }
     // The audit's own key guards the evidence: its management calls are watched like a vault key's.
     this.scope.addManagedKeyId(this.encryptionKey.keyId);
     this.rules.watchKey(this.encryptionKey.keyId);
 
-    const patterns = () => this.scope.filterPatterns();
-    const filters: Partial<Record<AuditSignal, logs.MetricFilter>> = {};
-    for (const signal of Object.keys(AUDIT_METRICS) as AuditSignal[]) {
-      filters[signal] = new logs.MetricFilter(this, `${capitalize(signal)}Filter`, {
-        logGroup: this.logGroup,
-        // The pattern lists the watched vaults, which `watch()` may still add to: rendered at synth.
-        filterPattern: logs.FilterPattern.literal(Lazy.string({ produce: () => patterns()[signal] })),
-        metricNamespace: this.metricNamespace,
-        metricName: AUDIT_METRICS[signal],
-        metricValue: '1',
-        unit: cloudwatch.Unit.COUNT,
-        dimensions:
-          signal === 'secretRead' ? { [SECRET_ID_DIMENSION]: '$.requestParameters.secretId' } : undefined,
-      });
-    }
-    this.metricFilters = filters as Record<AuditSignal, logs.MetricFilter>;
-
-    const count = (signal: AuditSignal) => this.metricFilters[signal].metric({ statistic: 'Sum', period });
-    this.rotationFailedAlarm = this.newAlarm(
-      'RotationFailedAlarm',
-      'A rotation of a watched secret failed or was abandoned. The current value still works. Read the ' +
-        'rotation function log for the failing step, fix it, then rotate again.',
-      props.rotationFailureThreshold ?? 1,
-      new cloudwatch.MathExpression({
-        expression: 'FILL(failed, 0) + FILL(abandoned, 0)',
-        usingMetrics: { failed: count('rotationFailed'), abandoned: count('rotationAbandoned') },
-        label: 'Failed or abandoned rotations',
-        period,
-      }),
-    );
-    const steps = Object.fromEntries(
-      ROTATION_STEPS.map((step, i) => [
-        `s${i}`,
-        new cloudwatch.Metric({
-          namespace: ROTATION_METRICS_NAMESPACE,
-          metricName: ROTATION_STEP_METRICS.failed,
-          dimensionsMap: { [ROTATION_STEP_DIMENSION]: step },
-          statistic: 'Sum',
-          period,
-        }),
-      ]),
-    );
-    this.rotationFunctionErrorsAlarm = this.newAlarm(
-      'RotationFunctionErrorsAlarm',
-      'A rotation function step failed (its own RotationStepFailed metric). Secrets Manager retries; the ' +
-        'function log names the step and the reason.',
-      props.rotationFunctionErrorThreshold ?? 1,
-      new cloudwatch.MathExpression({
-        expression: Object.keys(steps)
-          .map((s) => `FILL(${s}, 0)`)
-          .join(' + '),
-        usingMetrics: steps,
-        label: 'Failed rotation steps',
-        period,
-      }),
-    );
-    this.accessDeniedAlarm = this.newAlarm(
-      'AccessDeniedAlarm',
-      'Requests on the watched secrets or keys were refused. See "Access denied by principal" on the audit ' +
-        'dashboard for who called what.',
-      props.accessDeniedThreshold ?? 1,
-      count('accessDenied'),
-    );
-    this.destructiveChangeAlarm = this.newAlarm(
-      'DestructiveChangeAlarm',
-      'A management call on a watched key (the audit key included) or secret succeeded: a policy, tag, alias, ' +
-        'grant, rotation, replication, deletion or restore, or a value written by someone other than the ' +
-        'rotation function. A deployment that changes the vault does this too; if it was not one: ' +
-        'CancelKeyDeletion / EnableKey / RestoreSecret, compare policies with the template, and see "Key events" ' +
-        'on the audit dashboard for who called what.',
-      props.destructiveChangeThreshold ?? 1,
-      new cloudwatch.MathExpression({
-        expression: 'FILL(keys, 0) + FILL(secrets, 0) + FILL(values, 0)',
-        usingMetrics: {
-          keys: count('keyChanged'),
-          secrets: count('secretChanged'),
-          values: count('secretValueWritten'),
-        },
-        label: 'Management calls',
-        period,
-      }),
-    );
-    this.notificationDeliveryFailedAlarm = this.newAlarm(
-      'NotificationDeliveryFailedAlarm',
-      'An audit notification could not be delivered from an EventBridge rule to the topic (at once on a ' +
-        'permission error, after up to a day of retries otherwise), or from the topic to the alarm email, and ' +
-        'waits in the rules’ dead-letter queue, kept 14 days. Each message’s attributes say why (EventBridge’s ' +
-        'ERROR_CODE and ERROR_MESSAGE; often the topic or key policy): fix it, read the events, then delete the ' +
-        'messages. This alarm shows red on the dashboard even when the topic itself is what fails.',
-      1,
-      this.rules.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
-    );
+    this.metricFilters = auditMetricFilters(this, this.filterOptions(), () => this.scope.filterPatterns());
+    const { deadLetterQueue } = this.rules;
+    const alarms = auditAlarms(this, this.alarmOptions(), this.metricFilters, deadLetterQueue, props);
+    this.rotationFailedAlarm = alarms.rotationFailed;
+    this.rotationFunctionErrorsAlarm = alarms.rotationStepFailed;
+    this.accessDeniedAlarm = alarms.accessDenied;
+    this.destructiveChangeAlarm = alarms.destructiveChange;
+    this.notificationDeliveryFailedAlarm = alarms.notificationDeliveryFailed;
 
     this.queries = new AuditQueries(this, 'Queries', { logGroup: this.logGroup, scope: this.scope });
-    this.dashboard = new AuditDashboard(this, 'Dashboard', {
-      namespace: this.metricNamespace,
-      logGroup: this.logGroup,
-      queries: this.queries,
-      period,
-      dashboardName: props.dashboardName,
-      rotationFunctions: () => this.rotationFunctions(),
-      alarms: {
-        rotationFailed: this.rotationFailedAlarm,
-        rotationStepFailed: this.rotationFunctionErrorsAlarm,
-        accessDenied: this.accessDeniedAlarm,
-        destructiveChange: this.destructiveChangeAlarm,
-        notificationDeliveryFailed: this.notificationDeliveryFailedAlarm,
-      },
-      laterAlarms: () => (this.breakGlassUsedAlarm ? [this.breakGlassUsedAlarm] : []),
-      laterChangeMetrics: () =>
-        (
-          [
-            [this.breakGlassFilters.calls, 'Break-glass calls'],
-            [this.breakGlassFilters.assumptions, 'Break-glass role assumed'],
-          ] as const
-        ).flatMap(([filter, label]) => (filter ? [filter.metric({ statistic: 'Sum', period, label })] : [])),
-    }).dashboard;
+    this.dashboard = this.createDashboard(alarms, props.dashboardName);
 
-    for (const vault of nonEmpty(owner, 'vaults', props.vaults)) {
+    for (const vault of nonEmpty(this, 'vaults', props.vaults)) {
       this.watchVault('vaults', vault);
     }
     this.node.addValidation({ validate: () => this.validateScope() });
@@ -409,6 +288,11 @@ export class SecretsAudit extends Construct {
    * pattern, rule and query of the audit, its rotation function's writes count as routine, and its
    * break-glass principal (if any) is alarmed on every call. Watching a vault twice, or two vaults
    * sharing a key or a break-glass principal, adds nothing twice.
+   *
+   * The master secrets RDS manages (`manageMasterUserPassword`) with the vault's key, for databases
+   * in the audit's stack, are watched too, found at synth: their reads, refused requests and
+   * rotations (RDS rotates them). Their management calls and value writes are RDS's own and are not
+   * counted.
    */
   public watch(vault: SecretsVault): void {
     this.watchVault('watch', vault);
@@ -419,13 +303,13 @@ export class SecretsAudit extends Construct {
     const [here, there] = [Stack.of(this), Stack.of(vault)];
     if (knownToDiffer(here.account, there.account) || knownToDiffer(here.region, there.region)) {
       invalid(
-        `SecretsAudit ${this.node.path}`,
+        this,
         prop,
         summary(`vault ${vault.node.path} of ${there.account}, ${there.region}`),
         `an audit watches vaults of its own account and region (${here.account}, ${here.region}): its EventBridge rules see only this region's events, and its trail only this account's. Give that vault an audit in its own stack`,
       );
     }
-    const breakGlass = vault.breakGlass ? breakGlassIdentity(this, vault, vault.breakGlass) : undefined;
+    const breakGlass = vault.breakGlass ? breakGlassIdentity(this, prop, vault.breakGlass) : undefined;
     this.watched.push(vault);
     if (this.scope.addPrefix(vault.namePrefix)) {
       this.rules.watchPrefix(vault.namePrefix);
@@ -452,9 +336,41 @@ export class SecretsAudit extends Construct {
    * empty while no watched vault names a break-glass principal.
    */
   public get breakGlassMetricFilters(): logs.MetricFilter[] {
-    return [this.breakGlassFilters.calls, this.breakGlassFilters.assumptions].filter(
-      (f): f is logs.MetricFilter => f !== undefined,
-    );
+    return this.breakGlassFilters ? [this.breakGlassFilters.calls, this.breakGlassFilters.assumptions] : [];
+  }
+
+  /**
+   * The trail the audit creates and its log group, or an existing trail's log group
+   * (`AuditTrail.fromLogGroup`).
+   */
+  private readTrail(
+    props: SecretsAuditProps,
+    removalPolicy: RemovalPolicy,
+  ): { trail?: AuditCloudTrail; logGroup: logs.ILogGroup } {
+    const trail = props.trail ?? AuditTrail.create();
+    if (trail.existingLogGroup) return { logGroup: checkLogGroupIsHere(this, trail.existingLogGroup) };
+    const created = new AuditCloudTrail(this, 'Trail', {
+      ...trail.createOptions,
+      encryptionKey: this.encryptionKey,
+      removalPolicy,
+      deploymentRoleArn: deploymentRoleArn(this, this, props.deploymentRole),
+    });
+    return { trail: created, logGroup: created.logGroup };
+  }
+
+  /** One dashboard; the break-glass alarm and metrics join it when a watched vault names a principal. */
+  private createDashboard(alarms: AuditAlarms, dashboardName?: string): cloudwatch.Dashboard {
+    return new AuditDashboard(this, 'Dashboard', {
+      namespace: this.metricNamespace,
+      logGroup: this.logGroup,
+      queries: this.queries,
+      period: this.period,
+      dashboardName,
+      rotationFunctions: () => this.rotationFunctions(),
+      alarms,
+      laterAlarms: () => (this.breakGlassUsedAlarm ? [this.breakGlassUsedAlarm] : []),
+      laterChangeMetrics: () => this.breakGlassChangeMetrics(),
+    }).dashboard;
   }
 
   /** The vaults watched so far. */
@@ -475,72 +391,61 @@ export class SecretsAudit extends Construct {
   }
 
   /**
+   * The master secrets RDS manages with a watched vault's key for databases of this stack. A database
+   * of another stack is not watched (its secret's ARN would tie the two stacks both ways): see
+   * `warnOfRdsSecretsElsewhere`.
+   */
+  private rdsManagedSecrets(): RdsManagedSecret[] {
+    const stack = Stack.of(this);
+    return rdsManagedSecrets(stack, this.watchedKeyArns()).filter((s) => Stack.of(s.database) === stack);
+  }
+
+  private watchedKeyArns(): string[] {
+    return this.watched.map((vault) => vault.encryptionKey.keyArn);
+  }
+
+  private filterOptions(): AuditMetricFilterOptions {
+    return { logGroup: this.logGroup, namespace: this.metricNamespace };
+  }
+
+  private alarmOptions(): AuditAlarmOptions {
+    return { period: this.period, topic: this.topic };
+  }
+
+  /**
    * Two filters and one alarm serve every break-glass principal, created with the first: the
    * patterns list the principals at synth.
    */
   private alarmOnBreakGlass(): void {
-    if (this.breakGlassUsedAlarm) return;
-    for (const signal of Object.keys(BREAK_GLASS_METRICS) as (keyof typeof BREAK_GLASS_METRICS)[]) {
-      this.breakGlassFilters[signal] = new logs.MetricFilter(this, `BreakGlass${capitalize(signal)}Filter`, {
-        logGroup: this.logGroup,
-        filterPattern: logs.FilterPattern.literal(
-          // Never empty: an empty pattern would count every event of the log group.
-          Lazy.string({ produce: () => this.scope.breakGlassPatterns()?.[signal] ?? MATCH_NOTHING }),
-        ),
-        metricNamespace: this.metricNamespace,
-        metricName: BREAK_GLASS_METRICS[signal],
-        metricValue: '1',
-        unit: cloudwatch.Unit.COUNT,
-      });
-    }
-    const count = (signal: keyof typeof BREAK_GLASS_METRICS) =>
-      this.breakGlassFilters[signal]!.metric({ statistic: 'Sum', period: this.period });
-    this.breakGlassUsedAlarm = this.newAlarm(
-      'BreakGlassUsedAlarm',
-      'The break-glass principal of a watched vault made a call (in any service or region), or someone tried to ' +
-        'assume its role. If no emergency was declared: revoke the role’s active sessions, then find what it did ' +
-        'in the trail log group (userIdentity.sessionContext.sessionIssuer.arn) and undo it.',
-      1,
-      new cloudwatch.MathExpression({
-        expression: 'FILL(calls, 0) + FILL(assumptions, 0)',
-        usingMetrics: { calls: count('calls'), assumptions: count('assumptions') },
-        label: 'Break-glass calls and assumptions',
-        period: this.period,
-      }),
+    if (this.breakGlassFilters) return;
+    this.breakGlassFilters = breakGlassMetricFilters(this, this.filterOptions(), () =>
+      this.scope.breakGlassPatterns(),
     );
+    this.breakGlassUsedAlarm = breakGlassUsedAlarm(this, this.alarmOptions(), this.breakGlassFilters);
   }
 
-  private newAlarm(
-    alarmId: string,
-    description: string,
-    threshold: number,
-    metric: cloudwatch.IMetric,
-  ): cloudwatch.Alarm {
-    const created = new cloudwatch.Alarm(this, alarmId, {
-      alarmDescription: description,
-      metric,
-      threshold,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // No event in a period means nothing happened, not that the audit is blind.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    created.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
-    return created;
+  /** What the dashboard graphs of break-glass use, with the management calls; nothing while no vault names one. */
+  private breakGlassChangeMetrics(): cloudwatch.IMetric[] {
+    if (!this.breakGlassFilters) return [];
+    const { calls, assumptions } = this.breakGlassFilters;
+    return [
+      calls.metric({ statistic: 'Sum', period: this.period, label: 'Break-glass calls' }),
+      assumptions.metric({ statistic: 'Sum', period: this.period, label: 'Break-glass role assumed' }),
+    ];
   }
 
   /**
    * Two audits of one account and region publishing to one namespace would count each other's events:
    * every alarm of each would fire for the other's vaults.
    */
-  private checkNamespaceIsFree(owner: string, given: boolean): void {
+  private checkNamespaceIsFree(given: boolean): void {
     if (Token.isUnresolved(this.metricNamespace)) return;
     const twin = (auditsByApp.get(this.node.root) ?? []).find(
       (o) => o.metricNamespace === this.metricNamespace && mayShareEnvironment(this, o),
     );
     if (twin) {
       invalid(
-        owner,
+        this,
         'metricNamespace',
         this.metricNamespace,
         `audit ${twin.node.path} of the same account and region publishes to it already, and each audit's alarms would count the other's events: ${given ? 'give each audit its own' : 'give this audit a `metricNamespace` of its own (the default is the same for every audit)'}`,
@@ -549,46 +454,64 @@ export class SecretsAudit extends Construct {
   }
 
   private validateScope(): string[] {
-    const owner = `SecretsAudit ${this.node.path}`;
     if (this.scope.isEmpty) {
-      return [`${owner}: no vault is watched; pass \`vaults\` or call \`watch(vault)\`.`];
+      return [`${ownerName(this)}: no vault is watched; pass \`vaults\` or call \`watch(vault)\`.`];
     }
-    const errors: string[] = [];
-    const signalPatterns = this.scope.filterPatterns();
-    const patterns: [string, string | undefined][] = [
-      ...(Object.keys(AUDIT_METRICS) as AuditSignal[]).map((signal): [string, string] => [
-        AUDIT_METRICS[signal],
-        signalPatterns[signal],
-      ]),
-      ...(Object.keys(BREAK_GLASS_METRICS) as (keyof typeof BREAK_GLASS_METRICS)[]).map(
-        (signal): [string, string | undefined] => [
-          BREAK_GLASS_METRICS[signal],
-          this.scope.breakGlassPatterns()?.[signal],
-        ],
+    this.warnOfRdsSecretsElsewhere();
+    const patterns = this.scope.filterPatterns();
+    const breakGlassPatterns = this.scope.breakGlassPatterns();
+    return [
+      ...(Object.keys(AUDIT_METRICS) as AuditSignal[]).map((s) => [AUDIT_METRICS[s], patterns[s]] as const),
+      ...(Object.keys(BREAK_GLASS_METRICS) as BreakGlassSignal[]).map(
+        (s) => [BREAK_GLASS_METRICS[s], breakGlassPatterns?.[s]] as const,
       ),
+    ].flatMap(([metricName, pattern]) =>
+      pattern === undefined ? [] : this.checkPatternLength(metricName, pattern),
+    );
+  }
+
+  /** CloudWatch Logs refuses a pattern over 1,024 characters at deploy: refused here, saying what to split. */
+  private checkPatternLength(metricName: string, pattern: string): string[] {
+    const length = this.scope.estimatedLength(pattern);
+    if (length <= MAX_FILTER_PATTERN_LENGTH) return [];
+    const rds = this.scope.managedSecrets.length;
+    return [
+      `${ownerName(this)}: the filter pattern of the ${metricName} metric would be about ${length} characters ` +
+        `for ${this.scope.prefixes.length} name prefixes, ${rds > 0 ? `${rds} RDS-managed secrets, ` : ''}` +
+        `${this.scope.keyIds.length} vault keys, ${this.scope.routineWriterIds().length} rotation roles and ` +
+        `${this.scope.breakGlass.length} break-glass principals; CloudWatch Logs allows ${MAX_FILTER_PATTERN_LENGTH}. ` +
+        'Split the vaults across several SecretsAudit constructs (each with its own `metricNamespace`, sharing ' +
+        'the trail through `AuditTrail.fromLogGroup`), or give the vaults shorter `namePrefix`es.',
     ];
-    for (const [metricName, pattern] of patterns) {
-      if (pattern === undefined) continue;
-      const length = this.scope.estimatedLength(pattern);
-      if (length > MAX_FILTER_PATTERN_LENGTH) {
-        errors.push(
-          `${owner}: the filter pattern of the ${metricName} metric would be about ${length} characters ` +
-            `for ${this.scope.prefixes.length} name prefixes, ${this.scope.keyIds.length} vault keys, ` +
-            `${this.scope.routineWriterIds().length} rotation roles and ${this.scope.breakGlass.length} break-glass ` +
-            `principals; CloudWatch Logs allows ${MAX_FILTER_PATTERN_LENGTH}. Split the vaults across several ` +
-            'SecretsAudit constructs (each with its own `metricNamespace`, sharing the trail through ' +
-            '`AuditTrail.fromLogGroup`), or give the vaults shorter `namePrefix`es.',
+  }
+
+  /**
+   * A database of another stack whose RDS-managed secret uses a watched vault's key is not watched
+   * (unless an audit of its own stack watches that vault): said at synth, with what to do.
+   */
+  private warnOfRdsSecretsElsewhere(): void {
+    const audits = auditsByApp.get(this.node.root) ?? [];
+    for (const vault of this.watched) {
+      for (const { database } of rdsManagedSecrets(this.node.root, [vault.encryptionKey.keyArn])) {
+        const stack = Stack.of(database);
+        if (audits.some((a) => Stack.of(a) === stack && a.watched.includes(vault))) continue;
+        Annotations.of(this).addWarningV2(
+          'cdk-secrets-vault:audit-rds-secret-elsewhere',
+          `${ownerName(this)}: the master secret RDS manages for database ${pathOf(database)} is encrypted ` +
+            `with the key of watched vault ${vault.node.path}, but the database is in stack ${stack.stackName}, ` +
+            `not in this audit's stack ${Stack.of(this).stackName}: its reads and rotations are not watched. ` +
+            'Watch the vault from an audit in that stack too (with a `metricNamespace` of its own), or create ' +
+            "the database in this audit's stack.",
         );
       }
     }
-    return errors;
   }
 }
 
-function validateProps(owner: string, namespace: string, props: SecretsAuditProps): void {
+function validateProps(audit: SecretsAudit, namespace: string, props: SecretsAuditProps): void {
   if (!Token.isUnresolved(namespace) && (!NAMESPACE.test(namespace) || namespace.startsWith('AWS/'))) {
     invalid(
-      owner,
+      audit,
       'metricNamespace',
       namespace,
       'allowed: 1 to 255 letters, digits, spaces and . _ - / # :, not starting with `AWS/`',
@@ -600,72 +523,75 @@ function validateProps(owner: string, namespace: string, props: SecretsAuditProp
     ['accessDeniedThreshold', props.accessDeniedThreshold],
     ['destructiveChangeThreshold', props.destructiveChangeThreshold],
   ] as const) {
-    validateWholeNumber(owner, prop, value, 1, Infinity, 'allowed: a whole number of events, 1 or more');
+    validateWholeNumber(audit, prop, value, 1, Infinity, 'allowed: a whole number of events, 1 or more');
   }
   if (props.alarmPeriod !== undefined && !Token.isUnresolved(props.alarmPeriod.toSeconds())) {
     const minutes = props.alarmPeriod.toSeconds() / 60;
     if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_ALARM_PERIOD_MINUTES) {
       invalid(
-        owner,
+        audit,
         'alarmPeriod',
         props.alarmPeriod,
         'allowed: a whole number of minutes from 1 minute to 1 day',
       );
     }
   }
-  validateEmail(owner, 'alarmEmail', props.alarmEmail);
-  validateDashboardName(owner, 'dashboardName', props.dashboardName);
+  validateEmail(audit, 'alarmEmail', props.alarmEmail);
+  validateDashboardName(audit, 'dashboardName', props.dashboardName);
 }
 
 /** The audits of each app (by its root), to keep their metric namespaces apart. */
 const auditsByApp = new WeakMap<IConstruct, SecretsAudit[]>();
 
+function warnIfDestroyedWithStack(audit: SecretsAudit, removalPolicy: RemovalPolicy): void {
+  if (removalPolicy !== RemovalPolicy.DESTROY) return;
+  Annotations.of(audit).addWarningV2(
+    'cdk-secrets-vault:audit-destroyed-with-stack',
+    `${ownerName(audit)}: \`removalPolicy\` is DESTROY: the audit's trail bucket, access logs, log group and key go with the stack, and audit records are evidence. Use RETAIN outside throwaway environments.`,
+  );
+}
+
 /**
  * Metric filters read a log group of their own account and region only: an existing trail's log
  * group elsewhere (imported by ARN) cannot feed them.
  */
-function checkLogGroupIsHere(owner: string, audit: Construct, logGroup: logs.ILogGroup): void {
+function checkLogGroupIsHere(audit: SecretsAudit, logGroup: logs.ILogGroup): logs.ILogGroup {
   const stack = Stack.of(audit);
   const { account, region } = logGroup.env;
   if (knownToDiffer(account, stack.account) || knownToDiffer(region, stack.region)) {
     invalid(
-      owner,
+      audit,
       'trail',
       summary(`the log group ${logGroup.node.path} of ${account}, ${region}`),
       `metric filters read a log group of their own account and region (${stack.account}, ${stack.region}): use the log group the trail delivers to in this account and region, or let the audit create its trail`,
     );
   }
-}
-
-function capitalize(value: string): string {
-  return value.charAt(0).toUpperCase() + value.slice(1);
+  return logGroup;
 }
 
 /**
  * How the audit recognizes a vault's break-glass principal in CloudTrail: by the one ARN pattern the
- * vault's rules (already checked by the vault) give it. A principal that stands for more than one
- * identity is refused, since its calls could not be told apart.
+ * vault's rules give it. The vault checked the principal when it was built; it is checked again (a
+ * principal swapped in since, from JavaScript, could stand for a whole account or a service, whose
+ * every call would alarm), against `prop`, the way the vault came to the audit.
  */
 function breakGlassIdentity(
-  audit: Construct,
-  vault: SecretsVault,
+  audit: SecretsAudit,
+  prop: string,
   principal: iam.IPrincipal,
 ): BreakGlassIdentity {
-  const owner = `SecretsAudit ${audit.node.path} (watching vault ${vault.node.path})`;
-  const patterns = principalArnPatterns(owner, 'breakGlass', principal, BREAK_GLASS_RULES);
-  if (patterns.length !== 1) {
-    return invalid(
-      owner,
-      'breakGlass',
-      principal.toString(),
-      'allowed: one role or user, so that its calls can be told apart',
-    );
-  }
+  const [arn] = principalArnPatterns(audit, prop, principal, BREAK_GLASS_RULES);
   const role = principal as Partial<iam.IRole>;
   if (typeof role.roleArn === 'string') return { arn: role.roleArn, kind: 'role' };
   const user = principal as Partial<iam.IUser>;
   if (typeof user.userArn === 'string') return { arn: user.userArn, kind: 'user' };
-  return { arn: patterns[0], kind: kindOfArn(patterns[0]) };
+  return { arn, kind: kindOfArn(arn) };
+}
+
+/** A resource by the path of the construct it is the resource of (`Stack/Db`, not `Stack/Db/Resource`). */
+function pathOf(resource: IConstruct): string {
+  const owner = resource.node.id === 'Resource' ? resource.node.scope : undefined;
+  return (owner ?? resource).node.path;
 }
 
 /** A role's sessions carry the role's ARN as their issuer; anything else is the caller's own ARN. */

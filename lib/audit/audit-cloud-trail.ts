@@ -7,23 +7,25 @@ import { Construct } from 'constructs';
 import { acknowledgeCompliance, COMPLIANCE_RULES } from '../private/compliance';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { acknowledgeWildcardResource } from '../private/nag';
-import { invalid, validateDays, validateLogRetention } from '../private/validation';
+import { invalid, ownerName, validateDays, validateLogRetention } from '../private/validation';
 import { AuditKey } from './audit-key';
 import { AuditTrailOptions, MAX_OBJECT_EXPIRATION_DAYS } from './audit-trail';
 
 /** How long a replaced or deleted object version is kept. */
-export const NONCURRENT_VERSION_DAYS = 90;
+const NONCURRENT_VERSION_DAYS = 90;
 
 /** The prefix under which the trail bucket's access logs land in the access-log bucket. */
-export const TRAIL_BUCKET_ACCESS_LOG_PREFIX = 'trail-bucket/';
+const TRAIL_BUCKET_ACCESS_LOG_PREFIX = 'trail-bucket/';
 
 /** The trail's log files expire after this many days unless `objectExpiration` says otherwise. */
-export const DEFAULT_OBJECT_EXPIRATION_DAYS = 365;
+const DEFAULT_OBJECT_EXPIRATION_DAYS = 365;
 
 /**
  * What only the deployment may do to the audit's buckets: delete them or their objects, and change
  * whatever decides how long objects live or who may act on them. Written out one by one, so that a
  * reviewer sees exactly what the guard covers.
+ *
+ * @internal
  */
 export const GUARDED_BUCKET_ACTIONS = [
   's3:DeleteBucket',
@@ -98,12 +100,11 @@ export class AuditCloudTrail extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditCloudTrailProps) {
     super(scope, id);
-    const owner = `AuditTrail ${this.node.path}`;
-    validateDays(owner, 'objectExpiration', props.objectExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
-    validateDays(owner, 'accessLogExpiration', props.accessLogExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
-    validateObjectLock(owner, props);
-    validateLogRetention(owner, 'logRetention', props.logRetention);
-    warnIfBucketForgetsFirst(this, owner, props);
+    validateDays(this, 'objectExpiration', props.objectExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
+    validateDays(this, 'accessLogExpiration', props.accessLogExpiration, 1, MAX_OBJECT_EXPIRATION_DAYS);
+    validateObjectLock(this, props);
+    validateLogRetention(this, 'logRetention', props.logRetention);
+    warnIfBucketForgetsFirst(this, props);
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const key = props.encryptionKey;
@@ -265,20 +266,20 @@ function guardAgainstDeletion(bucket: s3.Bucket, deploymentRoleArn: string): voi
  * The bucket holds the integrity-validated log files; when they expire before the log group forgets
  * the same events, the evidence behind what the dashboard and queries show is gone first.
  */
-function warnIfBucketForgetsFirst(scope: Construct, owner: string, props: AuditCloudTrailProps): void {
+function warnIfBucketForgetsFirst(trail: AuditCloudTrail, props: AuditCloudTrailProps): void {
   const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
   const expiration = props.objectExpiration ?? Duration.days(DEFAULT_OBJECT_EXPIRATION_DAYS);
   if (Token.isUnresolved(retention) || Token.isUnresolved(expiration.toSeconds())) return;
   const retentionDays = retention === logs.RetentionDays.INFINITE ? Infinity : retention;
   if (expiration.toDays({ integral: false }) < retentionDays) {
-    Annotations.of(scope).addWarningV2(
+    Annotations.of(trail).addWarningV2(
       'cdk-secrets-vault:trail-bucket-expires-first',
-      `${owner}: \`objectExpiration\` (${expiration.toHumanString()}) is shorter than \`logRetention\` (${retention === logs.RetentionDays.INFINITE ? 'never expires' : `${retention} days`}): the bucket's integrity-validated log files expire while the log group still shows their events. Keep the log files at least as long.`,
+      `${ownerName(trail)}: \`objectExpiration\` (${expiration.toHumanString()}) is shorter than \`logRetention\` (${retention === logs.RetentionDays.INFINITE ? 'never expires' : `${retention} days`}): the bucket's integrity-validated log files expire while the log group still shows their events. Keep the log files at least as long.`,
     );
   }
 }
 
-function validateObjectLock(owner: string, props: AuditCloudTrailProps): void {
+function validateObjectLock(owner: AuditCloudTrail, props: AuditCloudTrailProps): void {
   const retention = props.objectLockRetention;
   if (retention === undefined) return;
   validateDays(owner, 'objectLockRetention', retention.duration, 1, MAX_OBJECT_EXPIRATION_DAYS);

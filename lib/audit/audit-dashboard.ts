@@ -10,17 +10,36 @@ import { LazyGraphWidget } from './lazy-graph-widget';
 import { AUDIT_METRICS, SECRET_ID_DIMENSION } from './audit-scope';
 
 /**
- * The namespace and names of the rotation function's own EMF metrics (Powertools Metrics): the
- * function is configured with this namespace, and every metric has one dimension, `Step`.
+ * The namespace of the rotation function's own EMF metrics (Powertools Metrics): the function is
+ * configured with it.
+ *
+ * @internal
  */
 export const ROTATION_METRICS_NAMESPACE = 'SecretsVault';
+
+/**
+ * The names of the rotation function's EMF metrics, each with one dimension, `Step`.
+ *
+ * @internal
+ */
 export const ROTATION_STEP_METRICS = {
   succeeded: 'RotationStepSucceeded',
   failed: 'RotationStepFailed',
   duration: 'RotationStepDuration',
 } as const;
+
+/**
+ * The one dimension of the rotation function's EMF metrics.
+ *
+ * @internal
+ */
 export const ROTATION_STEP_DIMENSION = 'Step';
-/** The values the function gives the `Step` dimension (`invalid` for an event it refused). */
+
+/**
+ * The values the function gives the `Step` dimension (`invalid` for an event it refused).
+ *
+ * @internal
+ */
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret', 'invalid'];
 
 /** The alarms the dashboard shows the state of. */
@@ -89,7 +108,7 @@ export class AuditDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditDashboardProps) {
     super(scope, id);
-    validateDashboardName(`AuditDashboard ${this.node.path}`, 'dashboardName', props.dashboardName);
+    validateDashboardName(this, 'dashboardName', props.dashboardName);
     const { namespace, period, queries, alarms } = props;
     const logGroupNames = [props.logGroup.logGroupName];
     const metric = (metricName: string, label: string) =>
@@ -100,6 +119,8 @@ export class AuditDashboard extends Construct {
         label,
         period,
       });
+    const step = (metricName: string, statistic: string, label: string) =>
+      search(ROTATION_METRICS_NAMESPACE, ROTATION_STEP_DIMENSION, metricName, statistic, label);
     const table = (title: string, query: logs.QueryString, width = 9) =>
       new cloudwatch.LogQueryWidget({
         title,
@@ -114,6 +135,11 @@ export class AuditDashboard extends Construct {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.days(7),
     });
+    // Every row below the header: a text panel saying what the row means and what to do, then its graphs
+    // and tables.
+    const row = (markdown: string, ...widgets: cloudwatch.IWidget[]) =>
+      this.dashboard.addWidgets(text(6, 6, markdown), ...widgets);
+
     this.dashboard.addWidgets(
       text(
         24,
@@ -135,63 +161,41 @@ export class AuditDashboard extends Construct {
         ...(props.laterAlarms?.() ?? []),
       ]),
     );
-    this.dashboard.addWidgets(
-      text(
-        6,
-        6,
-        '## Secret reads\nSuccessful GetSecretValue calls per secret, as the caller named it (name or ARN). ' +
-          '**A jump** for one secret: a caller without a cache, or someone copying values; see who in the table below.',
+    row(
+      '## Secret reads\nSuccessful GetSecretValue calls per secret, as the caller named it (name or ARN). ' +
+        '**A jump** for one secret: a caller without a cache, or someone copying values; see who in the table below.',
+      graph(
+        'Secret reads by secret',
+        [search(namespace, SECRET_ID_DIMENSION, AUDIT_METRICS.secretRead, 'Sum', '')],
+        18,
       ),
-      new cloudwatch.GraphWidget({
-        title: 'Secret reads by secret',
-        left: [search(namespace, SECRET_ID_DIMENSION, AUDIT_METRICS.secretRead, 'Sum', '')],
-        width: 18,
-        height: 6,
-      }),
     );
-    this.dashboard.addWidgets(
-      text(
-        6,
-        6,
-        '## Who reads\nEach principal (role, not session) that read each secret. ' +
-          '**An unknown principal**: check the secret’s resource policy and the roles granted `grantRead`; ' +
-          'revoke, then rotate the secret.',
-      ),
+    row(
+      '## Who reads\nEach principal (role, not session) that read each secret. ' +
+        '**An unknown principal**: check the secret’s resource policy and the roles granted `grantRead`; ' +
+        'revoke, then rotate the secret.',
       table('Who reads which secret', queries.readers, 18),
     );
-    this.dashboard.addWidgets(
-      text(
-        6,
-        6,
-        '## Rotations\nRotationSucceeded / Failed / Abandoned from Secrets Manager, and the last outcome per ' +
-          'secret. **Failed or abandoned**: read the rotation function’s log for the failing step; the old value ' +
-          'still works. Fix, then `aws secretsmanager rotate-secret`. **A secret missing or old** in the table: ' +
-          'its rotation is off or stuck (a stale AWSPENDING: cancel-rotate-secret).',
-      ),
-      new cloudwatch.GraphWidget({
-        title: 'Rotations',
-        left: [
-          metric(AUDIT_METRICS.rotationSucceeded, 'Succeeded'),
-          metric(AUDIT_METRICS.rotationFailed, 'Failed'),
-          metric(AUDIT_METRICS.rotationAbandoned, 'Abandoned'),
-        ],
-        width: 9,
-        height: 6,
-      }),
+    row(
+      '## Rotations\nRotationSucceeded / Failed / Abandoned from Secrets Manager, and the last outcome per ' +
+        'secret. **Failed or abandoned**: read the rotation function’s log for the failing step; the old value ' +
+        'still works. Fix, then `aws secretsmanager rotate-secret`. **A secret missing or old** in the table: ' +
+        'its rotation is off or stuck (a stale AWSPENDING: cancel-rotate-secret).',
+      graph('Rotations', [
+        metric(AUDIT_METRICS.rotationSucceeded, 'Succeeded'),
+        metric(AUDIT_METRICS.rotationFailed, 'Failed'),
+        metric(AUDIT_METRICS.rotationAbandoned, 'Abandoned'),
+      ]),
       table('Last rotation per secret', queries.lastRotation),
     );
-    this.dashboard.addWidgets(
-      text(
-        6,
-        6,
-        '## Keys and policies\nKey material rotations of the vault keys (expected every rotation period), and ' +
-          'every management call on a watched key or secret: policies, tags, aliases, grants, rotation, ' +
-          'replication, deletion, and values written by anyone but the rotation function. A deployment that ' +
-          'changes the vault shows here too. **Any call you did not plan**: DisableKey or ScheduleKeyDeletion ' +
-          'makes every secret unreadable (CancelKeyDeletion / EnableKey now); a new key or resource policy may ' +
-          'widen access — compare it with the template. **Break-glass used** (when a vault names one): confirm the ' +
-          'emergency, or revoke the role’s sessions.',
-      ),
+    row(
+      '## Keys and policies\nKey material rotations of the vault keys (expected every rotation period), and ' +
+        'every management call on a watched key or secret: policies, tags, aliases, grants, rotation, ' +
+        'replication, deletion, and values written by anyone but the rotation function. A deployment that ' +
+        'changes the vault shows here too. **Any call you did not plan**: DisableKey or ScheduleKeyDeletion ' +
+        'makes every secret unreadable (CancelKeyDeletion / EnableKey now); a new key or resource policy may ' +
+        'widen access — compare it with the template. **Break-glass used** (when a vault names one): confirm the ' +
+        'emergency, or revoke the role’s sessions.',
       new LazyGraphWidget(9, 6, () => ({
         title: 'Key rotations and management calls',
         left: [
@@ -204,14 +208,10 @@ export class AuditDashboard extends Construct {
       })),
       table('Key events', queries.keyEvents),
     );
-    this.dashboard.addWidgets(
-      text(
-        6,
-        6,
-        '## Rotation function\nInvocations, errors and duration of the vaults’ rotation functions, and their ' +
-          'per-step metrics. **Errors or failed steps**: the function’s log names the step and the reason; ' +
-          '**duration near the timeout**: the target is slow, raise the timeout.',
-      ),
+    row(
+      '## Rotation function\nInvocations, errors and duration of the vaults’ rotation functions, and their ' +
+        'per-step metrics. **Errors or failed steps**: the function’s log names the step and the reason; ' +
+        '**duration near the timeout**: the target is slow, raise the timeout.',
       new LazyGraphWidget(6, 6, () => ({
         title: 'Rotation function invocations and errors',
         left: props
@@ -228,54 +228,34 @@ export class AuditDashboard extends Construct {
           .rotationFunctions()
           .map((f) => f.function.metricDuration({ period, statistic: 'p99', label: f.node.path })),
       })),
-      new cloudwatch.GraphWidget({
-        title: 'Rotation steps',
-        left: [
-          search(
-            ROTATION_METRICS_NAMESPACE,
-            ROTATION_STEP_DIMENSION,
-            ROTATION_STEP_METRICS.succeeded,
-            'Sum',
-            'ok',
-          ),
-          search(
-            ROTATION_METRICS_NAMESPACE,
-            ROTATION_STEP_DIMENSION,
-            ROTATION_STEP_METRICS.failed,
-            'Sum',
-            'failed',
-          ),
+      graph(
+        'Rotation steps',
+        [
+          step(ROTATION_STEP_METRICS.succeeded, 'Sum', 'ok'),
+          step(ROTATION_STEP_METRICS.failed, 'Sum', 'failed'),
         ],
-        right: [
-          search(
-            ROTATION_METRICS_NAMESPACE,
-            ROTATION_STEP_DIMENSION,
-            ROTATION_STEP_METRICS.duration,
-            'Maximum',
-            'max ms',
-          ),
-        ],
-        width: 6,
-        height: 6,
-      }),
-    );
-    this.dashboard.addWidgets(
-      text(
         6,
-        6,
-        '## Access denied\nRequests on the watched secrets and keys refused by IAM, a resource policy or the key ' +
-          'policy. **A burst**: a misconfigured client after a policy change, or someone probing; the table ' +
-          'names the principal and the call.',
+        [step(ROTATION_STEP_METRICS.duration, 'Maximum', 'max ms')],
       ),
-      new cloudwatch.GraphWidget({
-        title: 'Access denied',
-        left: [metric(AUDIT_METRICS.accessDenied, 'Access denied')],
-        width: 9,
-        height: 6,
-      }),
+    );
+    row(
+      '## Access denied\nRequests on the watched secrets and keys refused by IAM, a resource policy or the key ' +
+        'policy. **A burst**: a misconfigured client after a policy change, or someone probing; the table ' +
+        'names the principal and the call.',
+      graph('Access denied', [metric(AUDIT_METRICS.accessDenied, 'Access denied')]),
       table('Access denied by principal', queries.accessDenied),
     );
   }
+}
+
+/** A graph six units high, `width` wide. */
+function graph(
+  title: string,
+  left: cloudwatch.IMetric[],
+  width = 9,
+  right?: cloudwatch.IMetric[],
+): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
 }
 
 function text(width: number, height: number, markdown: string): cloudwatch.TextWidget {

@@ -61,11 +61,10 @@ export class AuditKey extends kms.Key {
       // Our own document keeps aws-cdk-lib from adding its default `kms:*` for the account.
       policy: new iam.PolicyDocument(),
     });
-    const owner = `AuditKey ${this.node.path}`;
     const administrators = distinct([
-      deploymentRoleArn(this, owner, props.deploymentRole),
-      ...nonEmpty(owner, 'keyAdmins', props.keyAdmins).flatMap((p) =>
-        principalArnPatterns(owner, 'keyAdmins', p, { serviceHint: KEY_ADMIN_SERVICE_HINT }),
+      deploymentRoleArn(this, this, props.deploymentRole),
+      ...nonEmpty(this, 'keyAdmins', props.keyAdmins).flatMap((p) =>
+        principalArnPatterns(this, 'keyAdmins', p, { serviceHint: KEY_ADMIN_SERVICE_HINT }),
       ),
     ]);
     this.addToResourcePolicy(

@@ -8,20 +8,40 @@ import { Construct } from 'constructs';
 import { acknowledgeCompliance, COMPLIANCE_RULES } from '../private/compliance';
 import { ROTATION_FAILURE_EVENTS, SECRET_VALUE_EVENTS } from './audit-scope';
 
-/** EventBridge's detail types for CloudTrail records. */
+/**
+ * EventBridge's detail type for a CloudTrail record of an API call.
+ *
+ * @internal
+ */
 export const API_CALL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+
+/**
+ * EventBridge's detail type for a CloudTrail record of a service event.
+ *
+ * @internal
+ */
 export const SERVICE_EVENT_DETAIL_TYPE = 'AWS Service Event via CloudTrail';
 
 /**
  * How long EventBridge keeps retrying a notification the topic refused (the service maximum): a late
  * notification of a policy change is better than none.
+ *
+ * @internal
  */
 export const RULE_RETRY_MAX_EVENT_AGE = Duration.hours(24);
 
-/** How many times EventBridge retries a notification (the service maximum). */
+/**
+ * How many times EventBridge retries a notification (the service maximum).
+ *
+ * @internal
+ */
 export const RULE_RETRY_ATTEMPTS = 185;
 
-/** How long an undelivered notification waits in the dead-letter queue (the SQS maximum). */
+/**
+ * How long an undelivered notification waits in the dead-letter queue (the SQS maximum).
+ *
+ * @internal
+ */
 export const DEAD_LETTER_RETENTION = Duration.days(14);
 
 /**
@@ -43,13 +63,21 @@ export interface AuditRulesProps {
    * @default - none: every value write notifies
    */
   readonly routineWriterIds?: () => string[];
+
+  /**
+   * The complete ARNs of secrets watched outside the name prefixes (the master secrets RDS manages
+   * with a watched vault's key), read at synth: their failed or abandoned rotations notify too.
+   *
+   * @default - none
+   */
+  readonly managedSecretArns?: () => readonly string[];
 }
 
 /**
  * EventBridge rules that notify the topic as soon as CloudTrail hands the event to EventBridge,
  * without waiting for log delivery to CloudWatch Logs: a failed or abandoned rotation of a watched
- * secret, a management call on a watched secret (a value write only when no rotation function made
- * it), a management call on a watched key. Each vault adds one or two entries to a rule's pattern,
+ * secret (or of a managed secret given by ARN), a management call on a watched secret (a value write
+ * only when no rotation function made it), a management call on a watched key. Each vault adds one or two entries to a rule's pattern,
  * never a rule. A notification the topic refuses is retried for a day, then kept in an encrypted
  * dead-letter queue.
  *
@@ -74,6 +102,9 @@ export class AuditRules extends Construct {
    * given it as its dead-letter queue, as `SecretsAudit`'s `alarmEmail`).
    */
   public readonly deadLetterQueue: sqs.Queue;
+
+  /** What the rotation rule matches in `additionalEventData.SecretId`, in the order watched. */
+  private readonly rotatedSecretIds: unknown[] = [];
 
   constructor(scope: Construct, id: string, props: AuditRulesProps) {
     super(scope, id);
@@ -108,7 +139,17 @@ export class AuditRules extends Construct {
       eventPattern: {
         source: ['aws.secretsmanager'],
         detailType: [SERVICE_EVENT_DETAIL_TYPE],
-        detail: { eventSource: ['secretsmanager.amazonaws.com'], eventName: ROTATION_FAILURE_EVENTS },
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ROTATION_FAILURE_EVENTS,
+          // Service events name the secret by its complete ARN. The managed secrets are known at synth.
+          additionalEventData: Lazy.any({
+            produce: () => {
+              const ids = [...this.rotatedSecretIds, ...(props.managedSecretArns?.() ?? [])];
+              return ids.length > 0 ? { SecretId: ids } : undefined;
+            },
+          }),
+        },
       },
       targets: [target],
     });
@@ -172,9 +213,7 @@ export class AuditRules extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     // Service events name the secret by ARN; API calls by whatever the caller passed, name or ARN.
-    this.rotationFailure.addEventPattern({
-      detail: { additionalEventData: { SecretId: [{ prefix: arnPrefix }] } },
-    });
+    this.rotatedSecretIds.push({ prefix: arnPrefix });
     this.secretChange.addEventPattern({
       detail: { requestParameters: { secretId: [{ prefix: `${prefix}/` }, { prefix: arnPrefix }] } },
     });

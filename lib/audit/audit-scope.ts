@@ -1,24 +1,44 @@
 import { Token, TokenComparison } from 'aws-cdk-lib';
 
-/** CloudWatch Logs refuses a metric filter pattern longer than this. */
+/**
+ * CloudWatch Logs refuses a metric filter pattern longer than this.
+ *
+ * @internal
+ */
 export const MAX_FILTER_PATTERN_LENGTH = 1024;
 
 /**
  * What a token stands for when a pattern's length is checked at synth, unless the scope knows
  * better: the longest value the patterns put in one (a KMS key id, `mrk-` + 32 hex digits or a
  * 36-character UUID).
+ *
+ * @internal
  */
 export const TOKEN_LENGTH_ESTIMATE = 36;
 
-/** A role's unique id (`AROA` + 17 characters, 21 in every observed case), with some slack. */
+/**
+ * A role's unique id (`AROA` + 17 characters, 21 in every observed case), with some slack.
+ *
+ * @internal
+ */
 export const ROLE_ID_LENGTH_ESTIMATE = 24;
 
 /**
  * A principal's ARN: `arn:aws-us-gov:iam::123456789012:role/` and a 64-character name, with room for
  * a short path. A longer path makes the real pattern longer than the check assumed; CloudWatch Logs
  * then refuses it at deploy.
+ *
+ * @internal
  */
 export const PRINCIPAL_ARN_LENGTH_ESTIMATE = 128;
+
+/**
+ * The name of a secret RDS manages: `rds!cluster-` (the longer of `rds!db-` and `rds!cluster-`) and a
+ * 36-character UUID.
+ *
+ * @internal
+ */
+export const RDS_SECRET_NAME_LENGTH_ESTIMATE = 48;
 
 /** The names of the metrics the audit's metric filters publish, in the audit's namespace. */
 export const AUDIT_METRICS = {
@@ -53,6 +73,12 @@ export const BREAK_GLASS_METRICS = {
   assumptions: 'BreakGlassRoleAssumed',
 } as const;
 
+/** One signal of the audit: the metric its filter publishes. */
+export type AuditSignal = keyof typeof AUDIT_METRICS;
+
+/** One signal of the break-glass filters. */
+export type BreakGlassSignal = keyof typeof BREAK_GLASS_METRICS;
+
 /** The dimension of the secret-read metric: the secret as the caller named it (name or ARN). */
 export const SECRET_ID_DIMENSION = 'SecretId';
 
@@ -60,6 +86,8 @@ export const SECRET_ID_DIMENSION = 'SecretId';
  * The management calls on a key that the audit is known to count (each has a CloudTrail fixture).
  * The patterns count every write call on the key (`readOnly: false`), these and any other; the list
  * names them for the Logs Insights table and the documentation.
+ *
+ * @internal
  */
 export const KEY_MANAGEMENT_EVENTS = [
   'PutKeyPolicy',
@@ -83,12 +111,18 @@ export const KEY_MANAGEMENT_EVENTS = [
   'UpdatePrimaryRegion',
 ];
 
-/** The calls that write a secret's value or move its stages: routine when a rotation function makes them. */
+/**
+ * The calls that write a secret's value or move its stages: routine when a rotation function makes them.
+ *
+ * @internal
+ */
 export const SECRET_VALUE_EVENTS = ['PutSecretValue', 'UpdateSecretVersionStage'];
 
 /**
  * The management calls on a secret that the audit is known to count besides the value writes (each
  * has a CloudTrail fixture). As for keys, the patterns count every write call on the secret.
+ *
+ * @internal
  */
 export const SECRET_MANAGEMENT_EVENTS = [
   'PutResourcePolicy',
@@ -105,7 +139,11 @@ export const SECRET_MANAGEMENT_EVENTS = [
   'RestoreSecret',
 ];
 
-/** Rotation outcomes Secrets Manager records as service events. */
+/**
+ * Rotation outcomes Secrets Manager records as service events.
+ *
+ * @internal
+ */
 export const ROTATION_FAILURE_EVENTS = ['RotationFailed', 'RotationAbandoned'];
 
 /**
@@ -123,6 +161,18 @@ export interface BreakGlassIdentity {
   readonly kind: BreakGlassKind;
 }
 
+/**
+ * A secret another service manages and the audit watches outside the vaults' name prefixes: the
+ * master secret RDS keeps for a database (`manageMasterUserPassword`), encrypted with a vault's key.
+ */
+export interface ManagedSecret {
+  /** Its complete ARN, as Secrets Manager names it in rotation events. */
+  readonly arn: string;
+
+  /** Its name (`rds!db-<uuid>`, `rds!cluster-<uuid>`), as a caller may pass it instead of the ARN. */
+  readonly name: string;
+}
+
 const SECRETS_MANAGER = 'secretsmanager.amazonaws.com';
 const KMS = 'kms.amazonaws.com';
 const STS = 'sts.amazonaws.com';
@@ -130,9 +180,9 @@ const ISSUER = '$.userIdentity.sessionContext.sessionIssuer';
 
 /**
  * The secrets and keys an audit watches: name prefixes of the watched vaults and ids of their keys
- * (and of the audit's own key), the roles of their rotation functions, and their break-glass
- * principals. Every pattern is rendered from this, so a vault adds one clause to a pattern whatever
- * its number of secrets, and a shared key or principal is listed once.
+ * (and of the audit's own key), the roles of their rotation functions, their break-glass principals,
+ * and the secrets RDS manages with their keys. Every pattern is rendered from this, so a vault adds
+ * one clause to a pattern whatever its number of secrets, and a shared key or principal is listed once.
  */
 export class AuditScope {
   private readonly prefixList: string[] = [];
@@ -143,8 +193,14 @@ export class AuditScope {
   /**
    * @param rotationRoleIds the unique ids of the watched vaults' rotation roles, read when the
    *   patterns are rendered (a vault creates its rotation function with its first rotating secret)
+   * @param managedSecretList the secrets RDS manages with a watched vault's key, read when the patterns
+   *   are rendered (a database may be added after the audit): their reads, refused requests and rotation
+   *   outcomes are counted; their management calls and value writes are not (RDS makes them itself)
    */
-  constructor(private readonly rotationRoleIds: () => string[] = () => []) {}
+  constructor(
+    private readonly rotationRoleIds: () => string[] = () => [],
+    private readonly managedSecretList: () => readonly ManagedSecret[] = () => [],
+  ) {}
 
   /** The watched name prefixes (no trailing slash). */
   public get prefixes(): readonly string[] {
@@ -159,6 +215,11 @@ export class AuditScope {
   /** The watched break-glass principals. */
   public get breakGlass(): readonly BreakGlassIdentity[] {
     return this.breakGlassList;
+  }
+
+  /** The managed secrets watched, as they are now. */
+  public get managedSecrets(): readonly ManagedSecret[] {
+    return this.managedSecretList();
   }
 
   public get isEmpty(): boolean {
@@ -200,13 +261,14 @@ export class AuditScope {
     // counted too. Reads and the cryptographic calls (Decrypt, GenerateDataKey, ReEncrypt) are readOnly.
     const write = '$.readOnly IS FALSE';
     const requested = this.requestedSecrets();
+    const read = this.readSecrets();
     const rotated = this.rotatedSecrets();
     const keyResources = this.keyResources();
     const valueWrite = anyOf('$.eventName', SECRET_VALUE_EVENTS);
     const notValueWrite = SECRET_VALUE_EVENTS.map((e) => `$.eventName != "${e}"`).join(' && ');
     return {
-      secretRead: json(sm, '$.eventName = "GetSecretValue"', ok, requested),
-      accessDenied: `{ (${sm} && ${denied} && ${requested}) || (${kms} && ${denied} && ${keyResources}) }`,
+      secretRead: json(sm, '$.eventName = "GetSecretValue"', ok, read),
+      accessDenied: `{ (${sm} && ${denied} && ${read}) || (${kms} && ${denied} && ${keyResources}) }`,
       rotationSucceeded: json(sm, '$.eventName = "RotationSucceeded"', rotated),
       rotationFailed: json(sm, '$.eventName = "RotationFailed"', rotated),
       rotationAbandoned: json(sm, '$.eventName = "RotationAbandoned"', rotated),
@@ -247,6 +309,9 @@ export class AuditScope {
   public estimatedLength(pattern: string): number {
     const estimates = new Map<string, number>();
     for (const id of this.rotationRoleIds()) estimates.set(id, ROLE_ID_LENGTH_ESTIMATE);
+    for (const { name } of this.managedSecrets) {
+      if (isSingleToken(name)) estimates.set(name, RDS_SECRET_NAME_LENGTH_ESTIMATE);
+    }
     for (const { arn } of this.breakGlassList) {
       if (isSingleToken(arn)) estimates.set(arn, PRINCIPAL_ARN_LENGTH_ESTIMATE);
     }
@@ -262,11 +327,17 @@ export class AuditScope {
 
   /**
    * A Logs Insights condition on a field holding a secret name or ARN: true for the watched
-   * vaults' secrets.
+   * vaults' secrets and the managed secrets.
    */
   public insightsSecretCondition(field: string): string {
     const alternatives = this.prefixList.map((p) => (Token.isUnresolved(p) ? p : regexEscape(p))).join('|');
-    return `${field} like /(^|:secret:)(${alternatives})\\//`;
+    const inVaults = `${field} like /(^|:secret:)(${alternatives})\\//`;
+    const managed = this.managedSecrets.map(({ name }) =>
+      Token.isUnresolved(name) ? name : regexEscape(name),
+    );
+    if (managed.length === 0) return inVaults;
+    // A managed secret's name is exact: alone, or followed by its ARN's random suffix.
+    return `(${inVaults} or ${field} like /(^|:secret:)(${managed.join('|')})(-|$)/)`;
   }
 
   /** A Logs Insights condition on a field holding a key ARN or id: true for the watched keys. */
@@ -274,19 +345,39 @@ export class AuditScope {
     return `${field} like /(${this.keyIdList.join('|')})$/`;
   }
 
-  /** secretId as the caller gave it: a name (`prefix/x`) or an ARN (`...:secret:prefix/x-AbCdEf`). */
+  /**
+   * The vaults' secrets in secretId as the caller gave it: a name (`prefix/x`) or an ARN
+   * (`...:secret:prefix/x-AbCdEf`).
+   */
   private requestedSecrets(): string {
-    return group(
-      this.prefixList.map(
-        (p) =>
-          `($.requestParameters.secretId = "${p}/*" || $.requestParameters.secretId = "*:secret:${p}/*")`,
-      ),
+    return group(this.vaultSecretIds());
+  }
+
+  /**
+   * The vaults' secrets as in requestedSecrets, and the managed secrets by name, alone or in a partial
+   * or complete ARN. One clause per managed secret, so that more fit: only a service can name a secret
+   * with `!` (Secrets Manager refuses it in a name you choose), and RDS puts the database's UUID in
+   * it, so nothing but that secret's name and ARNs contain its name.
+   */
+  private readSecrets(): string {
+    return group([
+      ...this.vaultSecretIds(),
+      ...this.managedSecrets.map(({ name }) => `$.requestParameters.secretId = "*${name}*"`),
+    ]);
+  }
+
+  private vaultSecretIds(): string[] {
+    return this.prefixList.map(
+      (p) => `($.requestParameters.secretId = "${p}/*" || $.requestParameters.secretId = "*:secret:${p}/*")`,
     );
   }
 
-  /** Rotation service events carry the secret's ARN in additionalEventData.SecretId. */
+  /** Rotation service events carry the secret's complete ARN in additionalEventData.SecretId. */
   private rotatedSecrets(): string {
-    return group(this.prefixList.map((p) => `$.additionalEventData.SecretId = "*:secret:${p}/*"`));
+    return group([
+      ...this.prefixList.map((p) => `$.additionalEventData.SecretId = "*:secret:${p}/*"`),
+      ...this.managedSecrets.map(({ name }) => `$.additionalEventData.SecretId = "*:secret:${name}-*"`),
+    ]);
   }
 
   /** The key's ARN in the record's resources; a key id is unique, so a suffix match is exact. */
@@ -323,6 +414,8 @@ export class AuditScope {
 /**
  * The length CloudWatch Logs will see, with every unresolved token counted as its estimate in
  * `estimates`, or as TOKEN_LENGTH_ESTIMATE characters.
+ *
+ * @internal
  */
 export function estimatedLength(pattern: string, estimates: ReadonlyMap<string, number> = new Map()): number {
   return pattern.replace(/\$\{Token\[[^\]]*\]\}/g, (token) =>

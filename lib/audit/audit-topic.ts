@@ -71,7 +71,7 @@ export class AuditTopic extends Construct {
    * encrypted with the audit's key (the audit's rules' queue is): SNS may then use the key for it.
    */
   public addEmail(email: string, deadLetterQueue: sqs.IQueue): sns.Subscription {
-    validateEmail(`AuditTopic ${this.node.path}`, 'email', email);
+    validateEmail(this, 'email', email);
     this.encryptionKey.allowTopicDeadLetterQueue();
     return this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue }));
   }

@@ -2,7 +2,11 @@ import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 
-/** Trail log files and access logs are kept at most ten years. */
+/**
+ * Trail log files and access logs are kept at most ten years.
+ *
+ * @internal
+ */
 export const MAX_OBJECT_EXPIRATION_DAYS = 3650;
 
 /**

@@ -8,7 +8,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SecretsVault } from '../../lib';
 import { SecretsAudit } from '../../lib/secrets-audit';
-import { MOTO_ACCOUNT, MOTO_REGION, MotoServer, startMoto } from '../support/moto';
+import { MotoServer, startMoto } from '../support/moto';
+import { matchedByRules } from './rules-in-moto';
 import { AuditedStack, auditedStack, cloudTrailFixtures } from './support';
 
 const EXPECTED: Record<string, string[]> = {
@@ -52,44 +53,6 @@ const EXPECTED: Record<string, string[]> = {
 
 const fixtures = cloudTrailFixtures();
 
-function auth(service: string): string {
-  return `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`;
-}
-
-async function call(
-  moto: MotoServer,
-  service: 'events' | 'sqs',
-  action: string,
-  body: unknown,
-): Promise<any> {
-  const [target, contentType] =
-    service === 'events'
-      ? [`AWSEvents.${action}`, 'application/x-amz-json-1.1']
-      : [`AmazonSQS.${action}`, 'application/x-amz-json-1.0'];
-  const response = await fetch(moto.endpoint, {
-    method: 'POST',
-    headers: { 'content-type': contentType, 'x-amz-target': target, authorization: auth(service) },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok)
-    throw new Error(`${service} ${action} answered ${response.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : {};
-}
-
-/** How EventBridge receives a CloudTrail record. */
-function asEvent(record: Record<string, any>) {
-  return {
-    Source: `aws.${String(record.eventSource).split('.')[0]}`,
-    DetailType:
-      record.eventType === 'AwsServiceEvent'
-        ? 'AWS Service Event via CloudTrail'
-        : 'AWS API Call via CloudTrail',
-    Detail: JSON.stringify(record),
-    Resources: [],
-  };
-}
-
 describe('EventBridge rule patterns against CloudTrail records (moto)', () => {
   let audited: AuditedStack;
   let moto: MotoServer;
@@ -105,46 +68,7 @@ describe('EventBridge rule patterns against CloudTrail records (moto)', () => {
       patterns[name] = audited.resolve(rule.Properties.EventPattern);
     }
     moto = await startMoto();
-    const eventIds = new Map(
-      Object.entries(fixtures).map(([name, record]) => [record.eventID as string, name]),
-    );
-    const queues: Record<string, string> = {};
-    for (const [name, pattern] of Object.entries(patterns)) {
-      const { QueueUrl } = await call(moto, 'sqs', 'CreateQueue', { QueueName: `audit-${name}` });
-      queues[name] = QueueUrl;
-      await call(moto, 'events', 'PutRule', {
-        Name: name,
-        EventPattern: JSON.stringify(pattern),
-        State: 'ENABLED',
-      });
-      await call(moto, 'events', 'PutTargets', {
-        Rule: name,
-        Targets: [{ Id: 'queue', Arn: `arn:aws:sqs:${MOTO_REGION}:${MOTO_ACCOUNT}:audit-${name}` }],
-      });
-    }
-    for (const record of Object.values(fixtures)) {
-      const { FailedEntryCount } = await call(moto, 'events', 'PutEvents', { Entries: [asEvent(record)] });
-      if (FailedEntryCount) throw new Error(`PutEvents refused ${record.eventID}`);
-    }
-    for (const [name, queueUrl] of Object.entries(queues)) {
-      matched[name] = [];
-      for (;;) {
-        const { Messages = [] } = await call(moto, 'sqs', 'ReceiveMessage', {
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-        });
-        if (Messages.length === 0) break;
-        for (const message of Messages) {
-          const event = JSON.parse(message.Body);
-          matched[name].push(eventIds.get(event.detail.eventID) ?? `unknown ${event.detail.eventID}`);
-          await call(moto, 'sqs', 'DeleteMessage', {
-            QueueUrl: queueUrl,
-            ReceiptHandle: message.ReceiptHandle,
-          });
-        }
-      }
-    }
+    Object.assign(matched, await matchedByRules(moto, patterns, fixtures));
   }, 60000);
 
   afterAll(async () => {

@@ -30,6 +30,11 @@ export interface AuditedStack {
   readonly template: Template;
   /** Resolves a CloudFormation value the way a deployment in the fixtures' account would. */
   resolve(value: unknown): unknown;
+  /**
+   * What `resolve` gives each reference (`LogicalId` or `LogicalId.Attribute`); a test that adds
+   * resources adds theirs.
+   */
+  readonly refs: Record<string, string>;
 }
 
 export interface AuditedStackOptions {
@@ -100,12 +105,13 @@ export function auditedStack(options: AuditedStackOptions = {}): AuditedStack {
       return template;
     },
     resolve: (value) => resolveCfn(value, refs),
+    refs,
   };
 }
 
 /**
- * Resolves Fn::Join, Ref, Fn::GetAtt, Fn::Sub and Fn::ImportValue with the fixtures' account and region; a reference not in
- * `refs` becomes `<LogicalId>` (or `<LogicalId.Attribute>`).
+ * Resolves Fn::Join, Fn::Select, Fn::Split, Ref, Fn::GetAtt, Fn::Sub and Fn::ImportValue with the fixtures'
+ * account and region; a reference not in `refs` becomes `<LogicalId>` (or `<LogicalId.Attribute>`).
  */
 export function resolveCfn(value: unknown, refs: Record<string, string> = {}): unknown {
   const pseudo: Record<string, string> = {
@@ -120,6 +126,14 @@ export function resolveCfn(value: unknown, refs: Record<string, string> = {}): u
   if (Array.isArray(o['Fn::Join'])) {
     const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
     return parts.map((p) => resolveCfn(p, refs)).join(separator);
+  }
+  if (Array.isArray(o['Fn::Select'])) {
+    const [index, list] = o['Fn::Select'] as [number, unknown];
+    return (resolveCfn(list, refs) as unknown[])[index];
+  }
+  if (Array.isArray(o['Fn::Split'])) {
+    const [separator, text] = o['Fn::Split'] as [string, unknown];
+    return String(resolveCfn(text, refs)).split(separator);
   }
   if (typeof o.Ref === 'string') return pseudo[o.Ref] ?? refs[o.Ref] ?? `<${o.Ref}>`;
   if (typeof o['Fn::ImportValue'] === 'string') return `<import:${o['Fn::ImportValue']}>`;

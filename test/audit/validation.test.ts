@@ -236,6 +236,23 @@ describe('SecretsAudit refuses invalid input, naming the prop, the value and wha
     );
   });
 
+  // From JavaScript (or through a cast) a vault's break-glass principal can be swapped after the vault
+  // checked it: the audit checks it again, against the prop the vault came through.
+  test.each([
+    ['vaults', (stack: Stack, v: SecretsVault) => new SecretsAudit(stack, 'Audit', { vaults: [v] })],
+    ['watch', (stack: Stack, v: SecretsVault) => new SecretsAudit(stack, 'Audit').watch(v)],
+  ] as const)(
+    'a break-glass principal swapped for a whole account after the vault checked it: refused (%s)',
+    (prop, watch) => {
+      const stack = newStack();
+      const v = vault(stack, 'Vault', 'app');
+      (v as { breakGlass?: iam.IPrincipal }).breakGlass = new iam.AccountRootPrincipal();
+      expect(() => watch(stack, v)).toThrow(
+        `SecretsAudit Audited/Audit: invalid \`${prop}\`: received AccountRootPrincipal(); an account principal lets in every principal of the account: name the roles or users instead.`,
+      );
+    },
+  );
+
   test('a stack without the default synthesizer must name the deployment role the trail buckets exempt', () => {
     const app = new App({ builtinCloudFormationValidation: false });
     const stack = new Stack(app, 'Legacy', {
