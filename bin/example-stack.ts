@@ -15,7 +15,11 @@ import {
   VaultDatabaseMaster,
 } from '../lib';
 import { bundledAssetPath } from '../lib/private/assets';
-import { acknowledgeCompliance, COMPLIANCE_RULES } from '../lib/private/compliance';
+import {
+  acknowledgeCompliance,
+  acknowledgeRoleDependency,
+  COMPLIANCE_RULES,
+} from '../lib/private/compliance';
 
 export interface ExampleStackProps extends StackProps {
   /**
@@ -100,7 +104,7 @@ export class ExampleStack extends Stack {
       }),
     );
     this.database = new rds.DatabaseInstance(this, 'OrdersDb', {
-      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_6 }),
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
@@ -163,6 +167,7 @@ export class ExampleStack extends Stack {
       tracing: lambda.Tracing.ACTIVE,
       environment: { SECRET_ARN: db.secretArn, SECRET_CACHE_TTL_SECONDS: '60' },
     });
+    acknowledgeRoleDependency(this.app);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

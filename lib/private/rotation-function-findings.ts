@@ -1,7 +1,7 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { RotationFunction } from '../rotation-function';
-import { acknowledgeCompliance, COMPLIANCE_RULES } from './compliance';
+import { acknowledgeCompliance, acknowledgeRoleDependency, COMPLIANCE_RULES } from './compliance';
 import { acknowledgeWildcardResource } from './nag';
 
 /** How a RotationFunction was set up, as far as the packs and Control Tower care. */
@@ -29,6 +29,7 @@ export function acknowledgeRotationFindings(
   const { role, logGroup } = rotation;
   const fn = rotation.function;
   const { prefixArn, prefixPermission } = setup;
+  acknowledgeRoleDependency(fn);
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
