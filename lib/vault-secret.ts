@@ -1,6 +1,7 @@
 import { Annotations, ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { isPrincipalOfAnotherAccount } from './private/accounts';
@@ -465,6 +466,12 @@ export class VaultSecret extends secretsmanager.Secret {
    * schedule: a second would overwrite the first), for a hosted rotation, and for a function whose role
    * this app does not know (an imported function, or the serverless application that rds's
    * `addRotationSingleUser` deploys): the guards could not name who rotates.
+   *
+   * The permission that lets Secrets Manager invoke the function has SourceAccount (the secret's
+   * account) and SourceArn (this secret), unlike aws-cdk-lib's, which any account's Secrets Manager
+   * could use. An imported function gets that permission too when it is of this stack's account;
+   * one this app cannot give a permission to (another account, or an environment-agnostic stack
+   * without `sameEnvironment`) is refused unless imported with `skipPermissions`.
    */
   public override addRotationSchedule(
     id: string,
@@ -498,8 +505,31 @@ export class VaultSecret extends secretsmanager.Secret {
         `${useInstead}; or import your function with lambda.Function.fromFunctionAttributes({ functionArn, role })`,
       );
     }
+    const rotationLambda = options.rotationLambda as lambda.IFunction;
+    // aws-cdk-lib gives Secrets Manager an invoke permission only on a function this app defines.
+    const grantedByRotationSchedule = rotationLambda.permissionsNode.defaultChild !== undefined;
+    const importFlags = rotationLambda as unknown as ImportedFunctionFlags;
+    if (
+      !grantedByRotationSchedule &&
+      !importFlags._skipPermissions &&
+      importFlags.canCreatePermissions === false
+    ) {
+      refused(
+        this,
+        member,
+        `function ${rotationLambda.node.path} is imported from another account, or from an account this stack cannot compare with its own (an environment-agnostic stack), so this app cannot give Secrets Manager a permission to invoke it limited to this secret (aws:SourceAccount and aws:SourceArn)`,
+        "If the function is in this stack's account, import it with lambda.Function.fromFunctionAttributes({ functionArn, role, sameEnvironment: true }); otherwise give it, in its own account, a permission for secretsmanager.amazonaws.com with SourceAccount and SourceArn of this secret, and import it with skipPermissions: true",
+      );
+    }
     this.vaultPolicy.rotationRoles.push(role);
-    return super.addRotationSchedule(id, options);
+
+    const conditioned = invokedOnlyForSecret(rotationLambda, this);
+    const schedule = super.addRotationSchedule(id, { ...options, rotationLambda: conditioned });
+    if (!grantedByRotationSchedule && !importFlags._skipPermissions) {
+      // Secrets Manager checks that it may invoke the function when the schedule is created.
+      conditioned.grantInvoke(new iam.ServicePrincipal(SECRETS_MANAGER_PRINCIPAL)).applyBefore(schedule);
+    }
+    return schedule;
   }
 
   /**
@@ -718,6 +748,45 @@ function generateSecretString(
         }
       : {}),
   };
+}
+
+const SECRETS_MANAGER_PRINCIPAL = 'secretsmanager.amazonaws.com';
+
+/** What aws-cdk-lib's imported functions say about adding permissions (not in the public typings). */
+interface ImportedFunctionFlags {
+  /** False for a function of another account, or of one the stack cannot compare with its own. */
+  readonly canCreatePermissions?: boolean;
+  /** `fromFunctionAttributes({ skipPermissions: true })`: the function's owner granted already. */
+  readonly _skipPermissions?: boolean;
+}
+
+/**
+ * `fn` as aws-cdk-lib's RotationSchedule sees it: its grantInvoke to Secrets Manager adds
+ * aws:SourceAccount (the secret's account) and aws:SourceArn (the secret), which Lambda writes as the
+ * permission's SourceAccount and SourceArn, so that Secrets Manager cannot invoke it for another
+ * account or secret (a confused deputy). A Proxy, as for vault-database's listenForAttach: every other
+ * member stays the function's own.
+ */
+function invokedOnlyForSecret(fn: lambda.IFunction, secret: VaultSecret): lambda.IFunction {
+  const grantInvoke = (grantee: iam.IGrantable): iam.Grant => {
+    const principal = grantee.grantPrincipal;
+    if (!(principal instanceof iam.ServicePrincipal) || principal.service !== SECRETS_MANAGER_PRINCIPAL) {
+      return fn.grantInvoke(grantee);
+    }
+    return fn.grantInvoke(
+      principal.withConditions({
+        StringEquals: { 'aws:SourceAccount': secret.stack.account },
+        ArnLike: { 'aws:SourceArn': secret.secretArn },
+      }),
+    );
+  };
+  return new Proxy(fn, {
+    get(target, property) {
+      if (property === 'grantInvoke') return grantInvoke;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**

@@ -11,6 +11,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -1404,6 +1405,21 @@ const moreSecretRefusals: Refusal[] = [
 ];
 
 const secretMemberRefusals: MemberRefusal[] = [
+  {
+    input: 'VaultSecret addRotationSchedule with a function imported from another account',
+    act: () => {
+      const { stack } = newStack();
+      newSecret(stack).addRotationSchedule('Rotation', {
+        rotationLambda: lambda.Function.fromFunctionAttributes(stack, 'Imported', {
+          functionArn: `arn:aws:lambda:${REGION}:${OTHER_ACCOUNT}:function:rotator`,
+          role: iam.Role.fromRoleArn(stack, 'ImportedRole', `arn:aws:iam::${OTHER_ACCOUNT}:role/rotator`),
+        }),
+      });
+    },
+    where: SECRET,
+    member: "addRotationSchedule('Rotation')",
+    instead: 'skipPermissions: true',
+  },
   {
     input: 'VaultSecret addRotationSchedule (inherited) on a secret that already rotates',
     act: () => {
