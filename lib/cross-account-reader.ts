@@ -7,6 +7,7 @@ import { KEY_DECRYPT_ACTIONS, SECRET_READ_ACTIONS } from './private/actions';
 import { acknowledgeWildcardResource } from './private/nag';
 import {
   invalid,
+  Owner,
   SECRET_NAME_MAX_LENGTH,
   validateSecretName,
   validateVersionStages,
@@ -277,12 +278,11 @@ export class CrossAccountSecretReader extends Construct {
 
   constructor(scope: Construct, id: string, props: CrossAccountSecretReaderProps) {
     super(scope, id);
-    const owner = `CrossAccountSecretReader ${this.node.path}`;
     const vault = props.vault;
     const stack = Stack.of(this);
     if (!Token.isUnresolved(stack.account) && stack.account === vault.account) {
       invalid(
-        owner,
+        this,
         'vault',
         `a vault of this stack's own account ${vault.account}`,
         "within one account, grant the read on the vault's side: `vault.grantRead(role)` or a SecretReaderRole",
@@ -290,7 +290,7 @@ export class CrossAccountSecretReader extends Construct {
     }
     if (isPrincipalOfAnotherAccount(this, props.role)) {
       invalid(
-        owner,
+        this,
         'role',
         `${props.role} of account ${accountOfPrincipal(props.role)}`,
         "a role of this stack's account: a policy of this stack attaches to a role of this account by name, " +
@@ -300,15 +300,15 @@ export class CrossAccountSecretReader extends Construct {
     if (props.secretNames !== undefined) {
       if (props.secretNames.length === 0) {
         invalid(
-          owner,
+          this,
           'secretNames',
           props.secretNames,
           'name at least one secret, or leave it out for the whole vault',
         );
       }
-      for (const name of props.secretNames) validateNameInVault(owner, vault, name);
+      for (const name of props.secretNames) validateNameInVault(this, vault, name);
     }
-    const customStages = validateVersionStages(owner, 'versionStages', props.versionStages);
+    const customStages = validateVersionStages(this, 'versionStages', props.versionStages);
     if (customStages.length > 0) {
       Annotations.of(this).addWarningV2(
         'cdk-secrets-vault:custom-version-stage',
@@ -390,7 +390,7 @@ function readStatements(secretArns: string[], versionStages?: string[]): iam.Pol
   ];
 }
 
-function validateNameInVault(owner: string, vault: VaultReference, name: string) {
+function validateNameInVault(owner: Owner, vault: VaultReference, name: string) {
   if (Token.isUnresolved(name)) {
     invalid(
       owner,

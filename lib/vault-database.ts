@@ -7,7 +7,7 @@ import { IConstruct } from 'constructs';
 import { CLONE_SUFFIX } from './contract/rotation-contract';
 import { DatabaseEngine, DatabaseTls } from './database-engine';
 import { RdsDatabase, rdsDatabaseOf, runsInVpc } from './private/rds';
-import { invalid, summary } from './private/validation';
+import { invalid, ownerName, summary } from './private/validation';
 import { RotationFunction } from './rotation-function';
 import { SecretRotationSchedule } from './rotation-schedule';
 import { DatabaseTarget, RotationStrategy } from './rotation-strategy';
@@ -32,7 +32,7 @@ export interface DatabaseMasterOptions {
    * The master user's name. RDS allows a letter followed by letters, digits and `_`: up to 16
    * characters for MySQL and MariaDB, 63 for PostgreSQL.
    *
-   * @default `postgres` for PostgreSQL, `admin` for MySQL and MariaDB
+   * @default - `postgres` for PostgreSQL, `admin` for MySQL and MariaDB
    */
   readonly username?: string;
 
@@ -107,10 +107,18 @@ export interface DatabaseUserOptions {
   readonly rotation?: SecretRotationSchedule;
 }
 
-/** The id of the interface endpoint this module adds to a VPC (one per VPC, shared by its databases). */
+/**
+ * The id of the interface endpoint this module adds to a VPC (one per VPC, shared by its databases).
+ *
+ * @internal
+ */
 export const SECRETS_MANAGER_ENDPOINT_ID = 'SecretsManagerEndpoint';
 
-/** The id of the `rds` API interface endpoint this module adds to a VPC when asked (one per VPC). */
+/**
+ * The id of the `rds` API interface endpoint this module adds to a VPC when asked (one per VPC).
+ *
+ * @internal
+ */
 export const RDS_API_ENDPOINT_ID = 'RdsApiEndpoint';
 
 /** Options of an RDS-managed master (`vault.useRdsManagedMaster(database, ...)`). */
@@ -171,7 +179,10 @@ export abstract class DatabaseMaster {
   /** The database, once known (the vault's own master learns it when the database attaches it). */
   protected abstract get database(): RdsDatabase | undefined;
 
-  /** Who the messages name. */
+  /**
+   * Who the messages name. A master is not a construct, so each kind names itself by hand, after the
+   * construct it stands for.
+   */
   protected abstract get owner(): string;
 
   /**
@@ -327,6 +338,8 @@ export class VaultDatabaseMaster extends DatabaseMaster {
 
   constructor(vault: SecretsVault, id: string, options: DatabaseMasterOptions) {
     super(vault, options.engine, options.secretsManagerEndpoint ?? false);
+    // Not a construct: named by the path of its secret (`<vault>/<id>`) under its own class name, where
+    // ownerName(this.secret) would say VaultSecret.
     this.ownerName = `VaultDatabaseMaster ${vault.node.path}/${id}`;
     const engine = options.engine;
     this.username = options.username ?? (engine === DatabaseEngine.POSTGRES ? 'postgres' : 'admin');
@@ -450,6 +463,7 @@ export class RdsManagedMaster extends DatabaseMaster {
     database: rds.DatabaseInstance | rds.DatabaseCluster,
     options: RdsManagedMasterOptions = {},
   ) {
+    // Not a construct: named by the path of the database whose RDS-managed secret it governs.
     const owner = `RdsManagedMaster ${database.node.path}`;
     const found = rdsDatabaseOf(owner, 'database', database);
     super(vault, found.engine, options.secretsManagerEndpoint ?? false);
@@ -616,13 +630,13 @@ function foreignRotationAndPolicies(secret: VaultSecret): string[] {
   for (const schedule of onSecret(secretsmanager.CfnRotationSchedule)) {
     if (schedule === secret.rotationSchedule) continue;
     problems.push(
-      `VaultSecret ${secret.node.path} is the master credential of a database and the vault's rotation function rotates it, but ${schedule.node.path} adds a second rotation (the database's addRotationSingleUser / addRotationMultiUser, or addRotationSchedule): remove that call.`,
+      `${ownerName(secret)} is the master credential of a database and the vault's rotation function rotates it, but ${schedule.node.path} adds a second rotation (the database's addRotationSingleUser / addRotationMultiUser, or addRotationSchedule): remove that call.`,
     );
   }
   const policies = onSecret(secretsmanager.CfnResourcePolicy);
   if (policies.length > 1) {
     problems.push(
-      `VaultSecret ${secret.node.path} would get ${policies.length} resource policies (${policies.map((p) => p.node.path).join(', ')}); a secret has one, and the last one deployed would replace the vault's guards. Add statements with the vault secret's own addToResourcePolicy, not through the database's \`secret\`.`,
+      `${ownerName(secret)} would get ${policies.length} resource policies (${policies.map((p) => p.node.path).join(', ')}); a secret has one, and the last one deployed would replace the vault's guards. Add statements with the vault secret's own addToResourcePolicy, not through the database's \`secret\`.`,
     );
   }
   return problems;
@@ -650,6 +664,7 @@ function interfaceEndpointFor(
   const existing = vpc.node.tryFindChild(id);
   if (existing !== undefined && !(existing instanceof ec2.InterfaceVpcEndpoint)) {
     invalid(
+      // "VPC", whatever class the VPC is of (Vpc, or an import's).
       `VPC ${vpc.node.path}`,
       prop,
       existing.node.path,
@@ -687,7 +702,7 @@ function refuseProxies(secret: VaultSecret, attachment: IConstruct | undefined):
     })
     .map(
       (proxy) =>
-        `VaultSecret ${secret.node.path} rotates with alternating users, so RDS Proxy ${proxy.node.path} cannot authenticate with it: a proxy knows one user per registered secret, and this secret names "<user>" and "<user>${CLONE_SUFFIX}" in turn, so after each rotation the proxy refuses the other user's still valid credentials (and, until it reads the secret again, the new ones). Register a single-user secret with the proxy (SecretsVault.addDatabaseSecret with DatabaseUserRotation.singleUser()), or let this user's clients connect to the database endpoint.`,
+        `${ownerName(secret)} rotates with alternating users, so RDS Proxy ${proxy.node.path} cannot authenticate with it: a proxy knows one user per registered secret, and this secret names "<user>" and "<user>${CLONE_SUFFIX}" in turn, so after each rotation the proxy refuses the other user's still valid credentials (and, until it reads the secret again, the new ones). Register a single-user secret with the proxy (SecretsVault.addDatabaseSecret with DatabaseUserRotation.singleUser()), or let this user's clients connect to the database endpoint.`,
     );
 }
 

@@ -25,7 +25,14 @@ import {
   nonEmpty,
   principalArnPatterns,
 } from './private/principals';
-import { invalid, validateDays, validatePrincipal, validateText } from './private/validation';
+import {
+  invalid,
+  Owner,
+  ownerName,
+  validateDays,
+  validatePrincipal,
+  validateText,
+} from './private/validation';
 import {
   allowsKeyUse,
   limitedToService,
@@ -37,14 +44,19 @@ import {
   statementsOf,
 } from './private/inherited';
 
-/** KMS allows automatic rotation periods from 90 to 2560 days. */
+/**
+ * KMS allows automatic rotation periods from 90 to 2560 days.
+ *
+ * @internal
+ */
 export const MIN_KEY_ROTATION_DAYS = 90;
+/** @internal */
 export const MAX_KEY_ROTATION_DAYS = 2560;
 /** KMS waits 7 to 30 days before it deletes a key scheduled for deletion. */
-export const MIN_PENDING_WINDOW_DAYS = 7;
-export const MAX_PENDING_WINDOW_DAYS = 30;
+const MIN_PENDING_WINDOW_DAYS = 7;
+const MAX_PENDING_WINDOW_DAYS = 30;
 /** KMS accepts key descriptions of at most 8,192 characters. */
-export const MAX_KEY_DESCRIPTION_LENGTH = 8192;
+const MAX_KEY_DESCRIPTION_LENGTH = 8192;
 
 const ALIAS_NAME = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 
@@ -55,7 +67,7 @@ export interface VaultKeyProps {
   /**
    * The alias of the key, starting with `alias/`.
    *
-   * @default `alias/secrets-vault/<unique id of this construct>`
+   * @default - `alias/secrets-vault/<unique id of this construct>`
    */
   readonly alias?: string;
 
@@ -156,9 +168,10 @@ export class VaultKey extends kms.Key {
   private logGroupStatement?: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: VaultKeyProps = {}) {
-    // A subclass (VaultReplicaKey) is named as such in its messages.
+    // kms.Key's constructor refuses these two itself, in words of its own ("'36 hours' cannot be
+    // converted into a whole number of days"), so they are checked before super(): the one place that
+    // names the key by hand, as ownerName(this) would (a subclass, VaultReplicaKey, by its own name).
     const owner = `${new.target.name} ${scope.node.path}/${id}`;
-    validateText(owner, 'description', props.description, MAX_KEY_DESCRIPTION_LENGTH);
     validateDays(owner, 'rotationPeriod', props.rotationPeriod, MIN_KEY_ROTATION_DAYS, MAX_KEY_ROTATION_DAYS);
     validateDays(
       owner,
@@ -167,15 +180,6 @@ export class VaultKey extends kms.Key {
       MIN_PENDING_WINDOW_DAYS,
       MAX_PENDING_WINDOW_DAYS,
     );
-    if (props.enableKeyRotation === false && props.rotationPeriod !== undefined) {
-      invalid(
-        owner,
-        'rotationPeriod',
-        props.rotationPeriod,
-        'a rotation period needs `enableKeyRotation` left on; remove one of the two',
-      );
-    }
-    validateAliasName(owner, 'alias', props.alias);
 
     const enableKeyRotation = props.enableKeyRotation ?? true;
     const policy = new iam.PolicyDocument();
@@ -191,9 +195,19 @@ export class VaultKey extends kms.Key {
       // Passing our own document keeps aws-cdk-lib from adding its default `kms:*` for the account.
       policy,
     });
+    validateText(this, 'description', props.description, MAX_KEY_DESCRIPTION_LENGTH);
+    if (props.enableKeyRotation === false && props.rotationPeriod !== undefined) {
+      invalid(
+        this,
+        'rotationPeriod',
+        props.rotationPeriod,
+        'a rotation period needs `enableKeyRotation` left on; remove one of the two',
+      );
+    }
+    validateAliasName(this, 'alias', props.alias);
     if (this.policy !== policy) {
       refused(
-        owner,
+        this,
         'the `policy` prop',
         "a PropertyInjector for aws-cdk-lib's kms.Key supplied a key policy of its own, and a VaultKey's policy is what keeps it usable through Secrets Manager only",
         'Make the PropertyInjector skip VaultKey (its `inject` gets the scope and id of each key), or remove it',
@@ -203,14 +217,14 @@ export class VaultKey extends kms.Key {
 
     const stack = Stack.of(this);
     this.viaService = secretsManagerService(this);
-    this.deploymentRoleArn = deploymentRoleArn(this, owner, props.deploymentRole);
+    this.deploymentRoleArn = deploymentRoleArn(this, this, props.deploymentRole);
     this.administratorArns = distinct([
       this.deploymentRoleArn,
-      ...nonEmpty(owner, 'keyAdmins', props.keyAdmins).flatMap((p) =>
-        principalArnPatterns(owner, 'keyAdmins', p, KEY_ADMIN_RULES),
+      ...nonEmpty(this, 'keyAdmins', props.keyAdmins).flatMap((p) =>
+        principalArnPatterns(this, 'keyAdmins', p, KEY_ADMIN_RULES),
       ),
       ...(props.breakGlass
-        ? principalArnPatterns(owner, 'breakGlass', props.breakGlass, BREAK_GLASS_RULES)
+        ? principalArnPatterns(this, 'breakGlass', props.breakGlass, BREAK_GLASS_RULES)
         : []),
     ]);
     this.warnAboutLoosening(enableKeyRotation, props.removalPolicy);
@@ -310,7 +324,7 @@ export class VaultKey extends kms.Key {
 
   /** Adds an alias; the name is checked as KMS would (`alias/` and a name of your own). */
   public override addAlias(aliasName: string): kms.Alias {
-    validateAliasName(`${this.constructor.name} ${this.node.path}`, 'alias', aliasName);
+    validateAliasName(this, 'alias', aliasName);
     return super.addAlias(aliasName);
   }
 
@@ -394,7 +408,7 @@ export class VaultKey extends kms.Key {
    */
   public override grantAdmin(grantee: iam.IGrantable): iam.Grant {
     return refused(
-      `VaultKey ${this.node.path}`,
+      this,
       `grantAdmin(${grantee.grantPrincipal})`,
       "a vault key's administrators are named by ARN in its key policy, and aws-cdk-lib's admin actions include kms:Create* (kms:CreateGrant, which opens the key outside Secrets Manager)",
       'Name the principal in the `keyAdmins` prop (of the VaultKey or the SecretsVault)',
@@ -415,7 +429,7 @@ export class VaultKey extends kms.Key {
     if (statement.effect === iam.Effect.ALLOW) {
       // Even through Secrets Manager only, a public principal would let every AWS account use the key.
       for (const principal of statement.principals) {
-        validatePrincipal(`VaultKey ${this.node.path}`, 'addToResourcePolicy', principal, {
+        validatePrincipal(this, 'addToResourcePolicy', principal, {
           allowService: true,
           allowOrganization: true,
         });
@@ -423,7 +437,7 @@ export class VaultKey extends kms.Key {
     }
     if (statement.effect === iam.Effect.ALLOW && !limitedToService(this, statement.conditions, service)) {
       refused(
-        `VaultKey ${this.node.path}`,
+        this,
         `addToResourcePolicy(${describeStatement(statement)})`,
         `an Allow statement on a vault key must carry the condition StringEquals kms:ViaService = ${service}, so that the key stays usable through Secrets Manager only`,
         'Add that condition (kms.ViaServicePrincipal adds it), or give the other service a kms.Key of its own; a Deny statement is always accepted',
@@ -467,7 +481,7 @@ export class VaultKey extends kms.Key {
         if (![statement.Resource].flat().some(onThisKey)) continue;
         if (limitedToService(this, statement.Condition, service)) continue;
         errors.push(
-          `VaultKey ${this.node.path}: ${where} allows ${[statement.Action ?? 'NotAction'].flat().join(' ')} on this key without kms:ViaService = ${service}. ` +
+          `${ownerName(this)}: ${where} allows ${[statement.Action ?? 'NotAction'].flat().join(' ')} on this key without kms:ViaService = ${service}. ` +
             'Something granted the key outside Secrets Manager (an L1 grant such as s3.BucketGrants.fromBucket(cfnBucket) on a resource encrypted with this key, key.grants, or an escape hatch); ' +
             "give that resource a kms.Key of its own, and let principals read secrets with grantRead or this key's grantDecrypt.",
         );
@@ -511,7 +525,7 @@ export class VaultKey extends kms.Key {
    * SecretsVault that chose them for its key warns once itself, and acknowledges this one.
    */
   private warnAboutLoosening(enableKeyRotation: boolean, removalPolicy?: RemovalPolicy): void {
-    const owner = `${this.constructor.name} ${this.node.path}`;
+    const owner = ownerName(this);
     if (!enableKeyRotation) {
       Annotations.of(this).addWarningV2(
         KEY_ROTATION_OFF_WARNING,
@@ -538,7 +552,7 @@ export class VaultKey extends kms.Key {
   ): iam.Grant {
     if (!principalLimitedToService(this, grantee.grantPrincipal, secretsManagerService(this))) {
       refused(
-        `VaultKey ${this.node.path}`,
+        this,
         `${member}(${grantee.grantPrincipal}, ${actions.join(' ')})`,
         `a vault key is usable through Secrets Manager only, and this grant is not limited to it (kms:ViaService = ${secretsManagerService(this)})`,
         "Let principals read or write secrets with VaultSecret.grantRead/grantWrite or SecretsVault.grantRead, or with this key's grantDecrypt, grantEncrypt, grantDecryptViaSecretsManager or grantEncryptViaSecretsManager; give other services (S3, SQS, SNS, Lambda, CloudWatch Logs) a kms.Key of their own",
@@ -549,7 +563,7 @@ export class VaultKey extends kms.Key {
 
   private refuseKeyUse(member: string, grantee: iam.IGrantable): never {
     return refused(
-      `VaultKey ${this.node.path}`,
+      this,
       `${member}(${grantee.grantPrincipal})`,
       'a vault key is a symmetric encryption key that only Secrets Manager uses: it cannot sign, verify or compute MACs',
       'Use a kms.Key with the key spec and usage you need',
@@ -571,12 +585,18 @@ function refusedKeyImport(scope: IConstruct, id: string | undefined, member: str
   );
 }
 
-/** Warning ids, so that a vault can say it once for its key and a user can acknowledge them. */
+/**
+ * Warning ids, so that a vault can say it once for its key (a user acknowledges them by the id the
+ * warning shows).
+ *
+ * @internal
+ */
 export const KEY_ROTATION_OFF_WARNING = 'cdk-secrets-vault:key-rotation-off';
+/** @internal */
 export const KEY_DESTROYED_WARNING = 'cdk-secrets-vault:key-destroyed-with-stack';
 
 /** Validates a KMS alias name: `alias/` and 1 to 250 of letters, digits, `/ _ -`, not `alias/aws/...`. */
-function validateAliasName(owner: string, prop: string, aliasName: string | undefined): void {
+function validateAliasName(owner: Owner, prop: string, aliasName: string | undefined): void {
   if (aliasName === undefined || Token.isUnresolved(aliasName)) return;
   if (!ALIAS_NAME.test(aliasName) || aliasName.startsWith('alias/aws/')) {
     invalid(

@@ -9,7 +9,7 @@ import { isPrincipalOfAnotherAccount } from './private/accounts';
 import { KEY_DECRYPT_ACTIONS } from './private/actions';
 import { literalAliasOf } from './private/key-alias';
 import { ManagedPolicyRole } from './private/managed-policy-role';
-import { invalid, summary, validatePrincipal } from './private/validation';
+import { invalid, Owner, summary, validatePrincipal } from './private/validation';
 import type { SecretsVault } from './secrets-vault';
 import { VaultKey } from './vault-key';
 
@@ -17,7 +17,7 @@ import { VaultKey } from './vault-key';
  * What Secrets Manager asks of whoever makes it encrypt a replica with a customer-managed key
  * (ReplicateSecretToRegions: "kms:GenerateDataKey and kms:Encrypt to the key").
  */
-export const REPLICA_ENCRYPT_ACTIONS = ['kms:GenerateDataKey', 'kms:Encrypt'];
+const REPLICA_ENCRYPT_ACTIONS = ['kms:GenerateDataKey', 'kms:Encrypt'];
 
 /** EventBridge's detail type of the API calls CloudTrail records. */
 const API_CALL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
@@ -156,8 +156,8 @@ export class VaultReplicaRegion {
 
   /**
    * Lets a principal of the scope's account make Secrets Manager encrypt replicas in this region
-   * (`REPLICA_ENCRYPT_ACTIONS`), through Secrets Manager of this region only: what the writer of a new
-   * value needs if Secrets Manager replicates it with the writer's own permissions.
+   * (`kms:GenerateDataKey` and `kms:Encrypt`), through Secrets Manager of this region only: what the
+   * writer of a new value needs if Secrets Manager replicates it with the writer's own permissions.
    */
   public grantEncryptViaSecretsManager(scope: IConstruct, grantee: iam.IGrantable): iam.Grant {
     return this.grantViaSecretsManager(scope, grantee, REPLICA_ENCRYPT_ACTIONS);
@@ -285,7 +285,7 @@ export interface VaultReplicaKeyProps {
 }
 
 /** The calls on an alias that change which key it names: with grants by alias, who may use which key. */
-export const ALIAS_CHANGE_EVENTS = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
+const ALIAS_CHANGE_EVENTS = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'];
 
 /**
  * The key of a vault's replica region: a VaultKey in a stack of that region, with the same key policy
@@ -324,12 +324,11 @@ export class VaultReplicaKey extends VaultKey {
   public readonly forwarders: events.Rule[] = [];
 
   constructor(scope: Construct, id: string, props: VaultReplicaKeyProps) {
-    const owner = `VaultReplicaKey ${scope.node.path}/${id}`;
-    const { region, aliasName } = checkPlacement(owner, scope, props);
     const vaultKey = props.vault.encryptionKey instanceof VaultKey ? props.vault.encryptionKey : undefined;
+    const alias = props.alias ?? literalAliasOf(props.vault.encryptionKey);
     super(scope, id, {
-      alias: aliasName,
-      description: `Encrypts the ${region} replicas of the secrets of vault ${props.vault.namePrefix}; usable through Secrets Manager only`,
+      alias,
+      description: `Encrypts the ${Stack.of(scope).region} replicas of the secrets of vault ${props.vault.namePrefix}; usable through Secrets Manager only`,
       rotationPeriod: props.rotationPeriod,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       pendingWindow: props.pendingWindow,
@@ -337,12 +336,13 @@ export class VaultReplicaKey extends VaultKey {
       breakGlass: props.breakGlass ?? props.vault.breakGlass,
       deploymentRole: props.deploymentRole,
     });
+    const { region, aliasName } = checkPlacement(this, props.vault, alias);
     this.vault = props.vault;
     this.region = region;
     this.aliasName = aliasName;
     this.replicaRegion = VaultReplicaRegion.vaultKey(region, aliasName);
     this.replicates = props.replicate ?? true;
-    if (this.replicates) this.checkOnePerRegion(owner);
+    if (this.replicates) this.checkOnePerRegion();
 
     for (const reader of props.readers ?? []) this.addReader(reader);
     if (props.forwardKeyEvents ?? true) this.forwardKeyEvents();
@@ -362,10 +362,10 @@ export class VaultReplicaKey extends VaultKey {
    * of the app is deployed first: KMS refuses a key policy that names a principal that does not exist.
    */
   public addReader(principal: iam.IPrincipal): void {
-    validatePrincipal(`VaultReplicaKey ${this.node.path}`, 'readers', principal);
+    validatePrincipal(this, 'readers', principal);
     if (!isPrincipalOfAnotherAccount(this, principal)) {
       invalid(
-        `VaultReplicaKey ${this.node.path}`,
+        this,
         'readers',
         principal.toString(),
         "a principal of another account: readers of the vault's own account are granted by `vault.grantRead`, " +
@@ -435,7 +435,7 @@ export class VaultReplicaKey extends VaultKey {
   }
 
   /** A vault has one replica key per region: a second would claim the same alias there. */
-  private checkOnePerRegion(owner: string): void {
+  private checkOnePerRegion(): void {
     const twin = this.node.root.node
       .findAll()
       .find(
@@ -448,7 +448,7 @@ export class VaultReplicaKey extends VaultKey {
       );
     if (twin) {
       invalid(
-        owner,
+        this,
         'vault',
         summary(
           `vault ${this.vault.node.path}, which has a key in ${this.region} already (${twin.node.path})`,
@@ -464,19 +464,19 @@ export class VaultReplicaKey extends VaultKey {
  * that they share the account and differ in region, and that the alias is known.
  */
 function checkPlacement(
-  owner: string,
-  scope: Construct,
-  props: VaultReplicaKeyProps,
+  key: VaultReplicaKey,
+  vault: SecretsVault,
+  aliasName: string | undefined,
 ): { region: string; aliasName: string } {
-  const here = Stack.of(scope);
-  const primary = Stack.of(props.vault);
+  const here = Stack.of(key);
+  const primary = Stack.of(vault);
   for (const [stack, what] of [
     [here, 'this stack'],
     [primary, "the vault's stack"],
   ] as const) {
     if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
       invalid(
-        owner,
+        key,
         'vault',
         `${what} (${stack.stackName}) without an explicit account and region`,
         'give both stacks `env: { account, region }`: the replica key is named by an alias ARN written out at synth',
@@ -485,7 +485,7 @@ function checkPlacement(
   }
   if (here.account !== primary.account) {
     invalid(
-      owner,
+      key,
       'vault',
       `a vault of account ${primary.account}, this stack being of account ${here.account}`,
       "a replica key in the vault's own account: Secrets Manager replicates a secret to other regions of its account",
@@ -493,17 +493,16 @@ function checkPlacement(
   }
   if (here.region === primary.region) {
     invalid(
-      owner,
+      key,
       'vault',
       `a vault of this stack's own region ${here.region}`,
       "a stack of another region: the vault's own key already serves its region",
     );
   }
-  validateRegion(owner, here.region);
-  const aliasName = props.alias ?? literalAliasOf(props.vault.encryptionKey);
+  validateRegion(key, here.region);
   if (aliasName === undefined) {
     return invalid(
-      owner,
+      key,
       'alias',
       undefined,
       "the vault's key has no literal alias to reuse: name this key's alias",
@@ -526,7 +525,7 @@ function administratorsOf(key: VaultKey): iam.IPrincipal[] | undefined {
   return admins.length > 0 ? admins : undefined;
 }
 
-function validateRegion(owner: string, region: string) {
+function validateRegion(owner: Owner, region: string) {
   if (Token.isUnresolved(region) || !REGION.test(region)) {
     invalid(owner, 'region', region, 'allowed: a literal region name such as "us-east-1"');
   }

@@ -1,4 +1,4 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -303,6 +303,20 @@ describe('VaultReplicaKey', () => {
       const other = new Stack(a, 'AlsoUsEast1', { env: { account: ACCOUNT, region: REPLICA } });
       expect(() => new VaultReplicaKey(other, 'OrdersKey', { vault })).toThrow(
         'VaultReplicaKey AlsoUsEast1/OrdersKey: invalid `vault`: received vault Primary/Vault, which has a key in us-east-1 already (Replica-us-east-1/OrdersKey); both would claim the alias alias/example/orders there: keep one key per vault and region.',
+      );
+    });
+
+    test('naming itself a VaultReplicaKey in the checks and refusals it inherits from VaultKey', () => {
+      const a = app();
+      const { vault } = primaryVault(a);
+      const stack = replicaStack(a);
+      expect(() => new VaultReplicaKey(stack, 'Short', { vault, rotationPeriod: Duration.days(30) })).toThrow(
+        `VaultReplicaKey Replica-${REPLICA}/Short: invalid \`rotationPeriod\`: received 30 days; allowed: a whole number of days from 90 to 2560.`,
+      );
+      const key = new VaultReplicaKey(stack, 'OrdersKey', { vault });
+      const role = iam.Role.fromRoleArn(stack, 'Admin', KEY_ADMIN);
+      expect(() => key.grantAdmin(role)).toThrow(
+        new RegExp(`^VaultReplicaKey Replica-${REPLICA}/OrdersKey: grantAdmin\\(.*\\) is refused: `),
       );
     });
   });
