@@ -4,7 +4,7 @@ import { IConstruct } from 'constructs';
 import { CLONE_SUFFIX, EngineName } from './contract/rotation-contract';
 import { DatabaseEngine, DatabaseTls } from './database-engine';
 import { enumLikeValue, invalid, ownerName } from './private/validation';
-import { checkDatabaseTarget, DatabaseTarget, RotationStrategy } from './rotation-strategy';
+import { checkDatabaseTarget, DatabaseEndpoint, DatabaseTarget, RotationStrategy } from './rotation-strategy';
 import { PasswordOptions, SecretContent } from './secret-content';
 import type { SecretsVault } from './secrets-vault';
 import type { VaultSecret, VaultSecretOptions } from './vault-secret';
@@ -97,6 +97,17 @@ export interface DatabaseSecretOptions extends Omit<VaultSecretOptions, 'content
   readonly tls?: DatabaseTls;
 
   /**
+   * Where the database was before you changed `host`, `port` or `dbname` (1 to 3 endpoints). The
+   * secret's value names the old endpoint until the next rotation, and the rotation function refuses a
+   * value that names anything but the pinned endpoint; declaring the move lets it accept the old
+   * endpoint (it never connects there), log in at the new one, and write the new one into the value.
+   * The password does not change with the move. Drop the entries once a rotation has run.
+   *
+   * @default - the database has not moved
+   */
+  readonly movedFrom?: DatabaseEndpoint[];
+
+  /**
    * Whose password rotates.
    *
    * @default DatabaseUserRotation.singleUser()
@@ -157,8 +168,18 @@ export function addDatabaseSecretTo(
   options: DatabaseSecretOptions,
   context: DatabaseSecretContext,
 ): VaultSecret {
-  const { engine, host, port, username, dbname, passwordOptions, userRotation, tls, ...secretOptions } =
-    options;
+  const {
+    engine,
+    host,
+    port,
+    username,
+    dbname,
+    passwordOptions,
+    userRotation,
+    tls,
+    movedFrom,
+    ...secretOptions
+  } = options;
   checkEnumLike(vault, options);
   const users = userRotation ?? DatabaseUserRotation.singleUser();
   const target: DatabaseTarget = {
@@ -167,11 +188,13 @@ export function addDatabaseSecretTo(
     port: port ?? engine.defaultPort,
     dbname,
     tls: tls ?? DatabaseTls.VERIFIED,
+    // Only in the function's pinned target: the generated template stays `username` alone.
+    ...(movedFrom !== undefined ? { formerly: movedFrom } : {}),
   };
   const alternating = users.adminSecret !== undefined;
   checkUsername(vault, engine, username, alternating);
   checkDbname(vault, dbname);
-  checkDatabaseTarget(vault, target, alternating);
+  checkDatabaseTarget(vault, target, alternating, 'movedFrom');
   const strategy = users.strategyFor(target, passwordOptions);
   if (context.rotates && !context.rotationInVpc) {
     // On the vault, before its function takes the secret: the function then does not say it again.

@@ -1,8 +1,13 @@
 import { Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { databaseKind, verifiedHostProblem } from './contract/rotation-contract';
+import {
+  databaseKind,
+  MAX_FORMER_ENDPOINTS,
+  sameEndpoint,
+  verifiedHostProblem,
+} from './contract/rotation-contract';
 import { DatabaseEngine, DatabaseTls } from './database-engine';
-import { enumLikeValue, invalid, Owner } from './private/validation';
+import { enumLikeValue, invalid, Owner, summary } from './private/validation';
 import {
   checkJsonField,
   checkPasswordOptions,
@@ -20,6 +25,30 @@ export interface RotationProfile {
   readonly kind: string;
   readonly jsonField?: string;
   readonly password: ResolvedPasswordOptions;
+}
+
+/**
+ * Where a database was reached before it moved (`movedFrom` of `addDatabaseSecret`, `formerly` of a
+ * DatabaseTarget). The rotation function never connects to it: it only accepts a secret value that
+ * still names it, and writes the current endpoint into the version it creates.
+ */
+export interface DatabaseEndpoint {
+  /** The host name the database had. */
+  readonly host: string;
+
+  /**
+   * The port the database had.
+   *
+   * @default - the engine's default port (5432, 3306)
+   */
+  readonly port?: number;
+
+  /**
+   * The database the secret named there.
+   *
+   * @default - the secret's current `dbname` (the database kept its name)
+   */
+  readonly dbname?: string;
 }
 
 /**
@@ -53,6 +82,28 @@ export interface DatabaseTarget {
    * @default DatabaseTls.VERIFIED
    */
   readonly tls?: DatabaseTls;
+
+  /**
+   * Where the database was before it moved (at most 3 endpoints). Until the next rotation, the
+   * secret's value still names the old endpoint, which the function would otherwise refuse; with the
+   * move declared here it accepts it, logs in here only, and writes this target into the new version.
+   * Drop the entries once a rotation has run.
+   *
+   * @default - the database has not moved: a value naming any other endpoint is refused
+   */
+  readonly formerly?: DatabaseEndpoint[];
+}
+
+/**
+ * A former endpoint as the function's `ROTATION_TARGETS` carries it: the port resolved, the database
+ * written when the entry or the target names one (absent: the engine's default, as for the target).
+ *
+ * @internal
+ */
+export interface RenderedEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly dbname?: string;
 }
 
 /**
@@ -67,6 +118,7 @@ export interface RenderedTarget {
   readonly dbname?: string;
   readonly tls: string;
   readonly admin?: string;
+  readonly formerly?: RenderedEndpoint[];
 }
 
 /**
@@ -180,20 +232,39 @@ export class RotationStrategy {
       ...(target.dbname !== undefined ? { dbname: target.dbname } : {}),
       tls: (target.tls ?? DatabaseTls.VERIFIED).mode,
       ...(this.adminSecret ? { admin: this.adminSecret.secretArn } : {}),
+      ...(target.formerly !== undefined
+        ? { formerly: target.formerly.map((e) => renderEndpoint(target, e)) }
+        : {}),
     };
   }
+}
+
+/** A former endpoint of `target` with its defaults resolved: the engine's port, the target's database. */
+function renderEndpoint(target: DatabaseTarget, endpoint: DatabaseEndpoint): RenderedEndpoint {
+  const dbname = endpoint.dbname ?? target.dbname;
+  return {
+    host: endpoint.host,
+    port: endpoint.port ?? target.engine.defaultPort,
+    ...(dbname !== undefined ? { dbname } : {}),
+  };
 }
 
 /**
  * Refuses, at synth, a target the rotation function would refuse: an engine or TLS mode that is not
  * one of the enum-like class's members (a string from JavaScript), a host or port that cannot be one,
  * an empty database name, alternating users (whose admin login is always verified) on anything but
- * verified TLS, and verified TLS to a MySQL database named by its IP address. `owner` names the caller
- * in the message.
+ * verified TLS, verified TLS to a MySQL database named by its IP address, and former endpoints that
+ * are not 1 to 3 valid endpoints other than the target's own. `owner` names the caller in the message;
+ * `formerlyProp` the prop the user wrote the former endpoints in.
  *
  * @internal
  */
-export function checkDatabaseTarget(owner: Owner, target: DatabaseTarget, alternating: boolean): void {
+export function checkDatabaseTarget(
+  owner: Owner,
+  target: DatabaseTarget,
+  alternating: boolean,
+  formerlyProp = 'formerly',
+): void {
   if (typeof target !== 'object' || target === null) {
     invalid(owner, 'target', enumLikeValue(target), 'allowed: { engine, host, port?, dbname?, tls? }');
   }
@@ -252,6 +323,88 @@ export function checkDatabaseTarget(owner: Owner, target: DatabaseTarget, altern
       `${hostProblem}: use the database's DNS name (such as the RDS endpoint address), or a TLS mode other than DatabaseTls.VERIFIED`,
     );
   }
+  if (target.formerly !== undefined) checkFormerEndpoints(owner, target, formerlyProp);
+}
+
+const HOST_ALLOWED = 'allowed: the database host name, without spaces';
+
+/**
+ * The former endpoints of `target` (written as `prop`): 1 to MAX_FORMER_ENDPOINTS, each with a host,
+ * port and database the target itself could have, none the target's own endpoint (which would declare
+ * no move). Values in tokens are left to the rotation function's check.
+ */
+function checkFormerEndpoints(owner: Owner, target: DatabaseTarget, prop: string): void {
+  const list: unknown = target.formerly;
+  if (!Array.isArray(list)) {
+    invalid(
+      owner,
+      prop,
+      enumLikeValue(list),
+      'allowed: a list of former endpoints `{ host, port?, dbname? }`',
+    );
+  }
+  if (list.length === 0 || list.length > MAX_FORMER_ENDPOINTS) {
+    invalid(
+      owner,
+      prop,
+      list,
+      `allowed: 1 to ${MAX_FORMER_ENDPOINTS} endpoints where the database was before it moved; leave \`${prop}\` out when it has not moved, and drop old entries once a rotation has run`,
+    );
+  }
+  list.forEach((entry: unknown, i) => {
+    const at = `${prop}[${i}]`;
+    if (typeof entry !== 'object' || entry === null) {
+      invalid(owner, at, enumLikeValue(entry), 'allowed: { host, port?, dbname? }');
+    }
+    const { host, port = target.engine.defaultPort, dbname } = entry as DatabaseEndpoint;
+    if (typeof host !== 'string') invalid(owner, `${at}.host`, enumLikeValue(host), HOST_ALLOWED);
+    if (!Token.isUnresolved(host) && (host.trim().length === 0 || host !== host.trim())) {
+      invalid(owner, `${at}.host`, host, HOST_ALLOWED);
+    }
+    if (
+      !Token.isUnresolved(port) &&
+      (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+    ) {
+      invalid(owner, `${at}.port`, port, 'allowed: a whole number from 1 to 65535');
+    }
+    if (
+      dbname !== undefined &&
+      !Token.isUnresolved(dbname) &&
+      (typeof dbname !== 'string' || dbname.trim().length === 0 || dbname !== dbname.trim())
+    ) {
+      invalid(
+        owner,
+        `${at}.dbname`,
+        dbname,
+        "allowed: the database's name, without surrounding spaces; leave it out when the database kept its name",
+      );
+    }
+    const rendered = renderEndpoint(target, entry as DatabaseEndpoint);
+    const current = {
+      host: target.host,
+      port: target.port ?? target.engine.defaultPort,
+      dbname: target.dbname,
+    };
+    if (isSameLiteralEndpoint(target, rendered, current)) {
+      invalid(
+        owner,
+        at,
+        summary(
+          `{ host: ${JSON.stringify(host)}, port: ${port}${rendered.dbname !== undefined ? `, dbname: ${JSON.stringify(rendered.dbname)}` : ''} }`,
+        ),
+        `that is the database's current endpoint: list only where it was before it moved (another host, port or dbname)`,
+      );
+    }
+  });
+}
+
+/** Whether two endpoints are the same, as far as synth knows (two equal tokens are the same value). */
+function isSameLiteralEndpoint(target: DatabaseTarget, a: RenderedEndpoint, b: RenderedEndpoint): boolean {
+  const tokens = [a.host, a.port, a.dbname, b.host, b.port, b.dbname].some(
+    (v) => v !== undefined && Token.isUnresolved(v),
+  );
+  if (!tokens) return sameEndpoint(target.engine.name, a, b);
+  return a.host === b.host && a.port === b.port && a.dbname === b.dbname;
 }
 
 /**

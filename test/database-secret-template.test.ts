@@ -3,10 +3,14 @@
  * new `GenerateSecretString` value whenever any of its properties changes (aws-cdk#19985), so the
  * proof is the same app synthesized twice: with the database moved (host, port, database, TLS mode,
  * admin secret), every secret's `GenerateSecretString` is identical, template and every generation
- * option, while the rotation function's pinned targets follow the move.
+ * option, while the rotation function's pinned targets follow the move. Declaring the move
+ * (`movedFrom`, so that the rotation accepts the value that still names the old endpoint) changes the
+ * function's ROTATION_TARGETS and nothing else.
  */
 import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import {
+  DatabaseEndpoint,
   DatabaseEngine,
   DatabaseSecretOptions,
   DatabaseTls,
@@ -24,6 +28,8 @@ interface Connection {
   readonly admin: 'Admin' | 'OtherAdmin';
   readonly appUser: string;
   readonly engine: DatabaseEngine;
+  /** Where the database was, declared on every secret. */
+  readonly movedFrom?: DatabaseEndpoint[];
 }
 
 const BEFORE: Connection = {
@@ -41,8 +47,8 @@ const BEFORE: Connection = {
 function synth(connection: Connection): Stack {
   const { stack } = newStack();
   const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-  const { engine, host, port, dbname, tls } = connection;
-  const common: Omit<DatabaseSecretOptions, 'username'> = { engine, host, port, dbname, tls };
+  const { engine, host, port, dbname, tls, movedFrom } = connection;
+  const common: Omit<DatabaseSecretOptions, 'username'> = { engine, host, port, dbname, tls, movedFrom };
   const admins = {
     Admin: vault.addDatabaseSecret('Admin', { ...common, username: 'admin_user' }),
     OtherAdmin: vault.addDatabaseSecret('OtherAdmin', { ...common, username: 'other_admin' }),
@@ -77,6 +83,17 @@ function pinnedTargets(stack: Stack): Record<string, unknown> {
           .map((part) => (typeof part === 'string' ? part : `<Ref ${part.Ref}>`))
           .join('');
   return JSON.parse(text);
+}
+
+/** The whole template with the function's ROTATION_TARGETS taken out. */
+function withoutTargets(stack: Stack): unknown {
+  // A copy: the template object is shared with later reads of the same stack.
+  const json = structuredClone(Template.fromStack(stack).toJSON());
+  for (const resource of Object.values(json.Resources as Record<string, any>)) {
+    if (resource.Type === 'AWS::Lambda::Function')
+      delete resource.Properties.Environment.Variables.ROTATION_TARGETS;
+  }
+  return json;
 }
 
 /** What the function must be pinned to for `connection`: the admins' target, then the app user's. */
@@ -120,6 +137,19 @@ describe('moving the database leaves every generated password as it was (aws-cdk
     expect(pinnedTargets(before)).toEqual(expectedTargets(BEFORE));
     expect(pinnedTargets(after)).toEqual(expectedTargets({ ...BEFORE, ...change }));
     expect(pinnedTargets(after)).not.toEqual(pinnedTargets(before));
+  });
+
+  test('declaring the move (movedFrom) changes ROTATION_TARGETS only: the template is otherwise the same, GenerateSecretString included', () => {
+    const moved: Partial<Connection> = { host: 'new.db.internal', port: 6432 };
+    const undeclared = synth({ ...BEFORE, ...moved });
+    const declared = synth({ ...BEFORE, ...moved, movedFrom: [{ host: 'old.db.internal' }] });
+    expect(generated(declared)).toEqual(generated(before));
+    expect(withoutTargets(declared)).toEqual(withoutTargets(undeclared));
+    const formerly = [{ host: 'old.db.internal', port: 5432, dbname: 'orders' }];
+    const { t0, t1 } = expectedTargets({ ...BEFORE, ...moved }) as Record<'t0' | 't1', object>;
+    expect(pinnedTargets(declared)).toEqual({ t0: { ...t0, formerly }, t1: { ...t1, formerly } });
+    // Dropping it after a rotation goes back to the undeclared template, password untouched.
+    expect(pinnedTargets(undeclared)).toEqual(expectedTargets({ ...BEFORE, ...moved }));
   });
 
   test('changing the username changes that secret alone: another user gets a new password', () => {

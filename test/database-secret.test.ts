@@ -209,6 +209,56 @@ describe('SecretsVault.addDatabaseSecret', () => {
     });
   });
 
+  test('movedFrom pins the former endpoints with the target (port and dbname resolved), in a target of their own', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
+    const common = { engine: DatabaseEngine.POSTGRES, host: 'new.internal', dbname: 'orders' };
+    vault.addDatabaseSecret('Moved', {
+      ...common,
+      username: 'app',
+      movedFrom: [{ host: 'old.internal' }, { host: 'older.internal', port: 6432, dbname: 'legacy' }],
+    });
+    // A secret on the same endpoint that never lived elsewhere keeps the plain target.
+    vault.addDatabaseSecret('Fresh', { ...common, username: 'reports' });
+    const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    const pin = { engine: 'postgres', host: 'new.internal', port: 5432, dbname: 'orders', tls: 'verified' };
+    expect(JSON.parse(env.ROTATION_TARGETS)).toEqual({
+      t0: {
+        ...pin,
+        formerly: [
+          { host: 'old.internal', port: 5432, dbname: 'orders' },
+          { host: 'older.internal', port: 6432, dbname: 'legacy' },
+        ],
+      },
+      t1: pin,
+    });
+    const generators = Object.values(resourcesOf(stack, 'AWS::SecretsManager::Secret')).map(
+      (secret) => secret.Properties.GenerateSecretString.SecretStringTemplate,
+    );
+    expect(generators.sort()).toEqual(['{"username":"app"}', '{"username":"reports"}']);
+  });
+
+  test('RotationStrategy.singleUser takes former endpoints as `formerly`, checked and named as such', () => {
+    const target = { engine: DatabaseEngine.MYSQL, host: 'new.internal' };
+    const strategy = RotationStrategy.singleUser({
+      ...target,
+      formerly: [{ host: 'old.internal', port: 3307 }],
+    });
+    expect(strategy.renderTarget()).toEqual({
+      engine: 'mysql',
+      host: 'new.internal',
+      port: 3306,
+      tls: 'verified',
+      formerly: [{ host: 'old.internal', port: 3307 }],
+    });
+    expect(() => RotationStrategy.singleUser({ ...target, formerly: [{ host: 'NEW.internal' }] })).toThrow(
+      'RotationStrategy.singleUser: invalid `formerly[0]`: received { host: "NEW.internal", port: 3306 }; that is the database\'s current endpoint',
+    );
+    expect(() => RotationStrategy.singleUser({ ...target, formerly: [{ host: 'old', port: 0 }] })).toThrow(
+      'RotationStrategy.singleUser: invalid `formerly[0].port`: received 0; allowed: a whole number from 1 to 65535.',
+    );
+  });
+
   test.each([DatabaseTls.UNVERIFIED_INSECURE, DatabaseTls.PLAINTEXT_INSECURE])(
     'refuses alternating users with tls %p: the admin credential travels over verified TLS only',
     (tls) => {

@@ -256,11 +256,48 @@ interface TargetBase {
   readonly admin?: string;
 }
 
+/**
+ * Where a database was reached before it moved: a secret's value may still name it until the next
+ * rotation writes the pinned endpoint. The function never connects to it.
+ */
+export interface FormerEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** Absent: the engine's default, as for the pinned endpoint. */
+  readonly dbname?: string;
+}
+
+/**
+ * At most this many former endpoints per target: a move is declared for the rotation that follows it,
+ * then dropped, so a few cover moves in quick succession without letting the list (and the
+ * environment) grow.
+ */
+export const MAX_FORMER_ENDPOINTS = 3;
+
+/**
+ * Whether two endpoints of an `engine` database are the same: host names compared without case (DNS
+ * ignores it), ports as numbers, an absent database as the engine's default.
+ */
+export function sameEndpoint(
+  engine: EngineName,
+  a: { readonly host: string; readonly port: number; readonly dbname?: string },
+  b: { readonly host: string; readonly port: number; readonly dbname?: string },
+): boolean {
+  const dbname = (e: { readonly dbname?: string }) => e.dbname ?? ENGINES[engine].defaultDbname;
+  return a.host.toLowerCase() === b.host.toLowerCase() && a.port === b.port && dbname(a) === dbname(b);
+}
+
 /** A target pinned by host name and port. */
 export interface HostTargetSpec extends TargetBase {
   readonly host: string;
   readonly port: number;
   readonly rds?: undefined;
+  /**
+   * Where the database was reached before it moved (the deployment's `movedFrom`): a current or
+   * previous value naming one of these is accepted as if it named the pin, and the version the
+   * function creates names the pin. Logins go to the pin only.
+   */
+  readonly formerly?: readonly FormerEndpoint[];
 }
 
 /**
@@ -272,6 +309,7 @@ export interface RdsTargetSpec extends TargetBase {
   readonly rds: RdsSource;
   readonly host?: undefined;
   readonly port?: undefined;
+  readonly formerly?: undefined;
 }
 
 /** One pinned database target: where the credentials of the secrets bound to it may be sent. */
@@ -286,7 +324,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const TARGET_KEYS = ['engine', 'host', 'port', 'rds', 'dbname', 'tls', 'admin'];
+const TARGET_KEYS = ['engine', 'host', 'port', 'rds', 'dbname', 'tls', 'admin', 'formerly'];
+const FORMER_KEYS = ['host', 'port', 'dbname'];
 const RDS_KEYS = ['kind', 'identifier'];
 
 function unknownKeys(raw: Record<string, unknown>, known: readonly string[], where: string): void {
@@ -331,23 +370,10 @@ export function parseTarget(raw: unknown, where: string): TargetSpec {
         : `${where} names no server: pin host and port, or an RDS database ("rds")`,
     );
   }
-  let server: { host: string; port: number } | { rds: RdsSource };
-  if (byHost) {
-    if (typeof raw.host !== 'string' || raw.host.trim() === '' || raw.host !== raw.host.trim()) {
-      throw new ContractError(`${where}.host must be a non-empty host name without spaces`);
-    }
-    // Tokens render a port as a string (an RDS endpoint's port attribute): accept its digits.
-    const port = typeof raw.port === 'string' && /^\d{1,5}$/.test(raw.port) ? Number(raw.port) : raw.port;
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new ContractError(`${where}.port must be a port number (1-65535)`);
-    }
-    server = { host: raw.host, port };
-  } else {
-    server = { rds: parseRdsSource(raw.rds, `${where}.rds`) };
-  }
-  if (raw.dbname !== undefined && (typeof raw.dbname !== 'string' || raw.dbname === '')) {
-    throw new ContractError(`${where}.dbname must be a non-empty string when present`);
-  }
+  const server: { host: string; port: number } | { rds: RdsSource } = byHost
+    ? { host: parseHost(raw.host, where), port: parsePort(raw.port, where) }
+    : { rds: parseRdsSource(raw.rds, `${where}.rds`) };
+  const dbname = parseDbname(raw.dbname, where);
   if (!TLS_MODES.includes(raw.tls as TlsMode)) {
     throw new ContractError(
       `${where}.tls must be one of ${TLS_MODES.map((m) => JSON.stringify(m)).join(', ')}`,
@@ -361,13 +387,72 @@ export function parseTarget(raw: unknown, where: string): TargetSpec {
       `${where} names an admin secret with tls "${String(raw.tls)}": admin credentials travel over verified TLS only`,
     );
   }
-  return {
+  const base = {
     engine: raw.engine,
-    ...server,
-    dbname: raw.dbname as string | undefined,
+    dbname,
     tls: raw.tls as TlsMode,
     admin: raw.admin as string | undefined,
   };
+  if ('rds' in server) {
+    if (raw.formerly !== undefined) {
+      throw new ContractError(
+        `${where}.formerly is for a target pinned by host and port: a target pinned by RDS identifier takes its endpoint from the RDS API`,
+      );
+    }
+    return { ...base, ...server };
+  }
+  const formerly =
+    raw.formerly === undefined ? undefined : parseFormerly(raw.formerly, { ...base, ...server }, where);
+  return { ...base, ...server, ...(formerly !== undefined ? { formerly } : {}) };
+}
+
+function parseHost(host: unknown, where: string): string {
+  if (typeof host !== 'string' || host.trim() === '' || host !== host.trim()) {
+    throw new ContractError(`${where}.host must be a non-empty host name without spaces`);
+  }
+  return host;
+}
+
+function parsePort(raw: unknown, where: string): number {
+  // Tokens render a port as a string (an RDS endpoint's port attribute): accept its digits.
+  const port = typeof raw === 'string' && /^\d{1,5}$/.test(raw) ? Number(raw) : raw;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ContractError(`${where}.port must be a port number (1-65535)`);
+  }
+  return port;
+}
+
+function parseDbname(dbname: unknown, where: string): string | undefined {
+  if (dbname !== undefined && (typeof dbname !== 'string' || dbname === '')) {
+    throw new ContractError(`${where}.dbname must be a non-empty string when present`);
+  }
+  return dbname;
+}
+
+/**
+ * A target's `formerly`: 1 to MAX_FORMER_ENDPOINTS endpoints, each checked as the pinned host, port
+ * and dbname are, none the pinned endpoint itself. Only a target pinned by host and port has one: a
+ * target pinned by RDS identifier takes its endpoint from the RDS API.
+ */
+function parseFormerly(raw: unknown, pinned: HostTargetSpec, where: string): FormerEndpoint[] {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_FORMER_ENDPOINTS) {
+    throw new ContractError(
+      `${where}.formerly must be a list of 1 to ${MAX_FORMER_ENDPOINTS} former endpoints { host, port, dbname? }`,
+    );
+  }
+  return raw.map((entry: unknown, i) => {
+    const at = `${where}.formerly[${i}]`;
+    if (!isRecord(entry)) throw new ContractError(`${at} must be an object`);
+    unknownKeys(entry, FORMER_KEYS, at);
+    const host = parseHost(entry.host, at);
+    const port = parsePort(entry.port, at);
+    const dbname = parseDbname(entry.dbname, at);
+    const former = { host, port, ...(dbname !== undefined ? { dbname } : {}) };
+    if (sameEndpoint(pinned.engine, former, pinned)) {
+      throw new ContractError(`${at} is the pinned endpoint itself: list only where the database was before`);
+    }
+    return former;
+  });
 }
 
 /**

@@ -115,6 +115,9 @@ describe('parseDatabaseSecret (checked against the pinned target)', () => {
   });
 
   const pinned = `but this deployment pinned secret ${ARN} to db.internal:5432/app; refusing to connect anywhere (fix the value, or deploy the new endpoint, then rotate again)`;
+  /** The refusal's suggestion for a database that moved: the `movedFrom` entry naming what the value names. */
+  const moved = (entry: string) =>
+    `. If the database moved from there, declare \`movedFrom: [{ ${entry} }]\` in the options of secret ${ARN} and deploy: the next rotation then writes the new endpoint`;
   test.each([
     ['not JSON', '{"password": "hunter2', `${WHERE} is not JSON (a database secret is a JSON object)`],
     ['an array', '[]', `${WHERE} is not a JSON object`],
@@ -144,37 +147,37 @@ describe('parseDatabaseSecret (checked against the pinned target)', () => {
     [
       'another host',
       pgSecret({ host: 'evil.example' }),
-      `${WHERE} points at host evil.example, port 5432, dbname app, ${pinned}`,
+      `${WHERE} points at host evil.example, port 5432, dbname app, ${pinned}${moved('host: "evil.example", port: 5432')}`,
     ],
     [
       'a host that is not a string',
       pgSecret({ host: 42 }),
-      `${WHERE} points at host 42, port 5432, dbname app, ${pinned}`,
+      `${WHERE} points at host 42, port 5432, dbname app, ${pinned}${moved('host: "42", port: 5432')}`,
     ],
     [
       'another port',
       pgSecret({ port: 5433 }),
-      `${WHERE} points at host db.internal, port 5433, dbname app, ${pinned}`,
+      `${WHERE} points at host db.internal, port 5433, dbname app, ${pinned}${moved('host: "db.internal", port: 5433')}`,
     ],
     [
       'a port out of range',
       pgSecret({ port: 70000 }),
-      `${WHERE} points at host db.internal, port 70000, dbname app, ${pinned}`,
+      `${WHERE} points at host db.internal, port 70000, dbname app, ${pinned}${moved('host: "db.internal", port: 70000')}`,
     ],
     [
       'a port that is not a number',
       pgSecret({ port: '5432x' }),
-      `${WHERE} points at host db.internal, port 5432x, dbname app, ${pinned}`,
+      `${WHERE} points at host db.internal, port 5432x, dbname app, ${pinned}${moved('host: "db.internal", port: "5432x"')}`,
     ],
     [
       'another dbname',
       pgSecret({ dbname: 'postgres' }),
-      `${WHERE} points at host db.internal, port 5432, dbname postgres, ${pinned}`,
+      `${WHERE} points at host db.internal, port 5432, dbname postgres, ${pinned}${moved('host: "db.internal", port: 5432, dbname: "postgres"')}`,
     ],
     [
       'a long host, shown cut at 80 characters',
       pgSecret({ host: 'h'.repeat(200) }),
-      `${WHERE} points at host ${'h'.repeat(80)}, port 5432, dbname app, ${pinned}`,
+      `${WHERE} points at host ${'h'.repeat(80)}, port 5432, dbname app, ${pinned}${moved(`host: "${'h'.repeat(80)}", port: 5432`)}`,
     ],
   ])('rejects %s before any connection, never quoting the password', (_name, text, message) => {
     let error: Error | undefined;

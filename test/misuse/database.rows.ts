@@ -109,6 +109,98 @@ export const refusals: Refusal[] = [
       "allowed: the database's name, without surrounding spaces; leave `dbname` out for the engine's default",
   })),
 
+  // Where the database was (movedFrom): checked as host, port and dbname are, named as movedFrom.
+  {
+    input: 'addDatabaseSecret movedFrom: [] (declares no move)',
+    act: () => databaseSecret({ movedFrom: [] }),
+    where: VAULT,
+    prop: 'movedFrom',
+    received: 'an empty list',
+    allowed:
+      'allowed: 1 to 3 endpoints where the database was before it moved; leave `movedFrom` out when it has not moved, and drop old entries once a rotation has run',
+  },
+  {
+    input: 'addDatabaseSecret movedFrom: 4 endpoints',
+    act: () => databaseSecret({ movedFrom: ['a', 'b', 'c', 'd'].map((host) => ({ host })) }),
+    where: VAULT,
+    prop: 'movedFrom',
+    received: 'a list of 4',
+    allowed: 'allowed: 1 to 3 endpoints where the database was before it moved',
+  },
+  {
+    input: 'addDatabaseSecret movedFrom: not a list (from JavaScript)',
+    act: () => databaseSecret({ movedFrom: { host: 'old.internal' } as unknown as [] }),
+    where: VAULT,
+    prop: 'movedFrom',
+    received: 'an object',
+    allowed: 'allowed: a list of former endpoints `{ host, port?, dbname? }`',
+  },
+  {
+    input: 'addDatabaseSecret movedFrom: [null] (from JavaScript)',
+    act: () => databaseSecret({ movedFrom: [null as unknown as { host: string }] }),
+    where: VAULT,
+    prop: 'movedFrom[0]',
+    received: 'null',
+    allowed: 'allowed: { host, port?, dbname? }',
+  },
+  ...['', ' ', 'old.internal '].map((host): Refusal => ({
+    input: `addDatabaseSecret movedFrom host: ${JSON.stringify(host)}`,
+    act: () => databaseSecret({ movedFrom: [{ host: 'old.internal' }, { host }] }),
+    where: VAULT,
+    prop: 'movedFrom[1].host',
+    received: JSON.stringify(host),
+    allowed: HOST_ALLOWED,
+  })),
+  {
+    input: 'addDatabaseSecret movedFrom host: a number (from JavaScript)',
+    act: () => databaseSecret({ movedFrom: [{ host: 5432 as unknown as string }] }),
+    where: VAULT,
+    prop: 'movedFrom[0].host',
+    received: 'a number',
+    allowed: HOST_ALLOWED,
+  },
+  ...[0, 65536, 5432.5].map((port): Refusal => ({
+    input: `addDatabaseSecret movedFrom port: ${port}`,
+    act: () => databaseSecret({ movedFrom: [{ host: 'old.internal', port }] }),
+    where: VAULT,
+    prop: 'movedFrom[0].port',
+    received: String(port),
+    allowed: PORT_ALLOWED,
+  })),
+  ...['', ' orders'].map((dbname): Refusal => ({
+    input: `addDatabaseSecret movedFrom dbname: ${JSON.stringify(dbname)}`,
+    act: () => databaseSecret({ movedFrom: [{ host: 'old.internal', dbname }] }),
+    where: VAULT,
+    prop: 'movedFrom[0].dbname',
+    received: JSON.stringify(dbname),
+    allowed:
+      "allowed: the database's name, without surrounding spaces; leave it out when the database kept its name",
+  })),
+  {
+    input:
+      'addDatabaseSecret movedFrom: the current endpoint (port and dbname by their defaults, host in another case)',
+    act: () => databaseSecret({ dbname: 'orders', movedFrom: [{ host: 'DB.internal' }] }),
+    where: VAULT,
+    prop: 'movedFrom[0]',
+    received: '{ host: "DB.internal", port: 5432, dbname: "orders" }',
+    allowed:
+      "that is the database's current endpoint: list only where it was before it moved (another host, port or dbname)",
+  },
+  {
+    input: 'addDatabaseSecret movedFrom: the current endpoint, written out (MySQL, no database)',
+    act: () =>
+      databaseSecret({
+        engine: DatabaseEngine.MYSQL,
+        host: 'db.internal',
+        port: 3307,
+        movedFrom: [{ host: 'old.internal' }, { host: 'db.internal', port: 3307 }],
+      }),
+    where: VAULT,
+    prop: 'movedFrom[1]',
+    received: '{ host: "db.internal", port: 3307 }',
+    allowed: "that is the database's current endpoint",
+  },
+
   // The user.
   {
     input: 'addDatabaseSecret username: ""',

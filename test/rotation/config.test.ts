@@ -386,6 +386,22 @@ describe('loadConfig: pinned targets and bindings', () => {
     expect(config.bindings.get(KEY_A)).toEqual({ profileId: 'pgAlt', targetId: 'rds' });
   });
 
+  test('reads the former endpoints of a moved database', () => {
+    const formerly = [
+      { host: 'old.internal', port: '6432', dbname: 'app' },
+      { host: 'older.internal', port: 5432 },
+    ];
+    env({ db: { ...TARGETS.db, formerly } }, { 'pg@db': KEY_A });
+    expect(loadConfig().targets.get('db')).toEqual({
+      ...TARGETS.db,
+      admin: undefined,
+      formerly: [
+        { host: 'old.internal', port: 6432, dbname: 'app' },
+        { host: 'older.internal', port: 5432 },
+      ],
+    });
+  });
+
   test('no targets and no bindings: every secret is unbound', () => {
     env(undefined, undefined);
     const config = loadConfig();
@@ -403,7 +419,7 @@ describe('loadConfig: pinned targets and bindings', () => {
     [
       'an unknown key',
       { db: { ...TARGETS.db, ssl: true } },
-      'ROTATION_TARGETS["db"] has unknown key(s) "ssl" (allowed: engine, host, port, rds, dbname, tls, admin)',
+      'ROTATION_TARGETS["db"] has unknown key(s) "ssl" (allowed: engine, host, port, rds, dbname, tls, admin, formerly)',
     ],
     [
       'an unknown engine',
@@ -489,6 +505,26 @@ describe('loadConfig: pinned targets and bindings', () => {
       'an RDS database with an unknown key',
       { db: { ...RDS_TARGET, rds: { ...RDS, host: 'x' } } },
       'ROTATION_TARGETS["db"].rds has unknown key(s) "host" (allowed: kind, identifier)',
+    ],
+    [
+      'a former endpoint with a bad port',
+      { db: { ...TARGETS.db, formerly: [{ host: 'old.internal', port: 70000 }] } },
+      'ROTATION_TARGETS["db"].formerly[0].port must be a port number (1-65535)',
+    ],
+    [
+      'a former endpoint that is the pinned one',
+      { db: { ...TARGETS.db, formerly: [{ host: 'DB.internal', port: '5432', dbname: 'app' }] } },
+      'ROTATION_TARGETS["db"].formerly[0] is the pinned endpoint itself: list only where the database was before',
+    ],
+    [
+      'four former endpoints',
+      { db: { ...TARGETS.db, formerly: ['a', 'b', 'c', 'd'].map((host) => ({ host, port: 5432 })) } },
+      'ROTATION_TARGETS["db"].formerly must be a list of 1 to 3 former endpoints { host, port, dbname? }',
+    ],
+    [
+      'former endpoints on a target pinned by RDS identifier',
+      { db: { ...RDS_TARGET, formerly: [{ host: 'old.internal', port: 5432 }] } },
+      'ROTATION_TARGETS["db"].formerly is for a target pinned by host and port',
     ],
     [
       'an RDS kind that does not exist',

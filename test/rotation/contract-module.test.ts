@@ -8,6 +8,7 @@ import {
   ContractError,
   DEFAULT_PASSWORD_RULES,
   ENGINES,
+  MAX_FORMER_ENDPOINTS,
   bindingKey,
   databaseKind,
   findBinding,
@@ -18,6 +19,7 @@ import {
   parseTarget,
   passwordRulesProblem,
   pinnedSecretFields,
+  sameEndpoint,
   secretNameKey,
   usernameLength,
   verifiedHostProblem,
@@ -251,5 +253,97 @@ describe('the contract module itself', () => {
     );
     expect(() => parseBindings({ p: `arn:x,arn:x` }, 'B')).toThrow('B binds one secret twice (arn:x)');
     expect(() => parseBindings(null, 'B')).toThrow('B must be a JSON object of binding to secrets');
+  });
+});
+
+describe('former endpoints (a moved database)', () => {
+  const PIN = { engine: 'postgres', host: 'new.db', port: 5432, dbname: 'app', tls: 'verified' };
+
+  test('parseTarget keeps each former endpoint: host, port (digits too), dbname when written', () => {
+    expect(MAX_FORMER_ENDPOINTS).toBe(3);
+    const formerly = [
+      { host: 'old.db', port: 5432, dbname: 'app' },
+      { host: 'older.db', port: '6432' },
+      { host: 'new.db', port: 5432, dbname: 'app_v1' },
+    ];
+    expect(parseTarget({ ...PIN, formerly }, 'T')).toEqual({
+      ...PIN,
+      admin: undefined,
+      formerly: [
+        { host: 'old.db', port: 5432, dbname: 'app' },
+        { host: 'older.db', port: 6432 },
+        { host: 'new.db', port: 5432, dbname: 'app_v1' },
+      ],
+    });
+    // No formerly: none in the parsed target either.
+    expect(parseTarget(PIN, 'T')).not.toHaveProperty('formerly');
+  });
+
+  test.each<[string, unknown, string]>([
+    [
+      'not a list',
+      { host: 'old.db', port: 5432 },
+      'T.formerly must be a list of 1 to 3 former endpoints { host, port, dbname? }',
+    ],
+    ['an empty list', [], 'T.formerly must be a list of 1 to 3 former endpoints { host, port, dbname? }'],
+    [
+      'four endpoints',
+      [1, 2, 3, 4].map((i) => ({ host: `old${i}.db`, port: 5432 })),
+      'T.formerly must be a list of 1 to 3 former endpoints { host, port, dbname? }',
+    ],
+    ['an entry that is not an object', ['old.db:5432'], 'T.formerly[0] must be an object'],
+    [
+      'an unknown key',
+      [{ host: 'old.db', port: 5432, tls: 'plaintext' }],
+      'T.formerly[0] has unknown key(s) "tls" (allowed: host, port, dbname)',
+    ],
+    ['no host', [{ port: 5432 }], 'T.formerly[0].host must be a non-empty host name without spaces'],
+    [
+      'a host with spaces',
+      [{ host: ' old.db', port: 5432 }],
+      'T.formerly[0].host must be a non-empty host name without spaces',
+    ],
+    ['no port', [{ host: 'old.db' }], 'T.formerly[0].port must be a port number (1-65535)'],
+    ['port 0', [{ host: 'old.db', port: 0 }], 'T.formerly[0].port must be a port number (1-65535)'],
+    [
+      'an empty dbname',
+      [{ host: 'old.db', port: 5432, dbname: '' }],
+      'T.formerly[0].dbname must be a non-empty string when present',
+    ],
+    [
+      'the pinned endpoint itself (host case aside)',
+      [
+        { host: 'old.db', port: 5432 },
+        { host: 'NEW.db', port: 5432, dbname: 'app' },
+      ],
+      'T.formerly[1] is the pinned endpoint itself: list only where the database was before',
+    ],
+  ])('parseTarget refuses formerly with %s', (_name, formerly, message) => {
+    expect(() => parseTarget({ ...PIN, formerly }, 'T')).toThrow(new ContractError(message));
+  });
+
+  test('a target pinned by RDS identifier has no former endpoints: the RDS API says where it is', () => {
+    const rds = { kind: 'instance', identifier: 'orders' };
+    expect(() =>
+      parseTarget(
+        { engine: 'postgres', rds, tls: 'verified', formerly: [{ host: 'old.db', port: 5432 }] },
+        'T',
+      ),
+    ).toThrow(
+      'T.formerly is for a target pinned by host and port: a target pinned by RDS identifier takes its endpoint from the RDS API',
+    );
+  });
+
+  test('sameEndpoint: host without case, port, and an absent dbname as the engine default', () => {
+    const a = { host: 'Db.Internal', port: 5432 };
+    expect(sameEndpoint('postgres', a, { host: 'db.internal', port: 5432, dbname: 'postgres' })).toBe(true);
+    expect(sameEndpoint('postgres', a, { host: 'db.internal', port: 5432, dbname: 'app' })).toBe(false);
+    expect(sameEndpoint('postgres', a, { host: 'db.internal', port: 5433 })).toBe(false);
+    expect(sameEndpoint('postgres', a, { host: 'db2.internal', port: 5432 })).toBe(false);
+    // MySQL has no default database: an absent one equals only an absent one.
+    expect(sameEndpoint('mysql', { host: 'h', port: 3306 }, { host: 'h', port: 3306 })).toBe(true);
+    expect(sameEndpoint('mysql', { host: 'h', port: 3306 }, { host: 'h', port: 3306, dbname: 'mysql' })).toBe(
+      false,
+    );
   });
 });

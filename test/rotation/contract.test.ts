@@ -8,7 +8,14 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../lambda/rotation/config';
 import { resolveBinding } from '../../lambda/rotation/checks';
-import { ROTATION_ENV, ROTATION_PROFILE_TAG, secretNameKey } from '../../lib/contract/rotation-contract';
+import {
+  ROTATION_ENV,
+  ROTATION_PROFILE_TAG,
+  secretNameKey,
+  type HostTargetSpec,
+} from '../../lib/contract/rotation-contract';
+import { parseDatabaseSecret } from '../../lambda/rotation/strategies/database/secret';
+import { POSTGRES } from '../../lambda/rotation/strategies/postgres';
 import { DatabaseEngine, DatabaseTls, DatabaseUserRotation, SecretContent, SecretsVault } from '../../lib';
 import { MAX_LAMBDA_ENVIRONMENT_BYTES } from '../../lib/private/size';
 
@@ -125,6 +132,63 @@ test('what the constructs write is what the function accepts: every secret resol
   expect(() =>
     resolveBinding({ ...stray, tags: { 'secrets-vault:rotation-profile': dbProfile.id } }, config),
   ).toThrow('is not bound to a database target by this deployment');
+});
+
+test('a moved database: the former endpoints the constructs write (movedFrom) are exactly what the function parses and accepts', () => {
+  const env = synth((vault) => {
+    vault.addDatabaseSecret('Moved', {
+      engine: DatabaseEngine.POSTGRES,
+      host: 'new.db.internal',
+      port: 6432,
+      dbname: 'orders',
+      username: 'app',
+      movedFrom: [
+        // Port and database left out: the engine's port, the secret's database.
+        { host: 'old.db.internal' },
+        { host: 'older.db.internal', port: 5433, dbname: 'orders_v1' },
+      ],
+    });
+    vault.addDatabaseSecret('MovedMysql', {
+      engine: DatabaseEngine.MYSQL,
+      host: 'new.mysql.internal',
+      username: 'app',
+      movedFrom: [{ host: 'old.mysql.internal', port: 3307 }],
+    });
+  });
+  const config = withEnv(env, () => loadConfig());
+  const resolve = (name: string) =>
+    resolveBinding({ arn: ARN(name), name, rotationEnabled: true, versionIdsToStages: {}, tags: {} }, config);
+  const moved = resolve('orders/Moved').target as HostTargetSpec;
+  expect(moved).toEqual({
+    engine: 'postgres',
+    host: 'new.db.internal',
+    port: 6432,
+    dbname: 'orders',
+    tls: 'verified',
+    admin: undefined,
+    formerly: [
+      { host: 'old.db.internal', port: 5432, dbname: 'orders' },
+      { host: 'older.db.internal', port: 5433, dbname: 'orders_v1' },
+    ],
+  });
+  expect((resolve('orders/MovedMysql').target as HostTargetSpec).formerly).toEqual([
+    { host: 'old.mysql.internal', port: 3307 },
+  ]);
+  // What was written is what was parsed, entry for entry.
+  const written = Object.values(JSON.parse(env.ROTATION_TARGETS) as Record<string, { formerly?: unknown }>);
+  expect(written.map((t) => t.formerly)).toEqual(
+    [...config.targets.values()].map((t) => (t as HostTargetSpec).formerly),
+  );
+  // And the function reads a value naming a former endpoint as the secret's, any other as foreign.
+  const value = (fields: Record<string, unknown>) =>
+    JSON.stringify({ engine: 'postgres', dbname: 'orders', username: 'app', password: 'pw', ...fields });
+  const parse = (text: string) =>
+    parseDatabaseSecret(text, POSTGRES, moved, 'V', { arn: ARN('orders/Moved') });
+  expect(parse(value({ host: 'old.db.internal', port: 5432 })).formerEndpoint).toEqual(moved.formerly?.[0]);
+  expect(parse(value({ host: 'new.db.internal', port: 6432 })).formerEndpoint).toBeUndefined();
+  expect(() => parse(value({ host: 'old.db.internal', port: 5433 }))).toThrow(
+    'declare `movedFrom: [{ host: "old.db.internal", port: 5433 }]` in the options of secret',
+  );
 });
 
 test('the contract refuses the same password rules on both sides (all four classes excluded, with a space)', () => {

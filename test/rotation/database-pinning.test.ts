@@ -392,3 +392,185 @@ describe('a target pinned by RDS identifier', () => {
     expect(generate).not.toHaveBeenCalled();
   });
 });
+
+describe('a moved database: the deployment declares where it was (movedFrom)', () => {
+  const MOVED: TargetSpec = {
+    engine: 'postgres',
+    host: 'new.internal',
+    port: 6432,
+    dbname: 'app',
+    tls: 'verified',
+    formerly: [
+      { host: 'old.internal', port: 5432, dbname: 'app' },
+      { host: 'older.internal', port: 5432, dbname: 'legacy' },
+    ],
+  };
+  const AT_OLD = (fields: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      engine: 'postgres',
+      host: 'old.internal',
+      port: 5432,
+      dbname: 'app',
+      ssl: true,
+      note: 'kept',
+      username: 'app_user',
+      password: 'current-pw',
+      ...fields,
+    });
+  const PIN_FIELDS = { engine: 'postgres', host: 'new.internal', port: 6432, dbname: 'app', ssl: true };
+  const refusal = (claimed: string, entry: string) =>
+    `the AWSCURRENT value of secret ${ARN} points at ${claimed}, but this deployment pinned secret ${ARN} to new.internal:6432/app; refusing to connect anywhere (fix the value, or deploy the new endpoint, then rotate again). If the database moved from there, declare \`movedFrom: [{ ${entry} }]\` in the options of secret ${ARN} and deploy: the next rotation then writes the new endpoint`;
+
+  test('a value naming a former endpoint is accepted, and the pending value names the pin', async () => {
+    const strategy = new SingleUserStrategy(fakeEngine(new Map(), []), singleProfile, MOVED);
+    const value = JSON.parse(await strategy.createPendingValue(context({ current: AT_OLD() }, fakes())));
+    expect(value).toEqual({
+      ...PIN_FIELDS,
+      note: 'kept',
+      username: 'app_user',
+      password: 'generated-pw',
+    });
+    // Any of the former endpoints, host in any case, port as digits.
+    const older = AT_OLD({ host: 'OLDER.internal', port: '5432', dbname: 'legacy' });
+    const again = new SingleUserStrategy(fakeEngine(new Map(), []), singleProfile, MOVED);
+    expect(JSON.parse(await again.createPendingValue(context({ current: older }, fakes())))).toEqual({
+      ...PIN_FIELDS,
+      note: 'kept',
+      username: 'app_user',
+      password: 'generated-pw',
+    });
+  });
+
+  test('moved to a pin without dbname: the former database does not stay in the new version', async () => {
+    const target: TargetSpec = {
+      engine: 'postgres',
+      host: 'new.internal',
+      port: 5432,
+      tls: 'verified',
+      formerly: [{ host: 'old.internal', port: 5432, dbname: 'legacy' }],
+    };
+    const strategy = new SingleUserStrategy(fakeEngine(new Map(), []), singleProfile, target);
+    const value = JSON.parse(
+      await strategy.createPendingValue(context({ current: AT_OLD({ dbname: 'legacy' }) }, fakes())),
+    );
+    expect(value).not.toHaveProperty('dbname');
+    expect(value).toMatchObject({ host: 'new.internal', port: 5432 });
+  });
+
+  test('setSecret (single user): every login goes to the pin, never to the former endpoint', async () => {
+    const passwords = new Map([['app_user', 'current-pw']]);
+    const calls: string[] = [];
+    const pending = JSON.stringify({ ...PIN_FIELDS, username: 'app_user', password: 'new-pw' });
+    const strategy = new SingleUserStrategy(fakeEngine(passwords, calls), singleProfile, MOVED);
+    await strategy.setSecret(context({ current: AT_OLD(), pending }, fakes()));
+    expect(calls).toEqual([
+      'connect app_user@new.internal:6432/app',
+      'connect app_user@new.internal:6432/app',
+    ]);
+    expect(passwords.get('app_user')).toBe('new-pw');
+    // testSecret too.
+    const tested: string[] = [];
+    await new SingleUserStrategy(fakeEngine(passwords, tested), singleProfile, MOVED).testSecret(
+      context({ current: AT_OLD(), pending }, fakes()),
+    );
+    expect(tested).toEqual(['connect app_user@new.internal:6432/app']);
+  });
+
+  test('alternating users: an admin value naming the former endpoint is accepted; the admin logs in at the pin only', async () => {
+    const target: TargetSpec = { ...MOVED, admin: ADMIN };
+    const passwords = new Map([
+      ['app_user', 'current-pw'],
+      ['postgres', 'admin-pw'],
+    ]);
+    const calls: string[] = [];
+    const adminValue = JSON.stringify({
+      host: 'old.internal',
+      port: 5432,
+      dbname: 'postgres',
+      username: 'postgres',
+      password: 'admin-pw',
+    });
+    const pending = JSON.stringify({ ...PIN_FIELDS, username: 'app_user_clone', password: 'new-pw' });
+    const strategy = new AlternatingUsersStrategy(fakeEngine(passwords, calls), alternatingProfile, target);
+    await strategy.setSecret(context({ current: AT_OLD(), pending }, fakes({ adminValue })));
+    expect(calls).toEqual([
+      'connect app_user_clone@new.internal:6432/app',
+      'connect app_user@new.internal:6432/app',
+      'connect postgres@new.internal:6432/app',
+    ]);
+    expect(passwords.get('app_user_clone')).toBe('new-pw');
+  });
+
+  test.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'another host',
+      { host: 'other.internal' },
+      'host other.internal, port 5432, dbname app',
+      'host: "other.internal", port: 5432',
+    ],
+    [
+      // A former host with the pin's port is neither endpoint: each is matched as a whole.
+      'a former host with the pinned port',
+      { port: 6432 },
+      'host old.internal, port 6432, dbname app',
+      'host: "old.internal", port: 6432',
+    ],
+    [
+      'a former endpoint with another database',
+      { dbname: 'reports' },
+      'host old.internal, port 5432, dbname reports',
+      'host: "old.internal", port: 5432, dbname: "reports"',
+    ],
+    [
+      'no host (the pin’s) and another port as digits',
+      { host: undefined, port: '7000' },
+      'port 7000, dbname app',
+      'host: "new.internal", port: 7000',
+    ],
+    [
+      'a port that is no number',
+      { port: '54x' },
+      'host old.internal, port 54x, dbname app',
+      'host: "old.internal", port: "54x"',
+    ],
+    [
+      'a long host, cut at 80 characters',
+      { host: 'h'.repeat(200) },
+      `host ${'h'.repeat(80)}, port 5432, dbname app`,
+      `host: "${'h'.repeat(80)}", port: 5432`,
+    ],
+  ])(
+    'a value naming %s: refused as before, saying which movedFrom would declare it; nothing generated or connected',
+    async (_name, fields, claimed, entry) => {
+      const calls: string[] = [];
+      const strategy = new SingleUserStrategy(fakeEngine(new Map(), calls), singleProfile, MOVED);
+      const ctx = context({ current: AT_OLD(fields), pending: AT_OLD() }, fakes());
+      const generate = jest.spyOn(ctx, 'generatePassword');
+      await expect(strategy.createPendingValue(ctx)).rejects.toThrow(new Error(refusal(claimed, entry)));
+      await expect(strategy.setSecret(ctx)).rejects.toThrow(new Error(refusal(claimed, entry)));
+      expect(generate).not.toHaveBeenCalled();
+      expect(calls).toEqual([]);
+    },
+  );
+
+  test('without former endpoints, a value naming the old endpoint is refused (issue #9 unchanged)', async () => {
+    const pinOnly: TargetSpec = {
+      engine: 'postgres',
+      host: 'new.internal',
+      port: 6432,
+      dbname: 'app',
+      tls: 'verified',
+    };
+    const calls: string[] = [];
+    const strategy = new SingleUserStrategy(
+      fakeEngine(new Map(), calls),
+      singleProfile,
+      pinOnly as TargetSpec,
+    );
+    const ctx = context({ current: AT_OLD() }, fakes());
+    await expect(strategy.createPendingValue(ctx)).rejects.toThrow(
+      new Error(refusal('host old.internal, port 5432, dbname app', 'host: "old.internal", port: 5432')),
+    );
+    expect(calls).toEqual([]);
+  });
+});

@@ -24,6 +24,10 @@ interface Location {
  * new password (and, for alternating users, the other username) and the pinned connection fields;
  * testSecret logs in with the pending value. setSecret is each scheme's own.
  *
+ * Values are read against the pinned target (see parseDatabaseSecret): one that names a former
+ * endpoint the deployment declared (`movedFrom`) is accepted, but every login goes to the pin, and the
+ * version createSecret writes names the pin.
+ *
  * A strategy serves one step of one secret (rotate.ts makes one per invocation), so a target pinned by
  * RDS identifier is looked up once per step, before any value is read against it.
  */
@@ -54,7 +58,17 @@ export abstract class DatabaseStrategy implements RotationStrategy {
       rdsEngine ?? (typeof claimed === 'string' && claimed !== '' ? claimed : this.spec.engineValues[0]);
     // Every other field is copied as it is; the pinned connection fields are written whatever the
     // current value says (its generated template may hold only the username).
-    return JSON.stringify({ ...current.raw, ...pinnedSecretFields(target, engine), username, password });
+    const copied = { ...current.raw };
+    if (current.formerEndpoint !== undefined) {
+      // The value names where the database was (the deployment declared the move): the new version
+      // names the pin, with no database left over from there when the pin names none.
+      if (target.dbname === undefined) delete copied.dbname;
+      ctx.logger.info('the current value names a former endpoint; the new version names the pinned one', {
+        from: `${current.formerEndpoint.host}:${current.formerEndpoint.port}`,
+        to: `${target.host}:${target.port}`,
+      });
+    }
+    return JSON.stringify({ ...copied, ...pinnedSecretFields(target, engine), username, password });
   }
 
   public async testSecret(ctx: StrategyContext): Promise<void> {

@@ -1,4 +1,4 @@
-import type { HostTargetSpec, TargetSpec } from '../../../../lib/contract/rotation-contract';
+import type { FormerEndpoint, HostTargetSpec, TargetSpec } from '../../../../lib/contract/rotation-contract';
 import { RotationError } from '../../errors';
 import type { Credentials, Endpoint } from './driver';
 import type { EngineSpec } from './engine';
@@ -13,6 +13,11 @@ export interface DatabaseSecret {
   /** The parsed JSON, every field included, for createSecret to copy. */
   readonly raw: Readonly<Record<string, unknown>>;
   readonly credentials: Credentials;
+  /**
+   * The former endpoint (the deployment's `movedFrom`) that the value names, when it names one rather
+   * than the pin. Nothing connects there; createSecret writes the pin instead.
+   */
+  readonly formerEndpoint?: FormerEndpoint;
 }
 
 /** Names the secret and version in errors, e.g. `the AWSCURRENT value of secret arn:...`. */
@@ -62,9 +67,11 @@ export function describeEndpoint(endpoint: { host: string; port: number; dbname?
   return `${endpoint.host}:${endpoint.port}${endpoint.dbname ? `/${endpoint.dbname}` : ''}`;
 }
 
+/** A field of a value as an error may show it: cut at 80 characters. Never a password. */
+const text = (v: unknown) => String(v).slice(0, 80);
+
 /** What a value says about where it connects, for an error naming the disagreement. Never a password. */
 function claimed(raw: Record<string, unknown>): string {
-  const text = (v: unknown) => String(v).slice(0, 80);
   return [
     present(raw.host) ? `host ${text(raw.host)}` : undefined,
     present(raw.port) ? `port ${text(raw.port)}` : undefined,
@@ -75,29 +82,60 @@ function claimed(raw: Record<string, unknown>): string {
 }
 
 /**
- * The fields of a value that say where it connects must agree with the pinned target; absent fields
- * take the pinned ones. `checkDbname`: false for the admin secret, whose own database may differ.
+ * The `movedFrom` entry that would let the value through, for the refusal to suggest: the value's host
+ * and port (the pinned ones where the value has none), and its database when it differs from the
+ * pinned one (an entry without `dbname` keeps the secret's; not for the admin secret, whose own
+ * database may differ). Cut at 80 characters, as the rest of the message; never a password.
  */
-function agreesWithTarget(
+function movedFromHint(raw: Record<string, unknown>, endpoint: Endpoint, checkDbname: boolean): string {
+  const host = present(raw.host) ? text(raw.host) : endpoint.host;
+  const port = present(raw.port) ? portOf(raw.port) : endpoint.port;
+  const fields = [
+    `host: ${JSON.stringify(host)}`,
+    `port: ${typeof port === 'number' ? port : JSON.stringify(text(port))}`,
+    ...(checkDbname && present(raw.dbname) && raw.dbname !== endpoint.dbname
+      ? [`dbname: ${JSON.stringify(text(raw.dbname))}`]
+      : []),
+  ];
+  return `\`movedFrom: [{ ${fields.join(', ')} }]\``;
+}
+
+/** A port as a value may write it: a number, or its digits as a string. */
+function portOf(value: unknown): unknown {
+  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/**
+ * The fields of a value that say where it connects must agree with `endpoint` (the pinned one, or a
+ * former one); absent fields take the pinned target's. `checkDbname`: false for the admin secret,
+ * whose own database may differ.
+ */
+function agreesWith(
   raw: Record<string, unknown>,
+  endpoint: { readonly host: string; readonly port: number; readonly dbname?: string },
   target: HostTargetSpec,
   spec: EngineSpec,
   checkDbname: boolean,
 ): boolean {
-  if (
-    present(raw.host) &&
-    (typeof raw.host !== 'string' || raw.host.toLowerCase() !== target.host.toLowerCase())
-  ) {
-    return false;
-  }
-  if (present(raw.port)) {
-    const port = typeof raw.port === 'string' && /^\d+$/.test(raw.port) ? Number(raw.port) : raw.port;
-    if (port !== target.port) return false;
-  }
-  if (checkDbname && present(raw.dbname) && raw.dbname !== (target.dbname ?? spec.defaultDbname)) {
-    return false;
-  }
-  return true;
+  const host = present(raw.host) ? raw.host : target.host;
+  if (typeof host !== 'string' || host.toLowerCase() !== endpoint.host.toLowerCase()) return false;
+  if ((present(raw.port) ? portOf(raw.port) : target.port) !== endpoint.port) return false;
+  const dbname = present(raw.dbname) ? raw.dbname : (target.dbname ?? spec.defaultDbname);
+  return !checkDbname || dbname === (endpoint.dbname ?? spec.defaultDbname);
+}
+
+/**
+ * Which endpoint the value names: the pin (`'pinned'`), one of the target's former endpoints, or none
+ * (undefined). The pin is tried first.
+ */
+function namedEndpoint(
+  raw: Record<string, unknown>,
+  target: HostTargetSpec,
+  spec: EngineSpec,
+  checkDbname: boolean,
+): 'pinned' | FormerEndpoint | undefined {
+  if (agreesWith(raw, target, target, spec, checkDbname)) return 'pinned';
+  return (target.formerly ?? []).find((former) => agreesWith(raw, former, target, spec, checkDbname));
 }
 
 export interface ParseOptions {
@@ -135,9 +173,12 @@ export function parseDatabaseSecret(
       `${where} has engine ${JSON.stringify(raw.engine).slice(0, 40)}, but this deployment pinned secret ${options.arn} to a ${spec.name} database (${spec.engineValues.map((e) => JSON.stringify(e)).join(' or ')}); refusing to connect`,
     );
   }
-  if (!agreesWithTarget(raw, located(target), spec, options.checkDbname ?? true)) {
+  const checkDbname = options.checkDbname ?? true;
+  const named = namedEndpoint(raw, located(target), spec, checkDbname);
+  if (named === undefined) {
+    const endpoint = pinnedEndpoint(target, spec);
     throw new RotationError(
-      `${where} points at ${claimed(raw)}, but this deployment pinned secret ${options.arn} to ${describeEndpoint(pinnedEndpoint(target, spec))}; refusing to connect anywhere (fix the value, or deploy the new endpoint, then rotate again)`,
+      `${where} points at ${claimed(raw)}, but this deployment pinned secret ${options.arn} to ${describeEndpoint(endpoint)}; refusing to connect anywhere (fix the value, or deploy the new endpoint, then rotate again). If the database moved from there, declare ${movedFromHint(raw, endpoint, checkDbname)} in the options of secret ${options.arn} and deploy: the next rotation then writes the new endpoint`,
     );
   }
   const username = nonEmptyString(raw, 'username', where);
@@ -145,7 +186,11 @@ export function parseDatabaseSecret(
   if (typeof password !== 'string') {
     throw new RotationError(`${where} has no string field "password"`);
   }
-  return { raw, credentials: { username, password } };
+  return {
+    raw,
+    credentials: { username, password },
+    ...(named !== 'pinned' ? { formerEndpoint: named } : {}),
+  };
 }
 
 /**
