@@ -4,7 +4,13 @@
 # unit, emulator (moto) and real-database suites that cover them. A developer tool, not run by CI: a
 # full run takes hours on two cores.
 #
-#   scripts/mutation.sh                      every file of stryker.conf.json
+#   scripts/mutation.sh                      every file of stryker.conf.json, every suite
+#   MUTATION_CONFIG=stryker.unit.conf.json scripts/mutation.sh --incremental
+#                                            pass one: the fast unit suites against every mutant
+#   scripts/mutation.sh --mutate "$(node scripts/mutation-survivors.mjs ranges \
+#       test/.tmp/mutation/unit-pass.json | paste -sd, -)"
+#                                            pass two: every suite against what pass one left alive;
+#                                            `node scripts/mutation-survivors.mjs combine` scores both
 #   scripts/mutation.sh --mutate lambda/rotation/event.ts --concurrency 2
 #                                            any `stryker run` option narrows or tunes the run
 #
@@ -58,4 +64,4 @@ if [ "$(node -p 'Number(process.versions.node.split(".")[0])')" -lt 22 ]; then
   log "Node.js $(node --version) is too old for StrykerJS 10: using Node.js 22 from the npm registry"
   node_for_stryker=$(cd /tmp && npm exec --yes --package=node@22 -- node -p process.execPath)
 fi
-"$node_for_stryker" node_modules/@stryker-mutator/core/bin/stryker.js run stryker.conf.json "$@"
+"$node_for_stryker" node_modules/@stryker-mutator/core/bin/stryker.js run "${MUTATION_CONFIG:-stryker.conf.json}" "$@"
