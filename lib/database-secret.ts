@@ -4,7 +4,13 @@ import { IConstruct } from 'constructs';
 import { CLONE_SUFFIX, EngineName } from './contract/rotation-contract';
 import { DatabaseEngine, DatabaseTls } from './database-engine';
 import { enumLikeValue, invalid, ownerName } from './private/validation';
-import { checkDatabaseTarget, DatabaseEndpoint, DatabaseTarget, RotationStrategy } from './rotation-strategy';
+import {
+  checkDatabaseTarget,
+  checkEngineAndTls,
+  DatabaseEndpoint,
+  DatabaseTarget,
+  RotationStrategy,
+} from './rotation-strategy';
 import { PasswordOptions, SecretContent } from './secret-content';
 import type { SecretsVault } from './secrets-vault';
 import type { VaultSecret, VaultSecretOptions } from './vault-secret';
@@ -227,22 +233,7 @@ function databaseTemplate(username: string): Record<string, string> {
 /** JavaScript callers (and `as any`) can pass a string: say what is allowed, not a TypeError. */
 function checkEnumLike(vault: IConstruct, options: DatabaseSecretOptions): void {
   const { engine, tls, userRotation } = options;
-  if (!(engine instanceof DatabaseEngine)) {
-    invalid(
-      vault,
-      'engine',
-      enumLikeValue(engine),
-      'allowed: DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL',
-    );
-  }
-  if (tls !== undefined && !(tls instanceof DatabaseTls)) {
-    invalid(
-      vault,
-      'tls',
-      enumLikeValue(tls),
-      'allowed: DatabaseTls.VERIFIED, DatabaseTls.UNVERIFIED_INSECURE or DatabaseTls.PLAINTEXT_INSECURE',
-    );
-  }
+  checkEngineAndTls(vault, engine, tls);
   if (userRotation !== undefined && !(userRotation instanceof DatabaseUserRotation)) {
     invalid(
       vault,

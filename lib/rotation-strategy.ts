@@ -250,6 +250,31 @@ function renderEndpoint(target: DatabaseTarget, endpoint: DatabaseEndpoint): Ren
 }
 
 /**
+ * JavaScript callers (and `as any`) can pass a string for an engine or a TLS mode: say what is
+ * allowed, not a TypeError.
+ *
+ * @internal
+ */
+export function checkEngineAndTls(owner: Owner, engine: DatabaseEngine, tls: DatabaseTls | undefined): void {
+  if (!(engine instanceof DatabaseEngine)) {
+    invalid(
+      owner,
+      'engine',
+      enumLikeValue(engine),
+      'allowed: DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL',
+    );
+  }
+  if (tls !== undefined && !(tls instanceof DatabaseTls)) {
+    invalid(
+      owner,
+      'tls',
+      enumLikeValue(tls),
+      'allowed: DatabaseTls.VERIFIED, DatabaseTls.UNVERIFIED_INSECURE or DatabaseTls.PLAINTEXT_INSECURE',
+    );
+  }
+}
+
+/**
  * Refuses, at synth, a target the rotation function would refuse: an engine or TLS mode that is not
  * one of the enum-like class's members (a string from JavaScript), a host or port that cannot be one,
  * an empty database name, alternating users (whose admin login is always verified) on anything but
@@ -269,22 +294,7 @@ export function checkDatabaseTarget(
     invalid(owner, 'target', enumLikeValue(target), 'allowed: { engine, host, port?, dbname?, tls? }');
   }
   const { engine, host, dbname } = target;
-  if (!(engine instanceof DatabaseEngine)) {
-    invalid(
-      owner,
-      'engine',
-      enumLikeValue(engine),
-      'allowed: DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL',
-    );
-  }
-  if (target.tls !== undefined && !(target.tls instanceof DatabaseTls)) {
-    invalid(
-      owner,
-      'tls',
-      enumLikeValue(target.tls),
-      'allowed: DatabaseTls.VERIFIED, DatabaseTls.UNVERIFIED_INSECURE or DatabaseTls.PLAINTEXT_INSECURE',
-    );
-  }
+  checkEngineAndTls(owner, engine, target.tls);
   const port: unknown = target.port ?? engine.defaultPort;
   const tls = target.tls ?? DatabaseTls.VERIFIED;
   if (typeof host !== 'string') {

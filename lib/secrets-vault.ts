@@ -16,6 +16,7 @@ import { Construct, IConstruct } from 'constructs';
 import { isPrincipalOfAnotherAccount } from './private/accounts';
 import { grantDecryptViaSecretsManager } from './private/grants';
 import { acknowledgeWildcardResource } from './private/nag';
+import { checkReservedConcurrency, checkSubnets } from './private/rotation-function-checks';
 import { SECRET_READ_ACTIONS } from './private/actions';
 import {
   BREAK_GLASS_RULES,
@@ -38,10 +39,9 @@ import {
   validatePrincipal,
   validateSecretName,
   validateVersionStages,
-  validateWholeNumber,
 } from './private/validation';
 import { addDatabaseSecretTo, DatabaseSecretOptions } from './database-secret';
-import { MAX_RESERVED_CONCURRENCY, RotationFunction, RotationFunctionProps } from './rotation-function';
+import { RotationFunction, RotationFunctionProps } from './rotation-function';
 import { SecretRotationSchedule } from './rotation-schedule';
 import { SecretContentKind } from './secret-content';
 import { SecretReaderRole, SecretReaderRoleOptions } from './secret-reader-role';
@@ -581,13 +581,10 @@ export class SecretsVault extends Construct {
       MIN_KEY_ROTATION_DAYS,
       MAX_KEY_ROTATION_DAYS,
     );
-    validateWholeNumber(
+    checkReservedConcurrency(
       this,
       'rotationReservedConcurrentExecutions',
       props.rotationReservedConcurrentExecutions,
-      0,
-      MAX_RESERVED_CONCURRENCY,
-      `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`,
     );
     validateOrganizationId(this, 'allowedOrganizationId', props.allowedOrganizationId);
     checkRotationNetwork(this, props);
@@ -790,29 +787,11 @@ function checkRotationNetwork(owner: Owner, props: SecretsVaultProps): void {
     return;
   }
   nonEmpty(owner, 'rotationSecurityGroups', props.rotationSecurityGroups);
-  const selection = props.rotationVpcSubnets;
-  if (selection === undefined) {
-    if (vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
-      invalid(
-        owner,
-        'rotationVpc',
-        summary(`a VPC without private subnets (${vpc.node.path})`),
-        'the rotation function runs in private subnets, and a function in a public subnet has no public address, so no route out: give the VPC private subnets, or name the subnets in `rotationVpcSubnets`',
-      );
-    }
-    return;
-  }
-  const publicIds = new Set(vpc.publicSubnets.map((subnet) => subnet.subnetId));
-  const chosen =
-    selection.subnetType === ec2.SubnetType.PUBLIC ? vpc.publicSubnets : vpc.selectSubnets(selection).subnets;
-  if (chosen.length > 0 && chosen.some((subnet) => publicIds.has(subnet.subnetId))) {
-    invalid(
-      owner,
-      'rotationVpcSubnets',
-      summary('public subnets'),
-      'a Lambda function in a public subnet has no public address, so no route to the Secrets Manager API: choose private subnets (with a NAT or a Secrets Manager endpoint)',
-    );
-  }
+  checkSubnets(owner, vpc, props.rotationVpcSubnets, {
+    vpc: 'rotationVpc',
+    vpcSubnets: 'rotationVpcSubnets',
+    fn: 'the rotation function',
+  });
 }
 
 /** KMS aliases allow letters, digits and `/ _ -`: other secret-name characters become `-`. */

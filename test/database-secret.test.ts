@@ -5,11 +5,13 @@ import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   DatabaseEngine,
+  DatabaseSecretOptions,
   DatabaseTls,
   DatabaseUserRotation,
   RotationStrategy,
   SecretRotationSchedule,
   SecretsVault,
+  SecretsVaultProps,
 } from '../lib';
 import { ACCOUNT, REGION, newStack, onlyResource, resourcesOf, template } from './support/stack';
 
@@ -20,16 +22,28 @@ function profileOf(stack: Stack, kind: string) {
   return Object.values(profiles).find((p: any) => p.kind === kind) as any;
 }
 
+/**
+ * A new stack with a vault (name prefix `orders`, then `vaultProps`) and its database secret `Db`: the
+ * PostgreSQL user `app` at db.internal, then `options`.
+ */
+function withDatabaseSecret(
+  options: Partial<DatabaseSecretOptions> = {},
+  vaultProps: SecretsVaultProps = {},
+) {
+  const { stack } = newStack();
+  const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders', ...vaultProps });
+  const secret = vault.addDatabaseSecret('Db', {
+    engine: DatabaseEngine.POSTGRES,
+    host: 'db.internal',
+    username: 'app',
+    ...options,
+  });
+  return { stack, vault, secret };
+}
+
 describe('SecretsVault.addDatabaseSecret', () => {
   test('a PostgreSQL single-user secret: username and generated password, the connection pinned in the function, no colon in passwords', () => {
-    const { stack } = newStack();
-    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-    vault.addDatabaseSecret('Db', {
-      engine: DatabaseEngine.POSTGRES,
-      host: 'db.internal',
-      username: 'app',
-      dbname: 'orders',
-    });
+    const { stack } = withDatabaseSecret({ dbname: 'orders' });
     const generator = onlyResource(stack, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
     // The connection fields stay out of the generated part (aws-cdk#19985): the function writes them.
     expect(JSON.parse(generator.SecretStringTemplate)).toEqual({ username: 'app' });
@@ -177,14 +191,7 @@ describe('SecretsVault.addDatabaseSecret', () => {
   ])(
     'tls %p: the function is pinned to that mode; the generated part has no `ssl` (the function writes it)',
     (tls, mode) => {
-      const { stack } = newStack();
-      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-      vault.addDatabaseSecret('Db', {
-        engine: DatabaseEngine.POSTGRES,
-        host: 'db.internal',
-        username: 'app',
-        tls,
-      });
+      const { stack } = withDatabaseSecret({ tls });
       const generator = onlyResource(stack, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
       expect(JSON.parse(generator.SecretStringTemplate)).toEqual({ username: 'app' });
       const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
@@ -195,14 +202,7 @@ describe('SecretsVault.addDatabaseSecret', () => {
   );
 
   test('without tls, the function is pinned to verified TLS', () => {
-    const { stack } = newStack();
-    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-    vault.addDatabaseSecret('Db', {
-      engine: DatabaseEngine.MYSQL,
-      host: 'db.internal',
-      port: 3307,
-      username: 'app',
-    });
+    const { stack } = withDatabaseSecret({ engine: DatabaseEngine.MYSQL, port: 3307 });
     const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
     expect(JSON.parse(env.ROTATION_TARGETS)).toEqual({
       t0: { engine: 'mysql', host: 'db.internal', port: 3307, tls: 'verified' },
@@ -319,20 +319,15 @@ describe('SecretsVault.addDatabaseSecret', () => {
       ['an IP address without TLS', DatabaseEngine.MYSQL, '10.0.0.5', DatabaseTls.PLAINTEXT_INSECURE],
       ['an IP address for PostgreSQL (pg checks it)', DatabaseEngine.POSTGRES, '10.0.0.5', undefined],
     ])('accepts %s', (_name, engine, host, tls) => {
-      const { stack } = newStack();
-      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-      vault.addDatabaseSecret('Db', { engine, host, username: 'app', tls });
+      const { stack } = withDatabaseSecret({ engine, host, tls });
       const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
       expect(JSON.parse(env.ROTATION_TARGETS).t0.host).toBe(host);
     });
 
     test('a host that is a token (an RDS endpoint address) is left to the function', () => {
-      const { stack } = newStack();
-      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-      vault.addDatabaseSecret('Db', {
+      const { stack } = withDatabaseSecret({
         engine: DatabaseEngine.MYSQL,
         host: Fn.importValue('DbAddress'),
-        username: 'app',
       });
       const env = onlyResource(stack, 'AWS::Lambda::Function').Properties.Environment.Variables;
       expect(JSON.stringify(env.ROTATION_TARGETS)).toContain('DbAddress');
@@ -366,15 +361,10 @@ describe('SecretsVault.addDatabaseSecret', () => {
   ])(
     'a database secret whose %s is off gets no strategy or function, and no message about a strategy it was not given',
     (_what, options, vaultProps) => {
-      const { stack } = newStack();
-      const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders', ...vaultProps });
-      const secret = vault.addDatabaseSecret('Db', {
-        engine: DatabaseEngine.POSTGRES,
-        host: 'db.internal',
-        username: 'app',
-        tls: DatabaseTls.PLAINTEXT_INSECURE,
-        ...options,
-      });
+      const { stack, vault, secret } = withDatabaseSecret(
+        { tls: DatabaseTls.PLAINTEXT_INSECURE, ...options },
+        vaultProps,
+      );
       expect(secret.rotationSchedule).toBeUndefined();
       expect(vault.existingRotationFunction).toBeUndefined();
       const generator = onlyResource(stack, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
@@ -393,9 +383,7 @@ describe('SecretsVault.addDatabaseSecret', () => {
     [DatabaseEngine.MYSQL, 'OrdersApp'],
     [DatabaseEngine.MYSQL, 'app_1'],
   ])('accepts the %p username %p, which the engine takes without quotes', (engine, username) => {
-    const { stack } = newStack();
-    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-    vault.addDatabaseSecret('Db', { engine, host: 'db.internal', username });
+    const { stack } = withDatabaseSecret({ engine, username });
     const generator = onlyResource(stack, 'AWS::SecretsManager::Secret').Properties.GenerateSecretString;
     expect(JSON.parse(generator.SecretStringTemplate)).toEqual({ username });
   });
@@ -405,33 +393,20 @@ describe('SecretsVault.addDatabaseSecret', () => {
     ['exclusions that keep : / @ out', { excludeCharacters: ':/@"' }],
     ['no punctuation at all', { excludeCharacters: '', excludePunctuation: true }],
   ])('PostgreSQL passwords with %s: no warning about connection URIs', (_what, passwordOptions) => {
-    const { stack } = newStack();
-    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-    vault.addDatabaseSecret('Db', {
-      engine: DatabaseEngine.POSTGRES,
-      host: 'db.internal',
-      username: 'app',
-      passwordOptions,
-    });
+    const { stack } = withDatabaseSecret({ passwordOptions });
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('connection URIs'));
   });
 
   test('MySQL passwords may hold ":" (its default lets it in): no warning about connection URIs', () => {
-    const { stack } = newStack();
-    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-    vault.addDatabaseSecret('Db', {
+    const { stack } = withDatabaseSecret({
       engine: DatabaseEngine.MYSQL,
-      host: 'db.internal',
-      username: 'app',
       passwordOptions: { excludeCharacters: '/@' },
     });
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('connection URIs'));
   });
 
   test('verified TLS (the default) gives no TLS warning', () => {
-    const { stack } = newStack();
-    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'orders' });
-    vault.addDatabaseSecret('Db', { engine: DatabaseEngine.POSTGRES, host: 'db.internal', username: 'app' });
+    const { stack } = withDatabaseSecret();
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('INSECURE'));
   });
 

@@ -1,13 +1,14 @@
 /**
  * The replica key's forwarding rules, checked against the CloudTrail fixtures by moto's own pattern
- * matcher (as test/audit/event-rules.test.ts does for the audit's rules): each rule is put on moto's
- * default bus with an SQS queue as its target, every KMS fixture is sent as CloudTrail would deliver
- * it from the replica region, and each queue shows which records its rule matched.
+ * matcher (test/audit/rules-in-moto.ts, as test/audit/event-rules.test.ts does for the audit's rules):
+ * every KMS fixture is sent as CloudTrail would deliver it from the replica region, and each rule
+ * shows which records it matched.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SecretsVault } from '../lib/secrets-vault';
 import { VaultReplicaKey } from '../lib/vault-replica-key';
+import { matchedByRules } from './audit/rules-in-moto';
 import { cloudTrailFixtures } from './audit/support';
 import { MOTO_ACCOUNT, MOTO_REGION, MotoServer, startMoto } from './support/moto';
 
@@ -53,31 +54,6 @@ function replicaRegionRecords(): Record<string, Record<string, any>> {
   );
 }
 
-function auth(service: string): string {
-  return `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`;
-}
-
-async function call(
-  moto: MotoServer,
-  service: 'events' | 'sqs',
-  action: string,
-  body: unknown,
-): Promise<any> {
-  const [target, contentType] =
-    service === 'events'
-      ? [`AWSEvents.${action}`, 'application/x-amz-json-1.1']
-      : [`AmazonSQS.${action}`, 'application/x-amz-json-1.0'];
-  const response = await fetch(moto.endpoint, {
-    method: 'POST',
-    headers: { 'content-type': contentType, 'x-amz-target': target, authorization: auth(service) },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok)
-    throw new Error(`${service} ${action} answered ${response.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : {};
-}
-
 describe('the replica key forwards its management calls and its alias changes (moto)', () => {
   let moto: MotoServer;
   const matched: Record<string, string[]> = {};
@@ -104,56 +80,8 @@ describe('the replica key forwards its management calls and its alias changes (m
         ),
       ]),
     );
-    const records = replicaRegionRecords();
-    const eventIds = new Map(
-      Object.entries(records).map(([name, record]) => [record.eventID as string, name]),
-    );
     moto = await startMoto();
-    const queues: Record<string, string> = {};
-    for (const [name, pattern] of Object.entries(patterns)) {
-      const { QueueUrl } = await call(moto, 'sqs', 'CreateQueue', { QueueName: `replica-${name}` });
-      queues[name] = QueueUrl;
-      await call(moto, 'events', 'PutRule', {
-        Name: name,
-        EventPattern: JSON.stringify(pattern),
-        State: 'ENABLED',
-      });
-      await call(moto, 'events', 'PutTargets', {
-        Rule: name,
-        Targets: [{ Id: 'queue', Arn: `arn:aws:sqs:${MOTO_REGION}:${MOTO_ACCOUNT}:replica-${name}` }],
-      });
-    }
-    for (const record of Object.values(records)) {
-      const entry = {
-        Source: 'aws.kms',
-        DetailType:
-          record.eventType === 'AwsServiceEvent'
-            ? 'AWS Service Event via CloudTrail'
-            : 'AWS API Call via CloudTrail',
-        Detail: JSON.stringify(record),
-        Resources: [],
-      };
-      const { FailedEntryCount } = await call(moto, 'events', 'PutEvents', { Entries: [entry] });
-      if (FailedEntryCount) throw new Error(`PutEvents refused ${record.eventID}`);
-    }
-    for (const [name, queueUrl] of Object.entries(queues)) {
-      matched[name] = [];
-      for (;;) {
-        const { Messages = [] } = await call(moto, 'sqs', 'ReceiveMessage', {
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-        });
-        if (Messages.length === 0) break;
-        for (const message of Messages) {
-          matched[name].push(eventIds.get(JSON.parse(message.Body).detail.eventID) ?? 'unknown');
-          await call(moto, 'sqs', 'DeleteMessage', {
-            QueueUrl: queueUrl,
-            ReceiptHandle: message.ReceiptHandle,
-          });
-        }
-      }
-    }
+    Object.assign(matched, await matchedByRules(moto, patterns, replicaRegionRecords()));
   }, 60000);
 
   afterAll(async () => {

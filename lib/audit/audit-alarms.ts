@@ -66,47 +66,76 @@ export function auditAlarms(
 ): AuditAlarms {
   const count = (signal: AuditSignal) => filters[signal].metric({ statistic: 'Sum', period: options.period });
   return {
-    rotationFailed: rotationFailedAlarm(scope, options, count, thresholds.rotationFailureThreshold ?? 1),
-    rotationStepFailed: rotationStepFailedAlarm(
+    rotationFailed: auditAlarm(
       scope,
+      'RotationFailedAlarm',
       options,
-      thresholds.rotationFunctionErrorThreshold ?? 1,
+      'A rotation of a watched secret failed or was abandoned. The current value still works. Read the ' +
+        'rotation function log for the failing step, fix it, then rotate again.',
+      thresholds.rotationFailureThreshold ?? 1,
+      sumOf(options.period, 'Failed or abandoned rotations', {
+        failed: count('rotationFailed'),
+        abandoned: count('rotationAbandoned'),
+      }),
     ),
-    accessDenied: accessDeniedAlarm(scope, options, count, thresholds.accessDeniedThreshold ?? 1),
-    destructiveChange: managementCallAlarm(scope, options, count, thresholds.destructiveChangeThreshold ?? 1),
-    notificationDeliveryFailed: notificationDeliveryFailedAlarm(scope, options, deadLetterQueue),
+    // On the rotation functions' own `RotationStepFailed` metric, one per step.
+    rotationStepFailed: auditAlarm(
+      scope,
+      'RotationFunctionErrorsAlarm',
+      options,
+      'A rotation function step failed (its own RotationStepFailed metric). Secrets Manager retries; the ' +
+        'function log names the step and the reason.',
+      thresholds.rotationFunctionErrorThreshold ?? 1,
+      sumOf(options.period, 'Failed rotation steps', stepFailures(options.period)),
+    ),
+    accessDenied: auditAlarm(
+      scope,
+      'AccessDeniedAlarm',
+      options,
+      'Requests on the watched secrets or keys were refused. See "Access denied by principal" on the audit ' +
+        'dashboard for who called what.',
+      thresholds.accessDeniedThreshold ?? 1,
+      count('accessDenied'),
+    ),
+    // Key and secret management calls, and values written outside rotation.
+    destructiveChange: auditAlarm(
+      scope,
+      'DestructiveChangeAlarm',
+      options,
+      'A management call on a watched key (the audit key included) or secret succeeded: a policy, tag, alias, ' +
+        'grant, rotation, replication, deletion or restore, or a value written by someone other than the ' +
+        'rotation function. A deployment that changes the vault does this too; if it was not one: ' +
+        'CancelKeyDeletion / EnableKey / RestoreSecret, compare policies with the template, and see "Key events" ' +
+        'on the audit dashboard for who called what.',
+      thresholds.destructiveChangeThreshold ?? 1,
+      sumOf(options.period, 'Management calls', {
+        keys: count('keyChanged'),
+        secrets: count('secretChanged'),
+        values: count('secretValueWritten'),
+      }),
+    ),
+    // A message in the dead-letter queue of the rules (and of the email subscription).
+    notificationDeliveryFailed: auditAlarm(
+      scope,
+      'NotificationDeliveryFailedAlarm',
+      options,
+      'An audit notification could not be delivered from an EventBridge rule to the topic (at once on a ' +
+        'permission error, after up to a day of retries otherwise), or from the topic to the alarm email, and ' +
+        'waits in the rules’ dead-letter queue, kept 14 days. Each message’s attributes say why (EventBridge’s ' +
+        'ERROR_CODE and ERROR_MESSAGE; often the topic or key policy): fix it, read the events, then delete the ' +
+        'messages. This alarm shows red on the dashboard even when the topic itself is what fails.',
+      1,
+      deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: options.period,
+      }),
+    ),
   };
 }
 
-type Count = (signal: AuditSignal) => cloudwatch.IMetric;
-
-function rotationFailedAlarm(
-  scope: Construct,
-  options: AuditAlarmOptions,
-  count: Count,
-  threshold: number,
-): cloudwatch.Alarm {
-  return auditAlarm(
-    scope,
-    'RotationFailedAlarm',
-    options,
-    'A rotation of a watched secret failed or was abandoned. The current value still works. Read the ' +
-      'rotation function log for the failing step, fix it, then rotate again.',
-    threshold,
-    sumOf(options.period, 'Failed or abandoned rotations', {
-      failed: count('rotationFailed'),
-      abandoned: count('rotationAbandoned'),
-    }),
-  );
-}
-
-/** On the rotation functions' own `RotationStepFailed` metric, one per step. */
-function rotationStepFailedAlarm(
-  scope: Construct,
-  options: AuditAlarmOptions,
-  threshold: number,
-): cloudwatch.Alarm {
-  const steps = Object.fromEntries(
+/** The rotation functions' `RotationStepFailed` metric of each step, by a name a math expression can use. */
+function stepFailures(period: Duration): Record<string, cloudwatch.IMetric> {
+  return Object.fromEntries(
     ROTATION_STEPS.map((step, i) => [
       `s${i}`,
       new cloudwatch.Metric({
@@ -114,83 +143,9 @@ function rotationStepFailedAlarm(
         metricName: ROTATION_STEP_METRICS.failed,
         dimensionsMap: { [ROTATION_STEP_DIMENSION]: step },
         statistic: 'Sum',
-        period: options.period,
+        period,
       }),
     ]),
-  );
-  return auditAlarm(
-    scope,
-    'RotationFunctionErrorsAlarm',
-    options,
-    'A rotation function step failed (its own RotationStepFailed metric). Secrets Manager retries; the ' +
-      'function log names the step and the reason.',
-    threshold,
-    sumOf(options.period, 'Failed rotation steps', steps),
-  );
-}
-
-function accessDeniedAlarm(
-  scope: Construct,
-  options: AuditAlarmOptions,
-  count: Count,
-  threshold: number,
-): cloudwatch.Alarm {
-  return auditAlarm(
-    scope,
-    'AccessDeniedAlarm',
-    options,
-    'Requests on the watched secrets or keys were refused. See "Access denied by principal" on the audit ' +
-      'dashboard for who called what.',
-    threshold,
-    count('accessDenied'),
-  );
-}
-
-/** Key and secret management calls, and values written outside rotation. */
-function managementCallAlarm(
-  scope: Construct,
-  options: AuditAlarmOptions,
-  count: Count,
-  threshold: number,
-): cloudwatch.Alarm {
-  return auditAlarm(
-    scope,
-    'DestructiveChangeAlarm',
-    options,
-    'A management call on a watched key (the audit key included) or secret succeeded: a policy, tag, alias, ' +
-      'grant, rotation, replication, deletion or restore, or a value written by someone other than the ' +
-      'rotation function. A deployment that changes the vault does this too; if it was not one: ' +
-      'CancelKeyDeletion / EnableKey / RestoreSecret, compare policies with the template, and see "Key events" ' +
-      'on the audit dashboard for who called what.',
-    threshold,
-    sumOf(options.period, 'Management calls', {
-      keys: count('keyChanged'),
-      secrets: count('secretChanged'),
-      values: count('secretValueWritten'),
-    }),
-  );
-}
-
-/** A message in the dead-letter queue of the rules (and of the email subscription). */
-function notificationDeliveryFailedAlarm(
-  scope: Construct,
-  options: AuditAlarmOptions,
-  deadLetterQueue: sqs.IQueue,
-): cloudwatch.Alarm {
-  return auditAlarm(
-    scope,
-    'NotificationDeliveryFailedAlarm',
-    options,
-    'An audit notification could not be delivered from an EventBridge rule to the topic (at once on a ' +
-      'permission error, after up to a day of retries otherwise), or from the topic to the alarm email, and ' +
-      'waits in the rules’ dead-letter queue, kept 14 days. Each message’s attributes say why (EventBridge’s ' +
-      'ERROR_CODE and ERROR_MESSAGE; often the topic or key policy): fix it, read the events, then delete the ' +
-      'messages. This alarm shows red on the dashboard even when the topic itself is what fails.',
-    1,
-    deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: 'Maximum',
-      period: options.period,
-    }),
   );
 }
 

@@ -63,14 +63,7 @@ export function validateRotationFunctionProps(fn: IConstruct, props: RotationFun
       'Secrets Manager encrypts a secret with a key of its own region',
     );
   }
-  validateWholeNumber(
-    fn,
-    'reservedConcurrentExecutions',
-    props.reservedConcurrentExecutions,
-    0,
-    MAX_RESERVED_CONCURRENCY,
-    `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`,
-  );
+  checkReservedConcurrency(fn, 'reservedConcurrentExecutions', props.reservedConcurrentExecutions);
   validateLogRetention(fn, 'logRetention', props.logRetention);
   validateTimeout(fn, props.timeout);
   if (props.logRemovalPolicy !== undefined && !LOG_REMOVAL_POLICIES.includes(props.logRemovalPolicy)) {
@@ -92,6 +85,18 @@ export function validateRotationFunctionProps(fn: IConstruct, props: RotationFun
   validateNetwork(fn, props);
 }
 
+/** Refuses a reserved concurrency (`prop`, `value`) other than a whole number from 0 to our cap. */
+export function checkReservedConcurrency(owner: Owner, prop: string, value: number | undefined): void {
+  validateWholeNumber(
+    owner,
+    prop,
+    value,
+    0,
+    MAX_RESERVED_CONCURRENCY,
+    `allowed: a whole number from 0 (reserve none) to ${MAX_RESERVED_CONCURRENCY}`,
+  );
+}
+
 function validateTimeout(owner: Owner, timeout: Duration | undefined): void {
   if (timeout === undefined || timeout.isUnresolved()) return;
   const seconds = timeout.toSeconds({ integral: false });
@@ -103,7 +108,7 @@ function validateTimeout(owner: Owner, timeout: Duration | undefined): void {
 /**
  * Where the function runs: subnets and security groups only with a VPC, not an empty list of groups,
  * and never public subnets, where a Lambda function gets no public address and so no route to the
- * Secrets Manager API. (SecretsVault checks its `rotation*` props the same way, under their names.)
+ * Secrets Manager API. (SecretsVault checks its `rotation*` props too, the subnets by checkSubnets.)
  */
 function validateNetwork(fn: IConstruct, props: RotationFunctionProps): void {
   const { vpc, vpcSubnets, securityGroups } = props;
@@ -134,26 +139,45 @@ function validateNetwork(fn: IConstruct, props: RotationFunctionProps): void {
       'name at least one security group, or leave it out for a new one',
     );
   }
-  if (vpcSubnets === undefined) {
+  checkSubnets(fn, vpc, vpcSubnets, { vpc: 'vpc', vpcSubnets: 'vpcSubnets', fn: 'the function' });
+}
+
+/** The names of the props that place a function in a VPC, and of the function, as a message calls them. */
+export interface NetworkNames {
+  readonly vpc: string;
+  readonly vpcSubnets: string;
+  readonly fn: string;
+}
+
+/**
+ * Refuses subnets of `vpc` without a route to the Secrets Manager API: public subnets, where a Lambda
+ * function gets no public address, or (no subnets named) a VPC with only public subnets. The messages
+ * name the props as `names` does.
+ */
+export function checkSubnets(
+  owner: Owner,
+  vpc: ec2.IVpc,
+  selection: ec2.SubnetSelection | undefined,
+  names: NetworkNames,
+): void {
+  if (selection === undefined) {
     if (vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
       invalid(
-        fn,
-        'vpc',
+        owner,
+        names.vpc,
         summary(`a VPC without private subnets (${vpc.node.path})`),
-        'the function runs in private subnets, and a function in a public subnet has no public address, so no route out: give the VPC private subnets, or name the subnets in `vpcSubnets`',
+        `${names.fn} runs in private subnets, and a function in a public subnet has no public address, so no route out: give the VPC private subnets, or name the subnets in \`${names.vpcSubnets}\``,
       );
     }
     return;
   }
   const publicIds = new Set(vpc.publicSubnets.map((subnet) => subnet.subnetId));
   const chosen =
-    vpcSubnets.subnetType === ec2.SubnetType.PUBLIC
-      ? vpc.publicSubnets
-      : vpc.selectSubnets(vpcSubnets).subnets;
+    selection.subnetType === ec2.SubnetType.PUBLIC ? vpc.publicSubnets : vpc.selectSubnets(selection).subnets;
   if (chosen.some((subnet) => publicIds.has(subnet.subnetId))) {
     invalid(
-      fn,
-      'vpcSubnets',
+      owner,
+      names.vpcSubnets,
       summary('public subnets'),
       'a Lambda function in a public subnet has no public address, so no route to the Secrets Manager API: choose private subnets (with a NAT or a Secrets Manager endpoint)',
     );

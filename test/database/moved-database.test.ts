@@ -12,38 +12,22 @@
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { HostTargetSpec, TargetSpec } from '../../lib/contract/rotation-contract';
-import { useMoto } from '../support/moto';
-import { randomSuffix, useDatabase, type DatabaseServer } from '../support/databases';
-import { PinnedEnvironment, STEPS, Vault, expectOneCurrent } from '../rotation/fixture';
+import { randomSuffix, type DatabaseServer } from '../support/databases';
+import { PinnedEnvironment, STEPS, expectOneCurrent } from '../rotation/fixture';
 import { resolveBundle } from './support/bundle';
-import { BundleProcess } from './support/bundle-process';
-import { PINNED_HOST, VAULT_PREFIX, bundleEnv, pinnedTarget } from './support/suite';
-import { makeCertificates, type Certificates } from './support/tls';
+import {
+  PINNED_HOST,
+  VAULT_PREFIX,
+  bundleEnv,
+  pinnedFields,
+  pinnedTarget,
+  useRotationBench,
+} from './support/suite';
 
 const bundle = resolveBundle();
 afterAll(() => bundle.cleanup());
 
-const moto = useMoto();
-let certs: Certificates | undefined;
-beforeAll(() => {
-  certs = makeCertificates();
-});
-const db = useDatabase('postgres', () => ({ tls: certs }));
-let vault: Vault;
-let bundleProcess: BundleProcess;
-
-beforeAll(async () => {
-  vault = await Vault.create(moto.server);
-  bundleProcess = await BundleProcess.start({
-    bundle: bundle.path,
-    awsEndpoint: moto.server.endpoint,
-    extraCaCerts: (certs as Certificates).caFile,
-  });
-}, 60000);
-afterAll(async () => {
-  await bundleProcess?.close();
-  certs?.cleanup();
-});
+const bench = useRotationBench('postgres', bundle.path);
 
 /** Another endpoint of the same server: 127.0.0.1 on a port of its own, counting the connections it forwards. */
 interface CountingForwarder {
@@ -83,24 +67,29 @@ async function forwarderTo(target: { host: string; port: number }): Promise<Coun
 }
 
 async function steps(env: Record<string, string>, arn: string, token: string): Promise<void> {
-  await bundleProcess.load(env);
-  for (const Step of STEPS) await bundleProcess.invoke({ Step, SecretId: arn, ClientRequestToken: token });
+  await bench.bundleProcess.load(env);
+  for (const Step of STEPS)
+    await bench.bundleProcess.invoke({ Step, SecretId: arn, ClientRequestToken: token });
 }
 
 /** Always by stage, AWSCURRENT named explicitly: moto's stage-less read can return another version. */
 async function currentValue(arn: string): Promise<Record<string, unknown>> {
-  return JSON.parse((await vault.valueAt(arn, 'AWSCURRENT')) as string);
+  return JSON.parse((await bench.vault.valueAt(arn, 'AWSCURRENT')) as string);
 }
 
 test('moved to another host and port: refused until the deployment declares movedFrom, then one rotation writes the new endpoint', async () => {
-  const s: DatabaseServer = db.server;
+  const s: DatabaseServer = bench.server;
   const old = await forwarderTo(s);
   try {
     const username = `sv_${randomSuffix()}`;
     const initial = `Init-${randomSuffix()}-pw`;
     await s.createUser(username, initial);
-    const name = vault.uniqueName(`${VAULT_PREFIX}moved`);
-    const arn = await vault.createSecret(name, JSON.stringify({ username, password: initial }), 'single');
+    const name = bench.vault.uniqueName(`${VAULT_PREFIX}moved`);
+    const arn = await bench.vault.createSecret(
+      name,
+      JSON.stringify({ username, password: initial }),
+      'single',
+    );
     const pinA = pinnedTarget(s, { host: old.host, port: old.port });
     const pinB = pinnedTarget(s, { host: PINNED_HOST }) as HostTargetSpec;
     const deployed = (target: TargetSpec) => {
@@ -110,60 +99,44 @@ test('moved to another host and port: refused until the deployment declares move
     };
 
     // 1. Pinned to A: the rotation writes A's fields, through A.
-    await steps(deployed(pinA), arn, await vault.startRotation(arn));
+    await steps(deployed(pinA), arn, await bench.vault.startRotation(arn));
     const atA = await currentValue(arn);
-    expect(atA).toEqual({
-      engine: 'postgres',
-      host: old.host,
-      port: old.port,
-      dbname: s.dbname,
-      ssl: true,
-      username,
-      password: expect.any(String),
-    });
+    expect(atA).toEqual({ ...pinnedFields(s, old), username, password: expect.any(String) });
     const first = atA.password as string;
     expect(first).not.toBe(initial);
     expect(old.connections()).toBeGreaterThan(0);
 
     // 2. Re-pinned to B without movedFrom: refused in createSecret, nothing written or changed.
-    const textAtA = await vault.valueAt(arn, 'AWSCURRENT');
-    const stagesAtA = await vault.stages(arn);
-    const token = await vault.startRotation(arn);
-    await bundleProcess.load(deployed(pinB));
+    const textAtA = await bench.vault.valueAt(arn, 'AWSCURRENT');
+    const stagesAtA = await bench.vault.stages(arn);
+    const token = await bench.vault.startRotation(arn);
+    await bench.bundleProcess.load(deployed(pinB));
     await expect(
-      bundleProcess.invoke({ Step: 'createSecret', SecretId: arn, ClientRequestToken: token }),
+      bench.bundleProcess.invoke({ Step: 'createSecret', SecretId: arn, ClientRequestToken: token }),
     ).rejects.toThrow(
       `the AWSCURRENT value of secret ${arn} points at host ${old.host}, port ${old.port}, dbname ${s.dbname}, but this deployment pinned secret ${arn} to ${PINNED_HOST}:${s.port}/${s.dbname}; refusing to connect anywhere (fix the value, or deploy the new endpoint, then rotate again). If the database moved from there, declare \`movedFrom: [{ host: "${old.host}", port: ${old.port} }]\` in the options of secret ${arn} and deploy`,
     );
-    expect(await vault.valueOf(arn, token)).toBeUndefined();
-    expect(await vault.valueAt(arn, 'AWSCURRENT')).toBe(textAtA);
-    expect(expectOneCurrent(await vault.stages(arn))).toBe(expectOneCurrent(stagesAtA));
+    expect(await bench.vault.valueOf(arn, token)).toBeUndefined();
+    expect(await bench.vault.valueAt(arn, 'AWSCURRENT')).toBe(textAtA);
+    expect(expectOneCurrent(await bench.vault.stages(arn))).toBe(expectOneCurrent(stagesAtA));
     expect(await s.canLogin(username, first)).toBe(true);
 
     // 3. The move declared (B, formerly A): the retried rotation goes through, logging in at B only.
     const throughA = old.connections();
-    bundleProcess.clearOutput();
+    bench.bundleProcess.clearOutput();
     // As the constructs render `movedFrom: [{ host, port }]`: the entry keeps the secret's dbname.
     const formerly = [{ host: old.host, port: old.port, dbname: s.dbname }];
     await steps(deployed({ ...pinB, formerly }), arn, token);
     expect(old.connections()).toBe(throughA);
-    expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
+    expect(expectOneCurrent(await bench.vault.stages(arn))).toBe(token);
     const atB = await currentValue(arn);
-    expect(atB).toEqual({
-      engine: 'postgres',
-      host: PINNED_HOST,
-      port: s.port,
-      dbname: s.dbname,
-      ssl: true,
-      username,
-      password: expect.any(String),
-    });
+    expect(atB).toEqual({ ...pinnedFields(s), username, password: expect.any(String) });
     // The password changed by this rotation only: the old one worked until now, the new one from now.
     expect(atB.password).not.toBe(first);
     expect(await s.canLogin(username, atB.password as string)).toBe(true);
     expect(await s.canLogin(username, first)).toBe(false);
-    expect(await vault.valueAt(arn, 'AWSPREVIOUS')).toBe(textAtA);
-    const output = bundleProcess.output();
+    expect(await bench.vault.valueAt(arn, 'AWSPREVIOUS')).toBe(textAtA);
+    const output = bench.bundleProcess.output();
     expect(output).toContain(
       'the current value names a former endpoint; the new version names the pinned one',
     );
@@ -171,7 +144,7 @@ test('moved to another host and port: refused until the deployment declares move
     expect(output).not.toContain(atB.password as string);
 
     // 4. movedFrom dropped after that rotation: the next one rotates as usual, at B.
-    await steps(deployed(pinB), arn, await vault.startRotation(arn));
+    await steps(deployed(pinB), arn, await bench.vault.startRotation(arn));
     expect((await currentValue(arn)).host).toBe(PINNED_HOST);
     expect(old.connections()).toBe(throughA);
   } finally {

@@ -144,15 +144,21 @@ function instance(fields: Partial<DBInstance> = {}): DBInstance {
 }
 
 describe('every new version carries the pinned connection fields', () => {
+  /** The connection fields of HOST_TARGET, as a new version holds them. */
+  const HOST_FIELDS = { engine: 'postgres', host: 'db.internal', port: 5433, dbname: 'app', ssl: true };
+
+  /** The new version `strategy` creates from the AWSCURRENT value `current`, parsed. */
+  async function pendingValue(
+    strategy: { createPendingValue(ctx: StrategyContext): Promise<string> },
+    current = ONLY_CREDENTIALS,
+  ): Promise<Record<string, unknown>> {
+    return JSON.parse(await strategy.createPendingValue(context({ current }, fakes())));
+  }
+
   test('single user: a value of only username and password gains engine, host, port, dbname and ssl', async () => {
     const strategy = new SingleUserStrategy(fakeEngine(new Map(), []), singleProfile, HOST_TARGET);
-    const value = await strategy.createPendingValue(context({ current: ONLY_CREDENTIALS }, fakes()));
-    expect(JSON.parse(value)).toEqual({
-      engine: 'postgres',
-      host: 'db.internal',
-      port: 5433,
-      dbname: 'app',
-      ssl: true,
+    expect(await pendingValue(strategy)).toEqual({
+      ...HOST_FIELDS,
       username: 'app_user',
       password: 'generated-pw',
     });
@@ -161,13 +167,8 @@ describe('every new version carries the pinned connection fields', () => {
   test('alternating users: masterarn is the pinned admin secret', async () => {
     const target: TargetSpec = { ...HOST_TARGET, admin: ADMIN };
     const strategy = new AlternatingUsersStrategy(fakeEngine(new Map(), []), alternatingProfile, target);
-    const value = await strategy.createPendingValue(context({ current: ONLY_CREDENTIALS }, fakes()));
-    expect(JSON.parse(value)).toEqual({
-      engine: 'postgres',
-      host: 'db.internal',
-      port: 5433,
-      dbname: 'app',
-      ssl: true,
+    expect(await pendingValue(strategy)).toEqual({
+      ...HOST_FIELDS,
       masterarn: ADMIN,
       username: 'app_user_clone',
       password: 'generated-pw',
@@ -186,13 +187,8 @@ describe('every new version carries the pinned connection fields', () => {
       password: 'current-pw',
     });
     const strategy = new SingleUserStrategy(fakeEngine(new Map(), []), singleProfile, HOST_TARGET);
-    const value = JSON.parse(await strategy.createPendingValue(context({ current }, fakes())));
-    expect(value).toEqual({
-      engine: 'postgres',
-      host: 'db.internal',
-      port: 5433,
-      dbname: 'app',
-      ssl: true,
+    expect(await pendingValue(strategy, current)).toEqual({
+      ...HOST_FIELDS,
       dbInstanceIdentifier: 'orders',
       note: 'kept',
       username: 'app_user',
@@ -218,9 +214,8 @@ describe('every new version carries the pinned connection fields', () => {
     ['unverified', true],
   ] as const)('tls %s: ssl is %s; no dbname pinned: none written', async (tls, ssl) => {
     const target: TargetSpec = { engine: 'postgres', host: 'db.internal', port: 5432, tls };
-    const strategy = new SingleUserStrategy(fakeEngine(new Map(), []), singleProfile, target);
-    const value = JSON.parse(
-      await strategy.createPendingValue(context({ current: ONLY_CREDENTIALS }, fakes())),
+    const value = await pendingValue(
+      new SingleUserStrategy(fakeEngine(new Map(), []), singleProfile, target),
     );
     expect(value.ssl).toBe(ssl);
     expect(value).not.toHaveProperty('dbname');
@@ -231,14 +226,10 @@ describe('every new version carries the pinned connection fields', () => {
     const profile = { ...singleProfile, kind: 'mysql-single' };
     const strategy = new SingleUserStrategy(fakeEngine(new Map(), [], MYSQL), profile, target);
     const mariadb = JSON.stringify({ engine: 'mariadb', username: 'u', password: 'p' });
-    expect(JSON.parse(await strategy.createPendingValue(context({ current: mariadb }, fakes()))).engine).toBe(
-      'mariadb',
-    );
+    expect((await pendingValue(strategy, mariadb)).engine).toBe('mariadb');
     const fresh = new SingleUserStrategy(fakeEngine(new Map(), [], MYSQL), profile, target);
     const none = JSON.stringify({ username: 'u', password: 'p' });
-    expect(JSON.parse(await fresh.createPendingValue(context({ current: none }, fakes()))).engine).toBe(
-      'mysql',
-    );
+    expect((await pendingValue(fresh, none)).engine).toBe('mysql');
   });
 });
 

@@ -63,6 +63,23 @@ export function pinnedTarget(
   };
 }
 
+/**
+ * The connection fields the function writes into a new version (from a value that names none) for
+ * `pinnedTarget(server, endpoint)`.
+ */
+export function pinnedFields(
+  server: DatabaseServer,
+  endpoint: { host?: string; port?: number } = {},
+): Record<string, unknown> {
+  return {
+    engine: server.engine,
+    host: endpoint.host ?? PINNED_HOST,
+    port: endpoint.port ?? server.port,
+    dbname: server.dbname,
+    ssl: true,
+  };
+}
+
 /** A password a generator could emit if nothing were excluded, built by hand to attack escaping. */
 export const HOSTILE_PASSWORD = `a'b"c\\d\`e;--f$1%_g/h@i:j?k{l}m[n]o(p)q*r&s|t<u>v~w!x^y=z+0#9,.A Z`;
 
@@ -78,6 +95,60 @@ function named(text: string): string {
   return escapeRegExp(text);
 }
 
+/** What useRotationBench starts: each member is there inside a test or hook. */
+export interface RotationBench {
+  /** Secrets Manager (moto). */
+  readonly vault: Vault;
+  /** The database server, serving a certificate from the throwaway CA for `localhost` and 127.0.0.1. */
+  readonly server: DatabaseServer;
+  /** The bundle, in a child node process that trusts the throwaway CA. */
+  readonly bundleProcess: BundleProcess;
+}
+
+/**
+ * Starts, for the tests of the enclosing block (or file), moto, an `engine` server over TLS with a
+ * throwaway CA's certificate, and the bundle at `bundlePath` as deployed, trusting that CA through
+ * NODE_EXTRA_CA_CERTS; stops them after.
+ */
+export function useRotationBench(engine: EngineName, bundlePath: string): RotationBench {
+  const moto = useMoto();
+  let certs: Certificates | undefined;
+  // Before useDatabase's beforeAll: the server is started with these certificates.
+  beforeAll(() => {
+    certs = makeCertificates();
+  });
+  const db = useDatabase(engine, () => ({ tls: certs }));
+  const state: { vault?: Vault; bundleProcess?: BundleProcess } = {};
+  beforeAll(async () => {
+    state.vault = await Vault.create(moto.server);
+    state.bundleProcess = await BundleProcess.start({
+      bundle: bundlePath,
+      awsEndpoint: moto.server.endpoint,
+      extraCaCerts: (certs as Certificates).caFile,
+    });
+  }, 60000);
+  afterAll(async () => {
+    await state.bundleProcess?.close();
+    certs?.cleanup();
+  });
+  const started = (): Required<typeof state> => {
+    if (!state.vault || !state.bundleProcess)
+      throw new Error('not started: use the bench inside a test or hook');
+    return state as Required<typeof state>;
+  };
+  return {
+    get vault() {
+      return started().vault;
+    },
+    get server() {
+      return db.server;
+    },
+    get bundleProcess() {
+      return started().bundleProcess;
+    },
+  };
+}
+
 export function describeDatabaseRotation(engine: EngineName): void {
   // Resolved while jest collects the tests, so that the run names the bundle it exercised.
   const bundle = resolveBundle();
@@ -88,46 +159,24 @@ export function describeDatabaseRotation(engine: EngineName): void {
 }
 
 function defineTests(engine: EngineName, bundlePath: string): void {
-  const moto = useMoto();
-  let certs: Certificates | undefined;
-  // Before useDatabase's beforeAll: the server is started with these certificates.
-  beforeAll(() => {
-    certs = makeCertificates();
-  });
-  const db = useDatabase(engine, () => ({ tls: certs }));
-  let vault: Vault;
-  let bundleProcess: BundleProcess;
-  let deployment: PinnedEnvironment;
+  const bench = useRotationBench(engine, bundlePath);
+  const deployment = new PinnedEnvironment(bundleEnv(engine));
+  beforeEach(() => bench.bundleProcess.clearOutput());
 
-  beforeAll(async () => {
-    vault = await Vault.create(moto.server);
-    deployment = new PinnedEnvironment(bundleEnv(engine));
-    bundleProcess = await BundleProcess.start({
-      bundle: bundlePath,
-      awsEndpoint: moto.server.endpoint,
-      extraCaCerts: (certs as Certificates).caFile,
-    });
-  }, 60000);
-  afterAll(async () => {
-    await bundleProcess?.close();
-    certs?.cleanup();
-  });
-  beforeEach(() => bundleProcess.clearOutput());
-
-  const server = (): DatabaseServer => db.server;
+  const server = (): DatabaseServer => bench.server;
   const out = {
-    text: () => bundleProcess.output(),
-    records: () => bundleProcess.records(),
+    text: () => bench.bundleProcess.output(),
+    records: () => bench.bundleProcess.records(),
   };
 
   /** One step, by the bundle as the current deployment configures it (reloaded when a test added a secret). */
   async function step(Step: string, SecretId: string, ClientRequestToken: string): Promise<void> {
-    await bundleProcess.load(deployment.env());
-    return bundleProcess.invoke({ Step, SecretId, ClientRequestToken });
+    await bench.bundleProcess.load(deployment.env());
+    return bench.bundleProcess.invoke({ Step, SecretId, ClientRequestToken });
   }
 
   async function rotate(arn: string, token?: string): Promise<string> {
-    const t = token ?? (await vault.startRotation(arn));
+    const t = token ?? (await bench.vault.startRotation(arn));
     for (const s of STEPS) await step(s, arn, t);
     return t;
   }
@@ -167,15 +216,15 @@ function defineTests(engine: EngineName, bundlePath: string): void {
     await s.createUser(username, password);
     let adminArn: string | undefined;
     if (scheme === 'alternating') {
-      adminArn = await vault.createSecret(
-        vault.uniqueName('admin/db'),
+      adminArn = await bench.vault.createSecret(
+        bench.vault.uniqueName('admin/db'),
         secretJson({ username: s.adminUser, password: s.adminPassword, port }),
       );
     }
     const profile = options.profile ?? scheme;
-    const name = vault.uniqueName(`${VAULT_PREFIX}db`);
+    const name = bench.vault.uniqueName(`${VAULT_PREFIX}db`);
     deployment.bind(name, profile, pinnedTarget(s, { port, admin: adminArn }));
-    const arn = await vault.createSecret(
+    const arn = await bench.vault.createSecret(
       name,
       secretJson({
         username,
@@ -190,11 +239,11 @@ function defineTests(engine: EngineName, bundlePath: string): void {
   }
 
   async function current(arn: string): Promise<{ username: string; password: string }> {
-    return JSON.parse((await vault.valueAt(arn, 'AWSCURRENT')) as string);
+    return JSON.parse((await bench.vault.valueAt(arn, 'AWSCURRENT')) as string);
   }
 
   async function putPending(arn: string, token: string, value: string): Promise<void> {
-    await vault.client.send(
+    await bench.vault.client.send(
       new PutSecretValueCommand({
         SecretId: arn,
         ClientRequestToken: token,
@@ -227,8 +276,8 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       expect(now.username).toBe(username);
       expect(now.password).toHaveLength(24);
       expect(now.password).not.toBe(password);
-      expect(JSON.parse((await vault.valueAt(arn, 'AWSPREVIOUS')) as string).password).toBe(password);
-      expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
+      expect(JSON.parse((await bench.vault.valueAt(arn, 'AWSPREVIOUS')) as string).password).toBe(password);
+      expect(expectOneCurrent(await bench.vault.stages(arn))).toBe(token);
       expect(await server().canLogin(username, now.password)).toBe(true);
       expect(await server().canLogin(username, password)).toBe(false);
       expectNoSecretsLogged(password, now.password);
@@ -237,13 +286,13 @@ function defineTests(engine: EngineName, bundlePath: string): void {
 
     test('every step run twice converges to one clean run', async () => {
       const { arn, username, password } = await made('single');
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       for (const s of STEPS) {
         await step(s, arn, token);
         await step(s, arn, token);
       }
       const now = await current(arn);
-      expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
+      expect(expectOneCurrent(await bench.vault.stages(arn))).toBe(token);
       expect(await server().canLogin(username, now.password)).toBe(true);
       expect(await server().canLogin(username, password)).toBe(false);
       expect(out.records()).toContainEqual(
@@ -253,9 +302,9 @@ function defineTests(engine: EngineName, bundlePath: string): void {
 
     test('the database already holding the pending password: setSecret changes nothing', async () => {
       const { arn, username } = await made('single');
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       await step('createSecret', arn, token);
-      const pending = JSON.parse((await vault.valueOf(arn, token)) as string);
+      const pending = JSON.parse((await bench.vault.valueOf(arn, token)) as string);
       await setPasswordAsAdmin(username, pending.password);
       await step('setSecret', arn, token);
       expect(out.records()).toContainEqual(
@@ -283,8 +332,8 @@ function defineTests(engine: EngineName, bundlePath: string): void {
     test('no credential works: a clear failure naming user and host, AWSCURRENT untouched', async () => {
       const { arn, username } = await made('single');
       await setPasswordAsAdmin(username, `Elsewhere-${randomSuffix()}`);
-      const before = await vault.stages(arn);
-      const token = await vault.startRotation(arn);
+      const before = await bench.vault.stages(arn);
+      const token = await bench.vault.startRotation(arn);
       await step('createSecret', arn, token);
       await expect(step('setSecret', arn, token)).rejects.toThrow(
         new RegExp(
@@ -292,7 +341,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
         ),
       );
       const old = Object.keys(before)[0];
-      expect((await vault.stages(arn))[old]).toEqual(['AWSCURRENT']);
+      expect((await bench.vault.stages(arn))[old]).toEqual(['AWSCURRENT']);
     });
 
     test.each([
@@ -302,7 +351,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       ['username', { username: 'other_admin' }],
     ])('a pending value with another %s fails without touching the database', async (field, change) => {
       const { arn, username, password } = await made('single');
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       const tampered = `Tampered-${randomSuffix()}`;
       await putPending(arn, token, secretJson({ username, password: tampered, ...change }));
       await expect(step('setSecret', arn, token)).rejects.toThrow(
@@ -321,16 +370,16 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       const proxy = await TcpProxy.start({ host: server().host, port: server().port });
       try {
         const { arn, username, password } = await made('single', { port: proxy.port });
-        const token = await vault.startRotation(arn);
+        const token = await bench.vault.startRotation(arn);
         await step('createSecret', arn, token);
-        const stages = await vault.stages(arn);
+        const stages = await bench.vault.stages(arn);
         await proxy.down();
         await expect(step('setSecret', arn, token)).rejects.toThrow(
           new RegExp(
             `could not connect to ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL'} at ${PINNED_HOST}:${proxy.port}/${named(server().dbname)} as user "${named(username)}": .*ECONNREFUSED`,
           ),
         );
-        expect(await vault.stages(arn)).toEqual(stages);
+        expect(await bench.vault.stages(arn)).toEqual(stages);
         expect((await current(arn)).password).toBe(password);
         await proxy.up();
         expect(await server().canLogin(username, password, proxy.port)).toBe(true);
@@ -346,7 +395,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       const proxy = await TcpProxy.start({ host: server().host, port: server().port });
       try {
         const { arn } = await made('single', { port: proxy.port });
-        const token = await vault.startRotation(arn);
+        const token = await bench.vault.startRotation(arn);
         await step('createSecret', arn, token);
         await step('setSecret', arn, token);
         await proxy.down();
@@ -356,7 +405,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
         await proxy.up();
         await step('testSecret', arn, token);
         await step('finishSecret', arn, token);
-        expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
+        expect(expectOneCurrent(await bench.vault.stages(arn))).toBe(token);
       } finally {
         await proxy.close();
       }
@@ -364,9 +413,9 @@ function defineTests(engine: EngineName, bundlePath: string): void {
 
     test('testSecret retries inside one invocation until the pending password propagates', async () => {
       const { arn, username } = await made('single', { profile: 'single-patient' });
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       await step('createSecret', arn, token);
-      const pending = JSON.parse((await vault.valueOf(arn, token)) as string);
+      const pending = JSON.parse((await bench.vault.valueOf(arn, token)) as string);
       // The database learns the password only while testSecret is already trying it.
       const late = new Promise<void>((resolve, reject) =>
         setTimeout(() => setPasswordAsAdmin(username, pending.password).then(resolve, reject), 800),
@@ -387,7 +436,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       const now = await current(arn);
       expect(await server().canLogin(username, now.password)).toBe(true);
       // ... and sets a hostile pending one byte for byte.
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       const hostile = `${HOSTILE_PASSWORD}\\'\\\\''`;
       await putPending(arn, token, secretJson({ username, password: hostile }));
       for (const s of ['setSecret', 'testSecret', 'finishSecret']) await step(s, arn, token);
@@ -414,31 +463,31 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       const { arn } = await made('single', {
         extra: { engine: engine === 'postgres' ? 'mysql' : 'postgres' },
       });
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       await expect(step('createSecret', arn, token)).rejects.toThrow(
         new RegExp(
           `has engine "${engine === 'postgres' ? 'mysql' : 'postgres'}", but this deployment pinned secret .* to a ${engine} database`,
         ),
       );
-      expect(await vault.valueOf(arn, token)).toBeUndefined();
+      expect(await bench.vault.valueOf(arn, token)).toBeUndefined();
     });
 
     test('a writer who points AWSCURRENT at another host: createSecret refuses before any connection, nothing written', async () => {
       const { arn, username, password } = await made('single');
       // A writer (PutSecretValue, no read) makes a new AWSCURRENT; the real value becomes AWSPREVIOUS.
-      await vault.client.send(
+      await bench.vault.client.send(
         new PutSecretValueCommand({
           SecretId: arn,
           SecretString: secretJson({ host: 'evil.example', username, password: 'the-writers-own' }),
         }),
       );
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       await expect(step('createSecret', arn, token)).rejects.toThrow(
         new RegExp(
           `^the AWSCURRENT value of secret ${escapeRegExp(arn)} points at host evil\\.example, port ${server().port}, dbname ${named(server().dbname)}, but this deployment pinned secret ${escapeRegExp(arn)} to ${PINNED_HOST}:${server().port}/${named(server().dbname)}; refusing to connect anywhere`,
         ),
       );
-      expect(await vault.valueOf(arn, token)).toBeUndefined();
+      expect(await bench.vault.valueOf(arn, token)).toBeUndefined();
       expect(await server().canLogin(username, password)).toBe(true);
     });
 
@@ -447,16 +496,16 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       await rotate(arn);
       // A writer labels a value of its own AWSPREVIOUS: the old password, another host. The database
       // is back on that old password, so only AWSPREVIOUS's password could log in.
-      await vault.client.send(
+      await bench.vault.client.send(
         new PutSecretValueCommand({
           SecretId: arn,
           SecretString: secretJson({ host: 'evil.example', username, password }),
           VersionStages: ['AWSPREVIOUS'],
         }),
       );
-      expect(JSON.parse((await vault.valueAt(arn, 'AWSPREVIOUS')) as string).host).toBe('evil.example');
+      expect(JSON.parse((await bench.vault.valueAt(arn, 'AWSPREVIOUS')) as string).host).toBe('evil.example');
       await setPasswordAsAdmin(username, password);
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       await step('createSecret', arn, token);
       await expect(step('setSecret', arn, token)).rejects.toThrow(
         /could not log in to .* with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password/,
@@ -513,20 +562,20 @@ function defineTests(engine: EngineName, bundlePath: string): void {
 
     test('every step run twice converges to one clean run', async () => {
       const { arn, username, password } = await made('alternating');
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       for (const s of STEPS) {
         await step(s, arn, token);
         await step(s, arn, token);
       }
       const now = await current(arn);
-      expect(expectOneCurrent(await vault.stages(arn))).toBe(token);
+      expect(expectOneCurrent(await bench.vault.stages(arn))).toBe(token);
       expect(await server().canLogin(now.username, now.password)).toBe(true);
       expect(await server().canLogin(username, password)).toBe(true);
     });
 
     test('a pending username that is not the clone fails without touching the database', async () => {
       const { arn, username, password } = await made('alternating');
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       const tampered = `Tampered-${randomSuffix()}`;
       const s = server();
       await putPending(arn, token, secretJson({ username: s.adminUser, password: tampered }));
@@ -543,7 +592,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
     test('a current credential that does not log in: the admin secret is not used', async () => {
       const { arn, username } = await made('alternating');
       await setPasswordAsAdmin(username, `Elsewhere-${randomSuffix()}`);
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       await step('createSecret', arn, token);
       await expect(step('setSecret', arn, token)).rejects.toThrow(
         /the AWSCURRENT credential of secret .* does not log in .* refusing to use the admin secret/,
@@ -555,13 +604,13 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       const { arn } = await made('alternating', {
         extra: { username: engine === 'postgres' ? 'u'.repeat(60) : 'u'.repeat(30) },
       });
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       await expect(step('createSecret', arn, token)).rejects.toThrow(
         engine === 'postgres'
           ? new RegExp(`would be 66 bytes long, over ${named('postgres')}'s limit of 63`)
           : /would be 36 characters long, over mysql's limit of 32/,
       );
-      expect(await vault.valueOf(arn, token)).toBeUndefined();
+      expect(await bench.vault.valueOf(arn, token)).toBeUndefined();
     });
 
     test('the database down during setSecret: a clean failure, AWSCURRENT still valid', async () => {
@@ -569,7 +618,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       try {
         const s = server();
         const { arn, username, password } = await made('alternating', { port: proxy.port });
-        const token = await vault.startRotation(arn);
+        const token = await bench.vault.startRotation(arn);
         await step('createSecret', arn, token);
         await proxy.down();
         await expect(step('setSecret', arn, token)).rejects.toThrow(/could not connect to/);
@@ -710,7 +759,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       const theirs = `Theirs-${randomSuffix()}`;
       const clone = await foreignClone(username, theirs, 'more');
       const cloneRights = await rights(clone);
-      const token = await vault.startRotation(arn);
+      const token = await bench.vault.startRotation(arn);
       await step('createSecret', arn, token);
       await expect(step('setSecret', arn, token)).rejects.toThrow(
         engine === 'mysql'
@@ -719,7 +768,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
       );
       expect(await server().canLogin(clone, theirs)).toBe(true);
       expect(await rights(clone)).toEqual(cloneRights);
-      const pending = JSON.parse((await vault.valueOf(arn, token)) as string) as { password: string };
+      const pending = JSON.parse((await bench.vault.valueOf(arn, token)) as string) as { password: string };
       expect(await server().canLogin(clone, pending.password)).toBe(false);
       expect(await server().canLogin(username, password)).toBe(true);
     });
@@ -759,7 +808,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
             .replace(/%user%/g, quote(username));
         await s.adminQuery(fill(sql, q));
         const role = await roleOf(clone);
-        const token = await vault.startRotation(arn);
+        const token = await bench.vault.startRotation(arn);
         await step('createSecret', arn, token);
         await expect(step('setSecret', arn, token)).rejects.toThrow(
           `user "${clone}" exists on PostgreSQL at ${PINNED_HOST}:${s.port}/${s.dbname} but is not a copy of "${username}": it ${fill(problem, (name) => name)}; refusing`,
@@ -774,10 +823,10 @@ function defineTests(engine: EngineName, bundlePath: string): void {
         await rotate(arn);
         const clone = `${username}_clone`;
         await s.adminQuery(`GRANT DELETE ON items TO ${q(clone)}`);
-        const previous = JSON.parse((await vault.valueAt(arn, 'AWSPREVIOUS')) as string) as {
+        const previous = JSON.parse((await bench.vault.valueAt(arn, 'AWSPREVIOUS')) as string) as {
           password: string;
         };
-        const token = await vault.startRotation(arn);
+        const token = await bench.vault.startRotation(arn);
         await step('createSecret', arn, token);
         await expect(step('setSecret', arn, token)).rejects.toThrow(
           `user "${clone}" exists on PostgreSQL at ${PINNED_HOST}:${s.port}/${s.dbname} but is not a copy of "${username}": it holds privileges of its own (granted to it, not to a role it is a member of); refusing to set the password of "${username}"`,
@@ -790,7 +839,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
         const { arn, username, password } = await made('alternating');
         const role = await richGrants(username);
         await s.adminQuery(`SET DEFAULT ROLE ${q(role)} FOR ?@'%'`, [username]);
-        const token = await vault.startRotation(arn);
+        const token = await bench.vault.startRotation(arn);
         await step('createSecret', arn, token);
         await expect(step('setSecret', arn, token)).rejects.toThrow(
           `SHOW GRANTS for "${username}"@"%" lists a statement this rotation cannot copy exactly ("SET DEFAULT ..."); refusing to create or update its clone with other privileges than it has`,
@@ -811,7 +860,7 @@ function defineTests(engine: EngineName, bundlePath: string): void {
         const read = async () =>
           JSON.parse(
             (
-              await vault.client.send(
+              await bench.vault.client.send(
                 new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }),
               )
             ).SecretString as string,
@@ -882,6 +931,6 @@ function defineTests(engine: EngineName, bundlePath: string): void {
   test('the stages stay consistent: exactly one AWSCURRENT after everything above', async () => {
     const { arn } = await made('single');
     await rotate(arn);
-    expect(versionsWith(await vault.stages(arn), 'AWSCURRENT')).toHaveLength(1);
+    expect(versionsWith(await bench.vault.stages(arn), 'AWSCURRENT')).toHaveLength(1);
   });
 }
