@@ -3,7 +3,7 @@
 // every mutant; pass two runs every suite (emulator and real databases included) against what pass one
 // left alive. This script reads Stryker JSON reports and either
 //
-//   node scripts/mutation-survivors.mjs ranges report.json...      prints the `mutate` ranges of the
+//   node scripts/mutation-survivors.mjs ranges report.json[=files]... prints the `mutate` ranges of the
 //                                                                  survivors and uncovered mutants, one
 //                                                                  per line (file:line:col-line:col)
 //   node scripts/mutation-survivors.mjs combine first.json... -- second.json...
@@ -18,11 +18,16 @@ const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 const INVALID = new Set(['CompileError', 'RuntimeError', 'Ignored']);
 
+// A report may be given as `report.json=file1,file2`: only those files are taken from it (an
+// incremental run's report also carries the files it reused but did not mutate).
 function mutantsOf(paths) {
   const out = [];
-  for (const path of paths) {
+  for (const spec of paths) {
+    const [path, only] = spec.split('=');
+    const files = only ? new Set(only.split(',')) : undefined;
     const report = JSON.parse(readFileSync(path, 'utf8'));
     for (const [file, { mutants }] of Object.entries(report.files)) {
+      if (files && !files.has(file)) continue;
       for (const m of mutants) out.push({ file, ...m });
     }
   }
