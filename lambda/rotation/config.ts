@@ -74,7 +74,9 @@ function parseProfiles(): Map<string, ProfileBase> {
       throw new ConfigurationError(`${where} must be an object`);
     }
     const kind = (entry as Record<string, unknown>).kind;
-    const definition = typeof kind === 'string' ? STRATEGIES[kind] : undefined;
+    // Own keys only: "toString" or "__proto__" would find what every object inherits.
+    const definition =
+      typeof kind === 'string' && Object.hasOwn(STRATEGIES, kind) ? STRATEGIES[kind] : undefined;
     if (definition === undefined) {
       throw new ConfigurationError(
         `${where}.kind must be one of ${Object.keys(STRATEGIES)

@@ -118,6 +118,15 @@ describe('loadConfig: profiles', () => {
     expect(() => loadConfig()).toThrow('ROTATION_PROFILES["api"].kind must be one of "generated"');
   });
 
+  test.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])(
+    'fails on a kind that names a member every object inherits (%s), with the same message',
+    (kind) => {
+      setEnv({ ROTATION_PROFILES: `{"db": {"kind": "${kind}"}}` });
+      expect(() => loadConfig()).toThrow(ConfigurationError);
+      expect(() => loadConfig()).toThrow('ROTATION_PROFILES["db"].kind must be one of "generated"');
+    },
+  );
+
   test('fails on an unknown kind, listing the known kinds', () => {
     setEnv({ ROTATION_PROFILES: '{"db": {"kind": "postgres"}}' });
     expect(() => loadConfig()).toThrow('ROTATION_PROFILES["db"].kind must be one of "generated"');
