@@ -10,11 +10,11 @@
  * The same server is reached at two endpoints: the old one through a TCP forwarder on 127.0.0.1 that
  * counts its connections (the test certificate names 127.0.0.1), the new one directly as `localhost`.
  */
-import { createConnection, createServer, type Socket } from 'node:net';
 import type { HostTargetSpec, TargetSpec } from '../../lib/contract/rotation-contract';
 import { randomSuffix, type DatabaseServer } from '../support/databases';
 import { PinnedEnvironment, STEPS, expectOneCurrent } from '../rotation/fixture';
 import { resolveBundle } from './support/bundle';
+import { countingForwarder } from './support/rds-host';
 import {
   PINNED_HOST,
   VAULT_PREFIX,
@@ -30,41 +30,6 @@ afterAll(() => bundle.cleanup());
 const bench = useRotationBench('postgres', bundle.path);
 
 /** Another endpoint of the same server: 127.0.0.1 on a port of its own, counting the connections it forwards. */
-interface CountingForwarder {
-  readonly host: string;
-  readonly port: number;
-  connections(): number;
-  close(): Promise<void>;
-}
-
-async function forwarderTo(target: { host: string; port: number }): Promise<CountingForwarder> {
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const server = createServer((client) => {
-    connections += 1;
-    const upstream = createConnection(target.port, target.host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  return {
-    host: '127.0.0.1',
-    port: typeof address === 'object' && address !== null ? address.port : 0,
-    connections: () => connections,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 async function steps(env: Record<string, string>, arn: string, token: string): Promise<void> {
   await bench.bundleProcess.load(env);
@@ -79,7 +44,7 @@ async function currentValue(arn: string): Promise<Record<string, unknown>> {
 
 test('moved to another host and port: refused until the deployment declares movedFrom, then one rotation writes the new endpoint', async () => {
   const s: DatabaseServer = bench.server;
-  const old = await forwarderTo(s);
+  const old = { host: '127.0.0.1', ...(await countingForwarder(s)) };
   try {
     const username = `sv_${randomSuffix()}`;
     const initial = `Init-${randomSuffix()}-pw`;
