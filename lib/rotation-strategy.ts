@@ -3,6 +3,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   databaseKind,
   MAX_FORMER_ENDPOINTS,
+  RdsSource,
   sameEndpoint,
   verifiedHostProblem,
 } from './contract/rotation-contract';
@@ -107,11 +108,16 @@ export interface RenderedEndpoint {
 }
 
 /**
- * A target as the function's `ROTATION_TARGETS` carries it (host and port may be tokens).
+ * A target as the function's `ROTATION_TARGETS` carries it (host and port may be tokens): pinned by
+ * host and port, or, for an RDS database whose endpoint the function reads from the RDS API, by the
+ * database's identifier (the contract's HostTargetSpec and RdsTargetSpec).
  *
  * @internal
  */
-export interface RenderedTarget {
+export type RenderedTarget = RenderedHostTarget | RenderedRdsTarget;
+
+/** @internal */
+export interface RenderedHostTarget {
   readonly engine: string;
   readonly host: string;
   readonly port: number;
@@ -119,6 +125,15 @@ export interface RenderedTarget {
   readonly tls: string;
   readonly admin?: string;
   readonly formerly?: RenderedEndpoint[];
+}
+
+/** @internal */
+export interface RenderedRdsTarget {
+  readonly engine: string;
+  readonly rds: RdsSource;
+  readonly dbname?: string;
+  readonly tls: string;
+  readonly admin?: string;
 }
 
 /**
@@ -203,6 +218,8 @@ export class RotationStrategy {
     public readonly target?: DatabaseTarget,
     /** The admin secret, for alternating users. */
     public readonly adminSecret?: secretsmanager.ISecret,
+    /** The RDS database the target is pinned by, when the function reads its endpoint from the RDS API. */
+    private readonly rds?: RdsSource,
   ) {
     this.engine = target?.engine;
   }
@@ -218,6 +235,25 @@ export class RotationStrategy {
   }
 
   /**
+   * This strategy pinned by an RDS database's identifier rather than its host and port: the function
+   * finds the endpoint through the RDS API when it runs (see the contract's RdsTargetSpec). Former
+   * endpoints do not apply: the identifier is what stays when the database moves. `rds` is read
+   * when the target is rendered.
+   *
+   * @internal
+   */
+  public pinnedByRdsIdentifier(rds: RdsSource): RotationStrategy {
+    return new RotationStrategy(
+      this.kind,
+      this.passwordOptions,
+      this.jsonField,
+      this.target,
+      this.adminSecret,
+      rds,
+    );
+  }
+
+  /**
    * The pinned target the function's environment carries for this strategy, if it has one.
    *
    * @internal
@@ -225,13 +261,21 @@ export class RotationStrategy {
   public renderTarget(): RenderedTarget | undefined {
     const target = this.target;
     if (!target) return undefined;
+    const dbname = target.dbname !== undefined ? { dbname: target.dbname } : {};
+    const tls = (target.tls ?? DatabaseTls.VERIFIED).mode;
+    const admin = this.adminSecret ? { admin: this.adminSecret.secretArn } : {};
+    if (this.rds) {
+      // Read at render time: an RDS database's identifier may be set after the strategy is made.
+      const rds = { kind: this.rds.kind, identifier: this.rds.identifier };
+      return { engine: target.engine.name, rds, ...dbname, tls, ...admin };
+    }
     return {
       engine: target.engine.name,
       host: target.host,
       port: target.port ?? target.engine.defaultPort,
-      ...(target.dbname !== undefined ? { dbname: target.dbname } : {}),
-      tls: (target.tls ?? DatabaseTls.VERIFIED).mode,
-      ...(this.adminSecret ? { admin: this.adminSecret.secretArn } : {}),
+      ...dbname,
+      tls,
+      ...admin,
       ...(target.formerly !== undefined
         ? { formerly: target.formerly.map((e) => renderEndpoint(target, e)) }
         : {}),

@@ -522,7 +522,7 @@ export class RdsManagedMaster extends DatabaseMaster {
    * @internal
    */
   protected pinned(strategy: RotationStrategy): RotationStrategy {
-    return pinnedByRdsIdentifier(strategy, this.rds);
+    return strategy.pinnedByRdsIdentifier(this.rds);
   }
 
   /**
@@ -549,33 +549,6 @@ export class RdsManagedMaster extends DatabaseMaster {
       );
     }
   }
-}
-
-/**
- * `strategy` with its target rendered as `{ engine, rds: { kind, identifier }, dbname, tls, admin }`:
- * no host or port, which the rotation function takes from the RDS API (see the contract's
- * RdsTargetSpec). A Proxy, as for listenForAttach: every other member stays the strategy's own.
- */
-function pinnedByRdsIdentifier(strategy: RotationStrategy, database: RdsDatabase): RotationStrategy {
-  const renderTarget = (): object | undefined => {
-    const rendered = strategy.renderTarget();
-    if (rendered === undefined) return undefined;
-    const { engine, dbname, tls, admin } = rendered;
-    return {
-      engine,
-      rds: { kind: database.kind, identifier: database.identifier },
-      ...(dbname !== undefined ? { dbname } : {}),
-      tls,
-      ...(admin !== undefined ? { admin } : {}),
-    };
-  };
-  return new Proxy(strategy, {
-    get(target, property) {
-      if (property === 'renderTarget') return renderTarget;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 /**
