@@ -33,6 +33,7 @@ import {
 import { bundledAssetPath } from './private/assets';
 import { grantViaSecretsManager } from './private/grants';
 import { ManagedPolicyRole } from './private/managed-policy-role';
+import { ownSchedule } from './private/schedules';
 import {
   checkSameRegion,
   DATABASE_TIMEOUT_SECONDS,
@@ -309,12 +310,14 @@ export class RotationFunction extends Construct implements ec2.IConnectable {
       this.readAdminSecret(admin);
     }
 
-    const schedule = new secretsmanager.CfnRotationSchedule(secret, 'RotationSchedule', {
-      secretId: secret.secretArn,
-      rotationLambdaArn: this.function.functionArn,
-      rotationRules: { scheduleExpression: options.schedule.expression, duration: options.schedule.window },
-      rotateImmediatelyOnUpdate: options.schedule.rotateImmediately,
-    });
+    const schedule = ownSchedule(
+      new secretsmanager.CfnRotationSchedule(secret, 'RotationSchedule', {
+        secretId: secret.secretArn,
+        rotationLambdaArn: this.function.functionArn,
+        rotationRules: { scheduleExpression: options.schedule.expression, duration: options.schedule.window },
+        rotateImmediatelyOnUpdate: options.schedule.rotateImmediately,
+      }),
+    );
     // Secrets Manager checks that it may invoke the function, and the function that it may use the
     // secret, when the schedule is created: both must exist first.
     schedule.node.addDependency(...this.invokePermissions, this.role);

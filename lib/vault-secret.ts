@@ -8,6 +8,7 @@ import { isPrincipalOfAnotherAccount } from './private/accounts';
 import { SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS } from './private/actions';
 import { grantDecryptViaSecretsManager, grantEncryptViaSecretsManager } from './private/grants';
 import { refused, refusedImport } from './private/inherited';
+import { ownSchedule } from './private/schedules';
 import { deploymentRoleArn, nonEmpty, principalArnPatterns, READER_RULES } from './private/principals';
 import {
   checkStrategyFitsContent,
@@ -525,6 +526,7 @@ export class VaultSecret extends secretsmanager.Secret {
 
     const conditioned = invokedOnlyForSecret(rotationLambda, this);
     const schedule = super.addRotationSchedule(id, { ...options, rotationLambda: conditioned });
+    ownSchedule(schedule.node.defaultChild as secretsmanager.CfnRotationSchedule);
     if (!grantedByRotationSchedule && !importFlags._skipPermissions) {
       // Secrets Manager checks that it may invoke the function when the schedule is created.
       conditioned.grantInvoke(new iam.ServicePrincipal(SECRETS_MANAGER_PRINCIPAL)).applyBefore(schedule);

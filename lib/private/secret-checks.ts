@@ -12,6 +12,7 @@ import {
 } from '../secret-content';
 import type { VaultSecret, VaultSecretProps } from '../vault-secret';
 import { refused, sameValue } from './inherited';
+import { isOwnSchedule } from './schedules';
 import {
   checkSecretNameIsFree,
   coversAnyAction,
@@ -272,6 +273,11 @@ export function secretResourceProblems(secret: VaultSecret): string[] {
   if (schedules.length > 1) {
     errors.push(
       `${owner}: ${schedules.length} rotation schedules name this secret (${schedules.map((p) => p.node.path).join(', ')}); a secret has one rotation, and each would overwrite the other at deploy. Change the secret's \`rotation\` instead of making a secretsmanager.RotationSchedule.`,
+    );
+  }
+  for (const schedule of schedules.filter((s) => !isOwnSchedule(s))) {
+    errors.push(
+      `${owner}: rotation schedule ${schedule.node.path} was made around the vault's members (a secretsmanager.RotationSchedule or CfnRotationSchedule made directly), so Secrets Manager's permission to invoke its function is not limited to this secret (aws:SourceAccount, aws:SourceArn: another secret could have the function run for it) and the function's role is not exempt from the secret's read and write guards. Give the secret its \`rotation\` and \`rotationFunction\` props, or use its addRotationSchedule.`,
     );
   }
   if (!sameValue(secret, cfnSecret.kmsKeyId, secret.encryptionKey.keyArn)) {

@@ -8,9 +8,10 @@ import { IPropertyInjector, PropertyInjectors, RemovalPolicy, SecretValue, Stack
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
-import { SecretContent, SecretsVault, VaultKey, VaultSecret } from '../../lib';
+import { SecretContent, SecretRotationSchedule, SecretsVault, VaultKey, VaultSecret } from '../../lib';
 import {
   ACCOUNT,
   OTHER_ACCOUNT,
@@ -310,6 +311,27 @@ describe('rotation through the inherited members', () => {
         }),
       { path: 'Test/Vault/Token', member: /rotation schedule/i, instead: /rotation/ },
     );
+  });
+
+  test('a secretsmanager.RotationSchedule made directly for a vault secret that does not rotate fails synth: its invoke permission names no secret', () => {
+    const { app, stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'app' });
+    const secret = vault.addSecret('Token', { rotation: SecretRotationSchedule.never() });
+    new secretsmanager.RotationSchedule(stack, 'Direct', { secret, rotationLambda: rotationLambda(stack) });
+    expect(() => app.synth()).toThrow(
+      /Test\/Vault\/Token: rotation schedule Test\/Direct\/Resource was made around the vault's members .*not limited to this secret \(aws:SourceAccount, aws:SourceArn.*not exempt from the secret's read and write guards\. Give the secret its `rotation` and `rotationFunction` props, or use its addRotationSchedule\./,
+    );
+  });
+
+  test('the schedules the members make pass the same check: addRotationSchedule, and the rotation props', () => {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'app' });
+    vault.addSecret('Rotated');
+    const secret = vault.addSecret('Token', { rotation: SecretRotationSchedule.never() });
+    secret.addRotationSchedule('Rotation', { rotationLambda: rotationLambda(stack) });
+    const template = Template.fromStack(stack);
+    // Template.fromStack synthesizes: the finished-tree checks ran and let both schedules through.
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
   });
 });
 
