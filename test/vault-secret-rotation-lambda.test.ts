@@ -8,11 +8,10 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { VaultKey, VaultSecret } from '../lib';
-import { controlTowerRule } from './compliance/guard';
+import { lambdaPr2Only } from './compliance/guard';
 import { expectKeyUsableOnlyThroughSecretsManager } from './interop/support';
-import { ComplianceRun, describeFinding, runValidation } from './compliance/harness';
+import { describeFinding, runValidation, withRun } from './compliance/harness';
 import { ACCOUNT, OTHER_ACCOUNT, REGION, newStack, template } from './support/stack';
 
 const SECRETS_MANAGER = 'secretsmanager.amazonaws.com';
@@ -283,18 +282,6 @@ describe('the refusals that come first still hold', () => {
 });
 
 describe('CT.LAMBDA.PR.2 (lambda_function_public_access_prohibited_check)', () => {
-  const lambdaPr2Only = () => [
-    new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [controlTowerRule('ct-lambda-pr-2')] }),
-  ];
-
-  function withRun(run: ComplianceRun, check: (run: ComplianceRun) => void): void {
-    try {
-      check(run);
-    } finally {
-      run.dispose();
-    }
-  }
-
   function rotatedApp(options: { env: boolean; plain?: boolean }) {
     return (app: App) => {
       const stack = new Stack(

@@ -58,6 +58,13 @@ export function controlTowerValidator(): CfnGuardValidator {
   return new CfnGuardValidator({ disabledRules: UNPARSABLE_RULES, maxBuffer: 256 * 1024 * 1024 });
 }
 
+/** `runValidation`'s plugins for CT.LAMBDA.PR.2 alone: the package's plugin with only that rule. */
+export function lambdaPr2Only(): CfnGuardValidator[] {
+  return [
+    new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [controlTowerRule('ct-lambda-pr-2')] }),
+  ];
+}
+
 interface GuardFileResult {
   readonly not_compliant?: Array<{ Rule?: { name?: string } }>;
 }

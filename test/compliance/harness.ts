@@ -134,6 +134,15 @@ export function runValidation(
   };
 }
 
+/** Runs `check` on `run`, then removes the run's output directory, whether `check` passed or threw. */
+export function withRun(run: ComplianceRun, check: (run: ComplianceRun) => void): void {
+  try {
+    check(run);
+  } finally {
+    run.dispose();
+  }
+}
+
 function toFindings(pluginName: string, violation: any): Finding[] {
   const guard = pluginName === GUARD_PLUGIN_NAME;
   const control = guard ? controlIdOf(violation.description) : undefined;

@@ -9,8 +9,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { HIPAASecurityChecks, ServerlessChecks } from 'cdk-nag';
 import { CFN_GUARD_PLUGIN } from '../../lib/private/compliance';
-import { CFN_GUARD, controlTowerRule, GuardRuleRunner } from './guard';
-import { ComplianceRun, describeFinding, runValidation } from './harness';
+import { CFN_GUARD, controlTowerRule, GuardRuleRunner, lambdaPr2Only } from './guard';
+import { describeFinding, runValidation, withRun } from './harness';
 
 /**
  * How each tool's findings are suppressed, and the two facts the harness and the report rest on:
@@ -40,18 +40,6 @@ function permissionApp(options: { account?: string; metadata?: Record<string, un
     });
     if (options.metadata) permission.cfnOptions.metadata = options.metadata;
   };
-}
-
-const lambdaPr2Only = () => [
-  new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [controlTowerRule('ct-lambda-pr-2')] }),
-];
-
-function withRun(run: ComplianceRun, check: (run: ComplianceRun) => void): void {
-  try {
-    check(run);
-  } finally {
-    run.dispose();
-  }
 }
 
 describe('CT.LAMBDA.PR.2 and the source account of a Lambda permission', () => {

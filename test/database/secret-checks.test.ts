@@ -14,9 +14,7 @@ import {
   pinnedEndpoint,
 } from '../../lambda/rotation/strategies/database/secret';
 import { POSTGRES } from '../../lambda/rotation/strategies/postgres';
-
-const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:vault/db-AbCdEf';
-const WHERE = 'the AWSCURRENT value of secret X';
+import { ARN, WHERE, pgSecret } from './support/fixtures';
 
 const TARGET: HostTargetSpec = {
   engine: 'postgres',
@@ -32,18 +30,6 @@ const RDS_TARGET: TargetSpec = {
   rds: { kind: 'instance', identifier: 'orders' },
   tls: 'verified',
 };
-
-function value(fields: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    engine: 'postgres',
-    host: 'db.internal',
-    port: 5432,
-    dbname: 'app',
-    username: 'app_user',
-    password: 'current-pw',
-    ...fields,
-  });
-}
 
 const parse = (text: string, target: TargetSpec = TARGET, checkDbname?: boolean) =>
   parseDatabaseSecret(text, POSTGRES, target, WHERE, { arn: ARN, checkDbname });
@@ -87,7 +73,7 @@ describe('the port of a value', () => {
     ['its digits as a string', '5432'],
     ['its digits with a leading zero (the same port number)', '05432'],
   ])('agrees with the pin when it is %s', (_name, port) => {
-    const parsed = parse(value({ port }));
+    const parsed = parse(pgSecret({ port }));
     expect(parsed.credentials).toEqual({ username: 'app_user', password: 'current-pw' });
     expect(parsed).not.toHaveProperty('formerEndpoint');
   });
@@ -103,7 +89,7 @@ describe('the port of a value', () => {
     ['a list holding the number', [5432], 'port 5432', 'port: "5432"'],
     ['a boolean', true, 'port true', 'port: "true"'],
   ])('is refused when it is %s, even where JavaScript would read it as 5432', (_name, port, claim, hint) => {
-    const error = thrownBy(() => parse(value({ port })));
+    const error = thrownBy(() => parse(pgSecret({ port })));
     expect(error).toBeInstanceOf(RotationError);
     expect(error.message).toBe(
       pointsElsewhere(`host db.internal, ${claim}, dbname app`, `host: "db.internal", ${hint}`),
@@ -113,7 +99,9 @@ describe('the port of a value', () => {
 
 describe('the movedFrom hint of a refusal', () => {
   test('the admin secret (checkDbname false): the hint leaves out its own database, which may differ', () => {
-    const error = thrownBy(() => parse(value({ host: 'evil.example', dbname: 'postgres' }), TARGET, false));
+    const error = thrownBy(() =>
+      parse(pgSecret({ host: 'evil.example', dbname: 'postgres' }), TARGET, false),
+    );
     expect(error).toBeInstanceOf(RotationError);
     expect(error.message).toBe(
       pointsElsewhere('host evil.example, port 5432, dbname postgres', 'host: "evil.example", port: 5432'),
@@ -121,16 +109,16 @@ describe('the movedFrom hint of a refusal', () => {
   });
 
   test('a user secret: the hint names the value’s database only when it differs from the pinned one', () => {
-    expect(thrownBy(() => parse(value({ host: 'evil.example', dbname: 'postgres' }))).message).toBe(
+    expect(thrownBy(() => parse(pgSecret({ host: 'evil.example', dbname: 'postgres' }))).message).toBe(
       pointsElsewhere(
         'host evil.example, port 5432, dbname postgres',
         'host: "evil.example", port: 5432, dbname: "postgres"',
       ),
     );
-    expect(thrownBy(() => parse(value({ host: 'evil.example' }))).message).toBe(
+    expect(thrownBy(() => parse(pgSecret({ host: 'evil.example' }))).message).toBe(
       pointsElsewhere('host evil.example, port 5432, dbname app', 'host: "evil.example", port: 5432'),
     );
-    expect(thrownBy(() => parse(value({ host: 'evil.example', dbname: undefined }))).message).toBe(
+    expect(thrownBy(() => parse(pgSecret({ host: 'evil.example', dbname: undefined }))).message).toBe(
       pointsElsewhere('host evil.example, port 5432', 'host: "evil.example", port: 5432'),
     );
   });
@@ -146,7 +134,7 @@ describe('the movedFrom hint of a refusal', () => {
     const { parseDatabaseSecret: freshParse } = fresh as SecretModule;
     const host = 'h'.repeat(200);
     const error = thrownBy(() =>
-      freshParse(value({ host, port: 'p'.repeat(100) }), POSTGRES, TARGET, WHERE, {
+      freshParse(pgSecret({ host, port: 'p'.repeat(100) }), POSTGRES, TARGET, WHERE, {
         arn: ARN,
       }),
     );
@@ -179,7 +167,7 @@ describe('what a value must be', () => {
     ['an engine given as an object', { name: 'postgres' }, '{"name":"postgres"}'],
     ['a long engine, shown cut at 40 characters', 'x'.repeat(100), `"${'x'.repeat(39)}`],
   ])('%s is refused before anything else', (_name, engine, shown) => {
-    const error = thrownBy(() => parse(value({ engine, host: 'evil.example' })));
+    const error = thrownBy(() => parse(pgSecret({ engine, host: 'evil.example' })));
     expect(error).toBeInstanceOf(RotationError);
     expect(error.message).toBe(engineRefusal(shown));
   });
@@ -187,19 +175,19 @@ describe('what a value must be', () => {
 
 describe('which endpoint a value names', () => {
   test('the pin: no former endpoint is reported', () => {
-    const parsed = parse(value());
+    const parsed = parse(pgSecret());
     expect(parsed).not.toHaveProperty('formerEndpoint');
-    expect(parse(value(), MOVED)).not.toHaveProperty('formerEndpoint');
+    expect(parse(pgSecret(), MOVED)).not.toHaveProperty('formerEndpoint');
   });
 
   test('a declared former endpoint: reported, so that createSecret writes the pin instead', () => {
-    const parsed = parse(value({ host: 'OLD.internal' }), MOVED);
+    const parsed = parse(pgSecret({ host: 'OLD.internal' }), MOVED);
     expect(parsed.formerEndpoint).toEqual({ host: 'old.internal', port: 5432, dbname: 'app' });
     expect(parsed.credentials).toEqual({ username: 'app_user', password: 'current-pw' });
   });
 
   test('a former endpoint with another port than the one declared is refused', () => {
-    expect(thrownBy(() => parse(value({ host: 'old.internal', port: 5433 }), MOVED)).message).toBe(
+    expect(thrownBy(() => parse(pgSecret({ host: 'old.internal', port: 5433 }), MOVED)).message).toBe(
       pointsElsewhere('host old.internal, port 5433, dbname app', 'host: "old.internal", port: 5433'),
     );
   });

@@ -4,15 +4,9 @@
  * (postgres.test.ts, mysql.test.ts); these tests pin the exact messages (which the handler's redaction
  * of every secret field partly hides there) and the paths a real server cannot be made to take.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError } from '../../lambda/rotation/env';
 import { RotationError } from '../../lambda/rotation/errors';
 import type { TargetSpec } from '../../lib/contract/rotation-contract';
-import type { SecretMetadata } from '../../lambda/rotation/metadata';
-import type { PasswordOptions } from '../../lambda/rotation/password';
-import type { StrategyContext } from '../../lambda/rotation/strategies/strategy';
-import type { SecretValues } from '../../lambda/rotation/values';
 import {
   connectionError,
   DatabaseError,
@@ -36,21 +30,7 @@ import {
   postgresAlternatingStrategy,
   postgresSingleStrategy,
 } from '../../lambda/rotation/strategies/postgres';
-
-const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:vault/db-AbCdEf';
-const WHERE = 'the AWSCURRENT value of secret X';
-
-function pgSecret(fields: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    engine: 'postgres',
-    host: 'db.internal',
-    port: 5432,
-    dbname: 'app',
-    username: 'app_user',
-    password: 'current-pw',
-    ...fields,
-  });
-}
+import { ARN, WHERE, pgSecret, strategyContext } from './support/fixtures';
 
 const PG_TARGET = {
   engine: 'postgres' as const,
@@ -490,32 +470,13 @@ function context(
   sent: unknown[] = [],
   admin: { value?: string; remembered?: string[] } = {},
 ) {
-  const logger = new Logger({ serviceName: 'unit', logLevel: 'SILENT' });
-  const ctx: StrategyContext = {
-    client: {
-      send: async (command: { input: unknown }) => {
-        sent.push(command.input);
-        return { SecretString: 'value' in admin ? admin.value : ADMIN_VALUE };
-      },
-    } as unknown as SecretsManagerClient,
-    logger,
-    secret: {
-      arn: ARN,
-      name: 'vault/db',
-      rotationEnabled: true,
-      versionIdsToStages: {},
-      tags: {},
-    } as SecretMetadata,
-    token: 'token',
-    values: {
-      current: async () => values.current,
-      pending: async () => values.pending,
-      previous: async () => values.previous,
-      remember: (text: string) => void admin.remembered?.push(text),
-    } as unknown as SecretValues,
-    generatePassword: async (_options: PasswordOptions) => 'generated-pw',
-  };
-  return ctx;
+  return strategyContext(
+    async (command: { input: unknown }) => {
+      sent.push(command.input);
+      return { SecretString: 'value' in admin ? admin.value : ADMIN_VALUE };
+    },
+    { ...values, remember: (text) => void admin.remembered?.push(text) },
+  );
 }
 
 function withDriver(db: FakeDb): EngineSpec {

@@ -6,19 +6,15 @@
  * The same paths run end to end in test/database/pinned-fields.test.ts (real PostgreSQL) and
  * test/database/rds-managed-rotation.test.ts (moto's RDS).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   RDSClient,
   type DBInstance,
 } from '@aws-sdk/client-rds';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { TargetSpec } from '../../lib/contract/rotation-contract';
-import type { SecretMetadata } from '../../lambda/rotation/metadata';
 import type { StrategyContext } from '../../lambda/rotation/strategies/strategy';
-import type { SecretValues } from '../../lambda/rotation/values';
 import { DatabaseError } from '../../lambda/rotation/strategies/database/database-error';
 import type { DatabaseDriver, Endpoint } from '../../lambda/rotation/strategies/database/driver';
 import type { EngineSpec } from '../../lambda/rotation/strategies/database/engine';
@@ -30,8 +26,8 @@ import {
   postgresAlternatingStrategy,
   postgresSingleStrategy,
 } from '../../lambda/rotation/strategies/postgres';
+import { ARN, strategyContext } from '../database/support/fixtures';
 
-const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:vault/db-AbCdEf';
 const ADMIN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0a1b-AbCdEf';
 const DB_ARN = 'arn:aws:rds:us-east-1:123456789012:db:orders';
 const RDS_HOST = 'orders.abcdefghij.us-east-1.rds.amazonaws.com';
@@ -75,33 +71,13 @@ interface Fakes {
 }
 
 function context(values: { current: string; pending?: string }, fakes: Fakes): StrategyContext {
-  return {
-    client: {
-      send: async (command: { constructor: { name: string }; input: { SecretId?: string } }) => {
-        fakes.sent.push(`${command.constructor.name} ${command.input.SecretId}`);
-        if (command.constructor.name === 'DescribeSecretCommand') {
-          return { Tags: Object.entries(fakes.tags).map(([Key, Value]) => ({ Key, Value })) };
-        }
-        return { SecretString: fakes.adminValue };
-      },
-    } as unknown as SecretsManagerClient,
-    logger: new Logger({ serviceName: 'unit', logLevel: 'SILENT' }),
-    secret: {
-      arn: ARN,
-      name: 'vault/db',
-      rotationEnabled: true,
-      versionIdsToStages: {},
-      tags: {},
-    } as SecretMetadata,
-    token: 'token',
-    values: {
-      current: async () => values.current,
-      pending: async () => values.pending ?? '',
-      previous: async () => undefined,
-      remember: () => undefined,
-    } as unknown as SecretValues,
-    generatePassword: async () => 'generated-pw',
-  };
+  return strategyContext(async (command: { constructor: { name: string }; input: { SecretId?: string } }) => {
+    fakes.sent.push(`${command.constructor.name} ${command.input.SecretId}`);
+    if (command.constructor.name === 'DescribeSecretCommand') {
+      return { Tags: Object.entries(fakes.tags).map(([Key, Value]) => ({ Key, Value })) };
+    }
+    return { SecretString: fakes.adminValue };
+  }, values);
 }
 
 const fakes = (fields: Partial<Fakes> = {}): Fakes => ({

@@ -58,12 +58,16 @@ function openssl(dir: string, args: string[]): void {
   if (result.status !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr || result.stdout}`);
 }
 
+/** What the server certificate names by default: the address and name the private servers answer at. */
+const LOCAL_ALT_NAMES = ['IP:127.0.0.1', 'DNS:localhost'] as const;
+
 /**
- * A CA valid for a day, a server certificate it signed for 127.0.0.1 and localhost, and one for
- * impostor.example only (P-256 keys: instant to make), in a fresh temporary folder. Nothing here is
- * committed or reused.
+ * A CA valid for a day, a server certificate it signed for `serverAltNames` only (openssl's
+ * `IP:<address>` or `DNS:<name>`, a wildcard allowed; its subject's CN is the first of them), and one
+ * for impostor.example only (P-256 keys: instant to make), in a fresh temporary folder. Nothing here
+ * is committed or reused; the CA's key is deleted once both are signed.
  */
-export function makeCertificates(): Certificates {
+export function makeCertificates(serverAltNames: readonly string[] = LOCAL_ALT_NAMES): Certificates {
   sweepAbandoned();
   const dir = mkdtempSync(join(tmpdir(), `${CERT_DIR_PREFIX}${process.pid}-`));
   try {
@@ -117,7 +121,7 @@ export function makeCertificates(): Certificates {
         `${name}.crt`,
       ]);
     };
-    leaf('server', '/CN=127.0.0.1', 'IP:127.0.0.1,DNS:localhost');
+    leaf('server', `/CN=${serverAltNames[0].replace(/^[A-Z]+:/, '')}`, serverAltNames.join(','));
     leaf('impostor', '/CN=impostor.example', 'DNS:impostor.example');
     // The CA's key is not needed any more: nothing else can be signed with it.
     rmSync(join(dir, 'ca.key'));
@@ -227,17 +231,21 @@ export function isWrongPassword(result: LoginResult): boolean {
 export interface Forwarder {
   readonly host: string;
   readonly port: number;
+  /** TCP connections received so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
 /**
- * Listens on `host` (another loopback address, such as 127.0.0.2, which the certificate does not name)
- * on a free port and forwards every connection to `target`: the same server, under a name that
- * certificate verification must refuse.
+ * Listens on `host` on a free port and forwards every connection to `target`, counting them: the same
+ * server at another address (tls.test.ts: 127.0.0.2, which the certificate does not name, so
+ * certificate verification must refuse it; rds-host.ts's `countingForwarder`: 127.0.0.1).
  */
 export async function forwardFrom(host: string, target: { host: string; port: number }): Promise<Forwarder> {
+  let count = 0;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
+    count += 1;
     const upstream = createConnection(target.port, target.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -256,6 +264,7 @@ export async function forwardFrom(host: string, target: { host: string; port: nu
   return {
     host,
     port: typeof address === 'object' && address !== null ? address.port : 0,
+    connections: () => count,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
