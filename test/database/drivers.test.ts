@@ -20,18 +20,10 @@ const pg = require('pg') as { Client: jest.Mock };
 
 import { mysqlDriver, parseGrantLine } from '../../lambda/rotation/strategies/database/mysql-driver';
 import { cloneProblems, postgresDriver } from '../../lambda/rotation/strategies/database/postgres-driver';
+import { failure } from './support/fixtures';
 
 const PENDING = "pending-'pw\\";
 const CREDENTIALS = { username: 'app', password: 'current-pw' };
-
-async function failure(promise: Promise<unknown>): Promise<DatabaseError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as DatabaseError;
-  }
-  throw new Error('expected a failure');
-}
 
 // ---------------------------------------------------------------------------------------------------
 // MySQL

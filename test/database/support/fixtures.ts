@@ -1,9 +1,11 @@
 /**
- * Fixtures the database strategies' unit tests share (units.test.ts, secret-checks.test.ts,
- * test/rotation/database-pinning.test.ts): the rotated secret, a PostgreSQL secret's value, and the
- * context a strategy step is given, with a fake Secrets Manager client.
+ * Fixtures the database strategies' and drivers' unit tests share (units.test.ts, drivers.test.ts,
+ * secret-checks.test.ts, strategy-mutants.test.ts, test/rotation/database-pinning.test.ts): the
+ * rotated secret, a PostgreSQL secret's value, the context a strategy step is given, with a fake
+ * Secrets Manager client, and the error a driver call fails with.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { DatabaseError } from '../../../lambda/rotation/strategies/database/database-error';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretMetadata } from '../../../lambda/rotation/metadata';
 import type { StrategyContext } from '../../../lambda/rotation/strategies/strategy';
@@ -67,4 +69,14 @@ export function strategyContext<Command>(
     } as unknown as SecretValues,
     generatePassword: async () => 'generated-pw',
   };
+}
+
+/** The DatabaseError `promise` rejects with; fails the test if it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<DatabaseError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as DatabaseError;
+  }
+  throw new Error('expected a failure');
 }
