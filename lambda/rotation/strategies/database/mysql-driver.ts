@@ -38,11 +38,10 @@ function classify(error: unknown): DatabaseFailure {
   ) {
     return 'auth';
   }
-  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') return 'tls';
-  // Server-side errors have a numeric errno from the server; network ones a Node code (ECONNREFUSED...).
-  if (typeof errno === 'number' && errno >= 1000 && typeof code === 'string' && code.startsWith('ER_')) {
-    return 'statement';
-  }
+  // The server's errors carry its error number (1000 and up), named by mysql2 or not (MariaDB's own
+  // 19xx have no name there); network ones a Node code (ECONNRESET...) with a negative errno or none.
+  // A server without TLS (HANDSHAKE_NO_SSL_SUPPORT) is told apart by connectionError, from isNoTls.
+  if (typeof errno === 'number' && errno >= 1000) return 'statement';
   return 'unreachable';
 }
 
