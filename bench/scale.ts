@@ -154,11 +154,13 @@ async function growthSection(log: (line: string) => void): Promise<string> {
     for (const n of GROWTH_NS)
       runs.push(await runSynth({ app: c.growth, secrets: n }, { validation: false }));
     log(`  growth ${c.growth} done`);
-    const value = (r: SynthRun) => r.stats?.[c.limit].chars ?? Number.NaN;
-    const [a, b] = [runs[runs.length - 2], runs[runs.length - 1]];
-    const [na, nb] = GROWTH_NS.slice(-2);
-    const slope = (value(b) - value(a)) / (nb - na);
-    const breaksAt = slope > 0 ? Math.floor(nb + (LIMITS[c.limit] - value(b)) / slope) + 1 : Number.NaN;
+    // The last two N that synthesized (synth refuses the larger ones before AWS would).
+    const measured = runs.flatMap((r, i) =>
+      r.stats ? [{ n: GROWTH_NS[i], chars: r.stats[c.limit].chars }] : [],
+    );
+    const [a, b] = measured.slice(-2);
+    const slope = a && b ? (b.chars - a.chars) / (b.n - a.n) : Number.NaN;
+    const breaksAt = slope > 0 ? Math.floor(b.n + (LIMITS[c.limit] - b.chars) / slope) + 1 : Number.NaN;
     runs.forEach((r, i) => {
       const s = r.stats;
       rows.push([
@@ -175,8 +177,8 @@ async function growthSection(log: (line: string) => void): Promise<string> {
     });
   }
   return [
-    '#### What still grows with N (and breaks an AWS limit that synth does not check)',
-    'Transpiled JS, validation off. "breaks at" extrapolates the last two points to the limit.',
+    '#### What still grows with N (and where it would break an AWS limit; synth refuses it first)',
+    'Transpiled JS, validation off. "breaks at" extrapolates the last two N that synthesized to the limit.',
     table(rows),
   ].join('\n\n');
 }
