@@ -465,3 +465,90 @@ describe('alternating users setSecret: exactly what it logs', () => {
     ]);
   });
 });
+
+describe('createPendingValue and testSecret: exactly what they log', () => {
+  const profile = postgresSingleStrategy.parseProfile('db', { kind: 'postgres-single' }, 'p');
+  const target = { ...TARGET, tls: 'plaintext' as const };
+  const current = value({ username: 'app_user', password: 'current-pw' });
+  const pending = value({ username: 'app_user', password: 'pending-pw' });
+
+  test('a pending credential that logs in: one line naming the user and host, no password', async () => {
+    const passwords = new Map([['app_user', 'pending-pw']]);
+    const spec = { ...POSTGRES, loadDriver: async () => fakeDriver(passwords) };
+    const { ctx, log } = context({ current, pending });
+    await new SingleUserStrategy(spec, profile, target).testSecret(ctx);
+    expect(log.all()).toEqual([
+      [
+        'info',
+        'pending credential logs in',
+        { username: 'app_user', host: 'db.internal', outcome: 'tested' },
+      ],
+    ]);
+    expectNoPassword(log);
+  });
+
+  test('a pending credential refused once, then taken: the retry is logged with its attempt, pause and reason', async () => {
+    const passwords = new Map([['app_user', 'not-yet']]);
+    const driver = fakeDriver(passwords);
+    const spec = {
+      ...POSTGRES,
+      loadDriver: async () => ({
+        connect: async (endpoint: Endpoint, credentials: Credentials) => {
+          // The database takes the pending password after the first attempt (a replica catching up).
+          const session = driver.connect(endpoint, credentials);
+          passwords.set('app_user', 'pending-pw');
+          return session;
+        },
+      }),
+    };
+    const { ctx, log } = context({ current, pending });
+    await new SingleUserStrategy(spec, profile, target).testSecret(ctx);
+    // log.all() lists by level: info, then warn.
+    expect(log.all()).toEqual([
+      [
+        'info',
+        'pending credential logs in',
+        { username: 'app_user', host: 'db.internal', outcome: 'tested' },
+      ],
+      [
+        'warn',
+        'pending credential does not work yet; retrying',
+        { attempt: 1, delayMs: expect.any(Number), reason: 'could not log in as "app_user"' },
+      ],
+    ]);
+    expectNoPassword(log);
+  });
+
+  test('a current value naming the former endpoint: the move is logged from there to the pin', async () => {
+    const moved = { ...target, formerly: [{ host: 'old.internal', port: 6432, dbname: 'app' }] };
+    const spec = { ...POSTGRES, loadDriver: async () => fakeDriver(new Map()) };
+    const { ctx, log } = context({
+      current: value({ host: 'old.internal', port: 6432, username: 'app_user', password: 'current-pw' }),
+      pending: '',
+    });
+    const created = JSON.parse(await new SingleUserStrategy(spec, profile, moved).createPendingValue(ctx));
+    expect(created).toMatchObject({
+      host: 'db.internal',
+      port: 5432,
+      dbname: 'app',
+      password: 'generated-pw',
+    });
+    expect(log.all()).toEqual([
+      [
+        'info',
+        'the current value names a former endpoint; the new version names the pinned one',
+        { from: 'old.internal:6432', to: 'db.internal:5432' },
+      ],
+    ]);
+  });
+
+  test('a current value with an empty engine: the new version names the engine, not ""', async () => {
+    const spec = { ...POSTGRES, loadDriver: async () => fakeDriver(new Map()) };
+    const { ctx } = context({
+      current: value({ engine: '', username: 'app_user', password: 'current-pw' }),
+      pending: '',
+    });
+    const created = JSON.parse(await new SingleUserStrategy(spec, profile, target).createPendingValue(ctx));
+    expect(created.engine).toBe('postgres');
+  });
+});
