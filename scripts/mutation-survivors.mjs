@@ -4,19 +4,27 @@
 // left alive. This script reads Stryker JSON reports and either
 //
 //   node scripts/mutation-survivors.mjs ranges report.json[=files]... prints the `mutate` ranges of the
-//                                                                  survivors and uncovered mutants, one
-//                                                                  per line (file:line:col-line:col)
+//                                                                  survivors, uncovered and static
+//                                                                  (ignored) mutants, one per line
+//                                                                  (file:line:col-line:col)
 //   node scripts/mutation-survivors.mjs combine first.json... -- second.json...
 //                                                                  prints per-file scores: a mutant is
 //                                                                  killed if either pass killed it
 //
-// Stryker reports locations with 1-based lines and 0-based columns; `mutate` ranges take 1-based lines
-// and 0-based columns too.
+// Stryker's JSON report gives 1-based lines and 1-based columns (its toSchemaLocation adds one to the
+// column); a `mutate` range takes 1-based lines and 0-based columns. A range printed here starts one
+// column earlier and ends one later than the report's location, so that it surely holds the mutant
+// (a range that cuts a mutant's first or last character leaves it out).
 import { readFileSync } from 'node:fs';
 
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 const INVALID = new Set(['CompileError', 'RuntimeError', 'Ignored']);
+// Pass one ignores static mutants (`ignoreStatic`: code run only while a test file loads, such as a
+// fixture synthesized at the top of a file, which per-test coverage cannot place): pass two, which
+// runs every test for each mutant, takes them too.
+const forPassTwo = (m) =>
+  UNDETECTED.has(m.status) || (m.status === 'Ignored' && /^Static mutant/.test(m.statusReason ?? ''));
 
 // A report may be given as `report.json=file1,file2`: only those files are taken from it (an
 // incremental run's report also carries the files it reused but did not mutate).
@@ -40,9 +48,9 @@ const key = (m) =>
 function ranges(paths) {
   const seen = new Set();
   for (const m of mutantsOf(paths)) {
-    if (!UNDETECTED.has(m.status)) continue;
+    if (!forPassTwo(m)) continue;
     const { start, end } = m.location;
-    const range = `${m.file}:${start.line}:${start.column}-${end.line}:${end.column}`;
+    const range = `${m.file}:${start.line}:${Math.max(0, start.column - 1)}-${end.line}:${end.column + 1}`;
     if (!seen.has(range)) {
       seen.add(range);
       console.log(range);
@@ -55,7 +63,7 @@ function combine(first, second) {
   for (const m of mutantsOf(first)) byKey.set(key(m), { file: m.file, status: m.status, mutant: m });
   for (const m of mutantsOf(second)) {
     const entry = byKey.get(key(m));
-    if (entry && UNDETECTED.has(entry.status)) entry.status = m.status;
+    if (entry && forPassTwo(entry.mutant)) entry.status = m.status;
   }
   const files = new Map();
   for (const { file, status, mutant } of byKey.values()) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mutation testing (StrykerJS, stryker.conf.json) of the rotation function's security checks: the event
 # and pre-step checks, the configuration, the steps, the database strategies and the contract, with the
-# unit, emulator (moto) and real-database suites that cover them. A developer tool, not run by CI: a
+# unit, emulator (moto) and real-database suites that cover them; and (stryker.policy*.conf.json) of the
+# policy builders, with the synth suites and the IAM evaluator's access suites. A developer tool, not run by CI: a
 # full run takes hours on two cores.
 #
 #   scripts/mutation.sh                      every file of stryker.conf.json, every suite
@@ -13,6 +14,12 @@
 #                                            `node scripts/mutation-survivors.mjs combine` scores both
 #   scripts/mutation.sh --mutate lambda/rotation/event.ts --concurrency 2
 #                                            any `stryker run` option narrows or tunes the run
+#   MUTATION_CONFIG=stryker.policy.unit.conf.json scripts/mutation.sh --incremental
+#   MUTATION_CONFIG=stryker.policy.conf.json scripts/mutation.sh --mutate "<ranges>"
+#                                            the same two passes over the policy builders (the secret's
+#                                            resource policy, the key policy, the principals and grants,
+#                                            the reader role) with the synth and access suites; pass two
+#                                            adds the IAM evaluator's property test (200 vaults a run)
 #
 # The report: test/.tmp/mutation/report.html (and mutation.json); the log on stdout.
 #

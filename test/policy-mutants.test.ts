@@ -1,0 +1,208 @@
+/**
+ * What the mutation run over the policy builders (scripts/mutation.sh with stryker.policy*.conf.json)
+ * showed untested, each pinned by the behaviour the mutant changes: which ARN patterns stand for a
+ * principal in a guard's `aws:PrincipalArn`, who an Allow statement exempts from the read guard,
+ * which accounts pass the account boundary, and the reader role's props at their limits.
+ */
+import { CfnParameter, Duration } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SecretReaderRole, SecretReaderRoleProps, SecretsVault } from '../lib';
+import { principalArnPatterns } from '../lib/private/principals';
+import { ACCOUNT, OTHER_ACCOUNT, newStack, onlyResource, statementsBySid, template } from './support/stack';
+
+describe('principalArnPatterns', () => {
+  test('a user stands for its own ARN', () => {
+    const { stack } = newStack();
+    const user = new iam.User(stack, 'Operator', { userName: 'operator' });
+    expect(stack.resolve(principalArnPatterns('Owner', 'keyAdmins', user))).toEqual([
+      { 'Fn::GetAtt': [stack.getLogicalId(user.node.defaultChild as iam.CfnUser), 'Arn'] },
+    ]);
+  });
+
+  test.each([
+    [
+      'the aws partition',
+      `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*`,
+    ],
+    ['the aws-cn partition', `arn:aws-cn:iam::${ACCOUNT}:role/Admin_*`],
+    ['the aws-us-gov partition, a user', `arn:aws-us-gov:iam::${ACCOUNT}:user/ops-*`],
+  ])('a wildcard ARN in %s is taken as it is', (_name, arn) => {
+    expect(principalArnPatterns('Owner', 'keyAdmins', new iam.ArnPrincipal(arn))).toEqual([arn]);
+  });
+
+  test.each([
+    ['text before the ARN', `x-arn:aws:iam::${ACCOUNT}:role/Admin_*`],
+    ['text after the name', `arn:aws:iam::${ACCOUNT}:role/Admin_* other`],
+    ['a digit in the partition', `arn:aws1:iam::${ACCOUNT}:role/Admin_*`],
+  ])('a wildcard ARN with %s is refused', (_name, arn) => {
+    expect(() => principalArnPatterns('Owner', 'keyAdmins', new iam.ArnPrincipal(arn))).toThrow(
+      `Owner: invalid \`keyAdmins\`: received "${arn}"; allowed: an IAM role or user ARN with wildcards only in its name`,
+    );
+  });
+});
+
+describe('the secret policy: the read guard and the account boundary', () => {
+  function vaultSecret() {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'app' });
+    const secret = vault.addSecret('Token');
+    return { stack, secret };
+  }
+
+  function statements(stack: ReturnType<typeof newStack>['stack']) {
+    const policy = onlyResource(stack, 'AWS::SecretsManager::ResourcePolicy').Properties;
+    return statementsBySid(stack.resolve(policy.ResourcePolicy));
+  }
+
+  const readExempt = (stack: ReturnType<typeof newStack>['stack']): string[] =>
+    statements(stack).DenyReadsByUndeclaredPrincipals.Condition.ArnNotLike['aws:PrincipalArn'];
+
+  test('a principal an Allow lets describe the secret only is not exempt from the read guard', () => {
+    const { stack, secret } = vaultSecret();
+    const describer = `arn:aws:iam::${ACCOUNT}:role/describer`;
+    const reader = `arn:aws:iam::${ACCOUNT}:role/reader`;
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:DescribeSecret'],
+        principals: [new iam.ArnPrincipal(describer)],
+        resources: ['*'],
+      }),
+    );
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        principals: [new iam.ArnPrincipal(reader)],
+        resources: ['*'],
+      }),
+    );
+    expect(readExempt(stack)).toContain(reader);
+    expect(readExempt(stack)).not.toContain(describer);
+  });
+
+  test('the accounts an Allow names pass the account boundary once each; this account first', () => {
+    const { stack, secret } = vaultSecret();
+    for (const name of ['a', 'b']) {
+      secret.addToResourcePolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          principals: [new iam.ArnPrincipal(`arn:aws:iam::${OTHER_ACCOUNT}:role/${name}`)],
+          resources: ['*'],
+        }),
+      );
+    }
+    const boundary = statements(stack).DenyPrincipalsOutsideTrustedAccounts.Condition.StringNotEquals;
+    expect(boundary['aws:PrincipalAccount']).toEqual([ACCOUNT, OTHER_ACCOUNT]);
+  });
+  test('a principal an Allow gives every Secrets Manager action (secretsmanager:*) is exempt from the read guard', () => {
+    const { stack, secret } = vaultSecret();
+    const all = `arn:aws:iam::${ACCOUNT}:role/all`;
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:*'],
+        principals: [new iam.ArnPrincipal(all)],
+        resources: ['*'],
+      }),
+    );
+    expect(readExempt(stack)).toContain(all);
+  });
+
+  test('a service an Allow names adds no account to the boundary (services pass it as themselves)', () => {
+    const { stack, secret } = vaultSecret();
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        principals: [new iam.ServicePrincipal('lambda.amazonaws.com')],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      }),
+    );
+    const boundary = statements(stack).DenyPrincipalsOutsideTrustedAccounts.Condition;
+    expect(boundary.StringNotEquals['aws:PrincipalAccount']).toEqual([ACCOUNT]);
+    expect(boundary.BoolIfExists).toEqual({ 'aws:PrincipalIsAWSService': 'false' });
+  });
+});
+
+describe('SecretReaderRole: names, descriptions, sessions and warnings at their limits', () => {
+  function reader(props: Partial<SecretReaderRoleProps> = {}) {
+    const { stack } = newStack();
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'app' });
+    const secret = vault.addSecret('Token');
+    const role = new SecretReaderRole(stack, 'Reader', {
+      assumedBy: new iam.AccountPrincipal(ACCOUNT),
+      secrets: [secret],
+      ...props,
+    });
+    return { stack, role };
+  }
+  /** The reader role's properties (the vault's rotation role is the other role of the stack). */
+  const only = (stack: ReturnType<typeof newStack>['stack']) => {
+    const roles = Object.entries(template(stack).findResources('AWS::IAM::Role')).filter(([id]) =>
+      id.startsWith('Reader'),
+    );
+    expect(roles).toHaveLength(1);
+    return roles[0][1].Properties;
+  };
+  const warnings = (stack: ReturnType<typeof newStack>['stack']) =>
+    Annotations.fromStack(stack)
+      .findWarning('*', Match.anyValue())
+      .map((w) => String(w.entry.data));
+
+  test.each([
+    ['every character IAM allows', 'app.reader+ci=x,y@z_w-1'],
+    ['64 characters', 'r'.repeat(64)],
+    ['one character', 'r'],
+  ])('a role name of %s is given to the role', (_name, roleName) => {
+    const { stack } = reader({ roleName });
+    expect(only(stack).RoleName).toBe(roleName);
+  });
+
+  test('a role name given as a token is passed on (IAM checks it at deploy)', () => {
+    const { stack } = newStack();
+    const name = new CfnParameter(stack, 'RoleName').valueAsString;
+    const vault = new SecretsVault(stack, 'Vault', { namePrefix: 'app' });
+    new SecretReaderRole(stack, 'Reader', {
+      assumedBy: new iam.AccountPrincipal(ACCOUNT),
+      secrets: [vault.addSecret('Token')],
+      roleName: name,
+    });
+    expect(only(stack).RoleName).toEqual({ Ref: 'RoleName' });
+  });
+
+  test.each([
+    ['65 characters', 'r'.repeat(65)],
+    ['a space', 'app reader'],
+  ])('a role name of %s is refused by the role, naming it', (_name, roleName) => {
+    expect(() => reader({ roleName })).toThrow(
+      `SecretReaderRole Test/Reader: invalid \`roleName\`: received "${roleName}"; allowed: 1 to 64 letters, digits and + = , . @ _ -`,
+    );
+  });
+
+  test('the description: the default when none is given; 1000 characters taken as given', () => {
+    expect(only(reader().stack).Description).toBe(
+      'Reads secrets of cdk-secrets-vault with short-lived credentials',
+    );
+    const long = 'd'.repeat(1000);
+    expect(only(reader({ description: long }).stack).Description).toBe(long);
+  });
+
+  test('a session of exactly 12 hours is taken', () => {
+    expect(only(reader({ maxSessionDuration: Duration.hours(12) }).stack).MaxSessionDuration).toBe(43200);
+  });
+
+  test('an account that assumes the role, reading AWSCURRENT: no warning', () => {
+    const { stack } = reader({ versionStages: ['AWSCURRENT'] });
+    expect(warnings(stack).filter((w) => w.includes('Test/Reader'))).toEqual([]);
+  });
+
+  test('an organization that assumes the role, and a stage Secrets Manager never sets: one warning each', () => {
+    const { stack } = reader({
+      assumedBy: new iam.OrganizationPrincipal('o-a1b2c3d4e5'),
+      versionStages: ['AWSCURRENT', 'BLUE'],
+    });
+    const own = warnings(stack).filter((w) => w.includes('Test/Reader'));
+    expect(own).toHaveLength(2);
+    expect(own[0]).toContain('`assumedBy` is an organization principal');
+    expect(own[1]).toContain('`versionStages` names "BLUE", which Secrets Manager never sets');
+  });
+});
