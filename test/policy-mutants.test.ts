@@ -4,10 +4,11 @@
  * principal in a guard's `aws:PrincipalArn`, who an Allow statement exempts from the read guard,
  * which accounts pass the account boundary, and the reader role's props at their limits.
  */
-import { CfnParameter, Duration } from 'aws-cdk-lib';
+import { CfnParameter, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { SecretReaderRole, SecretReaderRoleProps, SecretsVault } from '../lib';
+import { Construct } from 'constructs';
+import { SecretReaderRole, SecretReaderRoleProps, SecretsVault, VaultKey } from '../lib';
 import { principalArnPatterns } from '../lib/private/principals';
 import { ACCOUNT, OTHER_ACCOUNT, newStack, onlyResource, statementsBySid, template } from './support/stack';
 
@@ -204,5 +205,60 @@ describe('SecretReaderRole: names, descriptions, sessions and warnings at their 
     expect(own).toHaveLength(2);
     expect(own[0]).toContain('`assumedBy` is an organization principal');
     expect(own[1]).toContain('`versionStages` names "BLUE", which Secrets Manager never sets');
+  });
+});
+
+describe('VaultKey: its description, alias, log group statement and warnings', () => {
+  const keyResource = (stack: ReturnType<typeof newStack>['stack']) =>
+    onlyResource(stack, 'AWS::KMS::Key').Properties;
+  const ownWarnings = (stack: ReturnType<typeof newStack>['stack']) =>
+    Annotations.fromStack(stack)
+      .findWarning('/Test/Key', Match.anyValue())
+      .map((w) => String(w.entry.data));
+
+  test('a key with the defaults: the library’s description and no warning', () => {
+    const { stack } = newStack();
+    new VaultKey(stack, 'Key');
+    expect(keyResource(stack).Description).toBe(
+      'Encrypts secrets of cdk-secrets-vault; usable through Secrets Manager only',
+    );
+    expect(ownWarnings(stack)).toEqual([]);
+  });
+
+  test('rotation off, and destroyed with the stack: one warning each', () => {
+    const { stack } = newStack();
+    new VaultKey(stack, 'Key', { enableKeyRotation: false, removalPolicy: RemovalPolicy.DESTROY });
+    const warnings = ownWarnings(stack);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('`enableKeyRotation` is false');
+    expect(warnings[1]).toContain('`removalPolicy` is DESTROY');
+  });
+
+  test('an alias name with text before `alias/` is refused', () => {
+    const { stack } = newStack();
+    expect(() => new VaultKey(stack, 'Key', { alias: 'xalias/app' })).toThrow(
+      'VaultKey Test/Key: invalid `alias`: received "xalias/app"; allowed: `alias/` followed by 1 to 250 letters, digits, / _ -, not starting with `alias/aws/`',
+    );
+  });
+
+  test('the generated alias fits KMS’s 256 characters however long the key’s path', () => {
+    const { stack } = newStack();
+    const deep = new Construct(stack, 'd'.repeat(200));
+    new VaultKey(deep, 'k'.repeat(200));
+    const aliases = Object.values(template(stack).findResources('AWS::KMS::Alias'));
+    expect(aliases).toHaveLength(1);
+    const name = aliases[0].Properties.AliasName as string;
+    expect(name.startsWith('alias/secrets-vault/')).toBe(true);
+    expect(name.length).toBeLessThanOrEqual(256);
+  });
+
+  test('two log groups share one CloudWatch Logs statement', () => {
+    const { stack } = newStack();
+    const key = new VaultKey(stack, 'Key');
+    const group = (name: string) => `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${name}`;
+    key.allowLogGroup(group('/a'));
+    key.allowLogGroup(group('/b'));
+    const statements = stack.resolve(keyResource(stack).KeyPolicy).Statement as Array<{ Sid?: string }>;
+    expect(statements.filter((s) => s.Sid === 'CloudWatchLogsEncryptsTheseLogGroups')).toHaveLength(1);
   });
 });
