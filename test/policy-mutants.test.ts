@@ -7,6 +7,7 @@
 import { CfnParameter, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { SecretReaderRole, SecretReaderRoleProps, SecretsVault, VaultKey } from '../lib';
 import { principalArnPatterns } from '../lib/private/principals';
@@ -260,5 +261,67 @@ describe('VaultKey: its description, alias, log group statement and warnings', (
     key.allowLogGroup(group('/b'));
     const statements = stack.resolve(keyResource(stack).KeyPolicy).Statement as Array<{ Sid?: string }>;
     expect(statements.filter((s) => s.Sid === 'CloudWatchLogsEncryptsTheseLogGroups')).toHaveLength(1);
+  });
+});
+
+describe('VaultKey: only the CloudWatch Logs statement as allowLogGroup wrote it passes the key check', () => {
+  const group = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/a`;
+
+  /** A key with a log group, and `change` applied to a copy of its Logs statement, added behind its back. */
+  function withLookAlike(change: (logs: Record<string, unknown>) => Record<string, unknown>) {
+    const { app, stack } = newStack();
+    const key = new VaultKey(stack, 'Key');
+    key.allowLogGroup(group);
+    const cfnKey = key.node.defaultChild as kms.CfnKey;
+    const document = stack.resolve(cfnKey.keyPolicy);
+    const logs = document.Statement.find(
+      (s: { Sid?: string }) => s.Sid === 'CloudWatchLogsEncryptsTheseLogGroups',
+    );
+    document.Statement.push({ ...change({ ...logs }), Sid: 'LooksAlike' });
+    cfnKey.keyPolicy = document;
+    return app;
+  }
+
+  test('the same statement again passes', () => {
+    expect(() => withLookAlike((logs) => logs).synth()).not.toThrow();
+  });
+
+  test.each([
+    [
+      'with NotAction instead of its actions',
+      (logs: Record<string, unknown>) => {
+        const rest = { ...logs };
+        delete rest.Action;
+        return { ...rest, NotAction: ['kms:Sign'] };
+      },
+      'NotAction',
+    ],
+    [
+      'for another principal',
+      (logs: Record<string, unknown>) => ({ ...logs, Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` } }),
+      'kms:Encrypt',
+    ],
+    [
+      'on another resource',
+      (logs: Record<string, unknown>) => ({
+        ...logs,
+        Resource: 'arn:aws:kms:eu-west-1:123456789012:key/other',
+      }),
+      'kms:Encrypt',
+    ],
+    [
+      'with one more action',
+      (logs: Record<string, unknown>) => ({
+        ...logs,
+        Action: [...(logs.Action as string[]), 'kms:CreateGrant'],
+      }),
+      'kms:CreateGrant',
+    ],
+  ])('a look-alike %s is refused', (_name, change, allows) => {
+    expect(() => withLookAlike(change).synth()).toThrow(
+      new RegExp(
+        `VaultKey Test/Key: its key policy allows .*${allows}.* on this key without kms:ViaService`,
+      ),
+    );
   });
 });
