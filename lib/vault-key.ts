@@ -466,8 +466,9 @@ export class VaultKey extends kms.Key {
    * (`s3.BucketGrants.fromBucket(cfnBucket)` and the other services' traits call
    * `kms.KeyGrants.fromKey(cfnKey)`, which no member of this class sees), `key.grants`, escape
    * hatches. Every Allow that uses the key, in its key policy or in an IAM policy of this stack naming
-   * it, must carry `kms:ViaService` = Secrets Manager of this region; the only exception is the
-   * CloudWatch Logs statement `allowLogGroup` writes, as it wrote it.
+   * it (a role's, a user's or a group's, inline or managed), must carry `kms:ViaService` = Secrets
+   * Manager of this region; the only exception is the CloudWatch Logs statement `allowLogGroup`
+   * writes, as it wrote it.
    */
   private checkUseThroughSecretsManagerOnly(): string[] {
     const stack = Stack.of(this);
@@ -492,7 +493,7 @@ export class VaultKey extends kms.Key {
     for (const c of stack.node.findAll()) {
       if (c instanceof iam.CfnPolicy || c instanceof iam.CfnManagedPolicy || c instanceof iam.CfnRolePolicy) {
         check(c.node.path, c.policyDocument, identity);
-      } else if (c instanceof iam.CfnRole) {
+      } else if (c instanceof iam.CfnRole || c instanceof iam.CfnUser || c instanceof iam.CfnGroup) {
         for (const inline of (stack.resolve(c.policies) ?? []) as Array<{
           policyDocument?: unknown;
           PolicyDocument?: unknown;

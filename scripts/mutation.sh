@@ -31,6 +31,12 @@ cd "$(dirname "$0")/.."
 
 log() { echo "mutation.sh: $*" >&2; }
 
+# Every synth in a test leaves an assembly in a temporary `cdk.out*` folder (aws-cdk-lib's default
+# outdir), and a mutation run synthesizes thousands of times per file: tens of gigabytes. The run
+# gets a temporary folder of its own, removed when it ends.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/secrets-vault-mutation-XXXXXX")
+export TMPDIR="$run_tmp"
+
 log 'building the rotation bundle (the emulator and database suites run it)'
 node scripts/bundle.mjs rotation
 
@@ -55,7 +61,11 @@ stop_servers() {
     wait "$SERVERS_PID" 2>/dev/null || true
   fi
 }
-trap stop_servers EXIT
+cleanup() {
+  stop_servers
+  rm -rf "$run_tmp"
+}
+trap cleanup EXIT
 
 read -r urls <&"${SERVERS[0]}" || { log 'error: the database servers did not start'; exit 1; }
 SECRETS_VAULT_TEST_POSTGRES_URL=$(node -e 'process.stdout.write(JSON.parse(process.argv[1]).postgres)' "$urls")

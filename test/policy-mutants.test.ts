@@ -4,7 +4,7 @@
  * principal in a guard's `aws:PrincipalArn`, who an Allow statement exempts from the read guard,
  * which accounts pass the account boundary, and the reader role's props at their limits.
  */
-import { CfnParameter, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -319,9 +319,122 @@ describe('VaultKey: only the CloudWatch Logs statement as allowLogGroup wrote it
     ],
   ])('a look-alike %s is refused', (_name, change, allows) => {
     expect(() => withLookAlike(change).synth()).toThrow(
-      new RegExp(
-        `VaultKey Test/Key: its key policy allows .*${allows}.* on this key without kms:ViaService`,
-      ),
+      new RegExp(`VaultKey Test/Key: its key policy allows .*${allows}.* on this key without kms:ViaService`),
     );
+  });
+});
+
+describe('VaultKey: the key check over the stack’s IAM policies, and its refusals’ words', () => {
+  const decrypt = (resources: string[]) => new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources });
+  const refusal = /VaultKey Test\/Key: .* allows kms:Decrypt on this key without kms:ViaService/;
+
+  function stackWithKey() {
+    const { app, stack } = newStack();
+    const key = new VaultKey(stack, 'Key');
+    return { app, stack, key };
+  }
+
+  test.each([
+    [
+      'a managed policy',
+      (stack: Stack, key: VaultKey) =>
+        new iam.ManagedPolicy(stack, 'Managed', { statements: [decrypt([key.keyArn])] }),
+    ],
+    [
+      'an L1 role policy',
+      (stack: Stack, key: VaultKey) => {
+        const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountPrincipal(ACCOUNT) });
+        new iam.CfnRolePolicy(stack, 'RolePolicy', {
+          roleName: role.roleName,
+          policyName: 'direct',
+          policyDocument: new iam.PolicyDocument({ statements: [decrypt([key.keyArn])] }),
+        });
+      },
+    ],
+    [
+      'a role’s inline policy',
+      (stack: Stack, key: VaultKey) =>
+        new iam.Role(stack, 'R', {
+          assumedBy: new iam.AccountPrincipal(ACCOUNT),
+          inlinePolicies: { direct: new iam.PolicyDocument({ statements: [decrypt([key.keyArn])] }) },
+        }),
+    ],
+    [
+      'a user’s inline policy',
+      (stack: Stack, key: VaultKey) => {
+        const user = new iam.User(stack, 'U');
+        (user.node.defaultChild as iam.CfnUser).policies = [
+          {
+            policyName: 'direct',
+            policyDocument: new iam.PolicyDocument({ statements: [decrypt([key.keyArn])] }),
+          },
+        ];
+      },
+    ],
+    [
+      'a statement naming this key and another',
+      (stack: Stack, key: VaultKey) =>
+        new iam.ManagedPolicy(stack, 'Managed', {
+          statements: [decrypt([key.keyArn, `arn:aws:kms:eu-west-1:${ACCOUNT}:key/other`])],
+        }),
+    ],
+  ])('key use without kms:ViaService in %s fails synth', (_name, add) => {
+    const { app, stack, key } = stackWithKey();
+    add(stack, key);
+    expect(() => app.synth()).toThrow(refusal);
+  });
+
+  test('key use of another key in the same stack is not this key’s business', () => {
+    const { app, stack } = stackWithKey();
+    new iam.ManagedPolicy(stack, 'Managed', {
+      statements: [decrypt([`arn:aws:kms:eu-west-1:${ACCOUNT}:key/other`])],
+    });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('an Allow for an organization through Secrets Manager is taken', () => {
+    const { app, key } = stackWithKey();
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        principals: [new iam.OrganizationPrincipal('o-a1b2c3d4e5')],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      }),
+    );
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test.each([
+    ['without a Sid', {}, 'addToResourcePolicy(allowing kms:Decrypt)'],
+    ['with a Sid', { sid: 'Direct' }, 'addToResourcePolicy("Direct" allowing kms:Decrypt)'],
+  ])(
+    'an Allow without kms:ViaService %s is refused, described by its Sid and actions',
+    (_name, extra, member) => {
+      const { key } = stackWithKey();
+      expect(() =>
+        key.addToResourcePolicy(
+          new iam.PolicyStatement({
+            ...extra,
+            actions: ['kms:Decrypt'],
+            principals: [new iam.AccountRootPrincipal()],
+            resources: ['*'],
+          }),
+        ),
+      ).toThrow(member);
+    },
+  );
+
+  test('an Allow with NotAction is described as such', () => {
+    const { key } = stackWithKey();
+    expect(() =>
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          notActions: ['kms:Sign'],
+          principals: [new iam.AccountRootPrincipal()],
+          resources: ['*'],
+        }),
+      ),
+    ).toThrow('addToResourcePolicy(allowing NotAction)');
   });
 });
