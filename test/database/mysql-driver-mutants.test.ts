@@ -39,6 +39,17 @@ async function login(username: string, port?: number): Promise<Session> {
   return mysqlDriver.connect(endpoint(port), { username, password: `${username}-pw` });
 }
 
+/** Copies `template` to `<template>_clone` (any host) with the pending password, expecting a failure; closes the session. */
+async function copyFails(session: Session, template: string): Promise<DatabaseError> {
+  try {
+    return await failure(
+      session.upsertClone({ template, templateHost: '%', username: `${template}_clone`, password: PENDING }),
+    );
+  } finally {
+    await session.close();
+  }
+}
+
 async function grantsOf(username: string): Promise<string[]> {
   const rows = await db.server.adminQuery("SHOW GRANTS FOR ?@'%'", [username]);
   return rows.map((row) => String(Object.values(row)[0]));
@@ -111,15 +122,7 @@ describe('MySQL driver on MariaDB: a failed statement says what failed and why',
       expect(statement.length).toBeGreaterThan(120);
 
       const session = await login(admin);
-      const error = await failure(
-        session.upsertClone({
-          template,
-          templateHost: '%',
-          username: `${template}_clone`,
-          password: PENDING,
-        }),
-      );
-      await session.close();
+      const error = await copyFails(session, template);
       expect(error).toBeInstanceOf(DatabaseError);
       expect(error.failure).toBe('statement');
       expect(error.message).toBe(
@@ -159,15 +162,7 @@ describe('MySQL driver on MariaDB: a failed statement says what failed and why',
         username: db.server.adminUser,
         password: db.server.adminPassword,
       });
-      const error = await failure(
-        session.upsertClone({
-          template,
-          templateHost: '%',
-          username: `${template}_clone`,
-          password: PENDING,
-        }),
-      );
-      await session.close();
+      const error = await copyFails(session, template);
       expect(error).toBeInstanceOf(DatabaseError);
       expect(error.message).toBe(
         `copying a grant of "${template}" to "${template}_clone" (GRANT \`${role}\`) as user "${db.server.adminUser}" on ${where()} failed: Invalid role specification \`${role}\``,

@@ -467,6 +467,12 @@ describe('alternating users setSecret: exactly what it logs', () => {
 });
 
 describe('createPendingValue and testSecret: exactly what they log', () => {
+  /** What testSecret logs when the pending credential logs in. */
+  const LOGGED_IN = [
+    'info',
+    'pending credential logs in',
+    { username: 'app_user', host: 'db.internal', outcome: 'tested' },
+  ];
   const profile = postgresSingleStrategy.parseProfile('db', { kind: 'postgres-single' }, 'p');
   const target = { ...TARGET, tls: 'plaintext' as const };
   const current = value({ username: 'app_user', password: 'current-pw' });
@@ -477,13 +483,7 @@ describe('createPendingValue and testSecret: exactly what they log', () => {
     const spec = { ...POSTGRES, loadDriver: async () => fakeDriver(passwords) };
     const { ctx, log } = context({ current, pending });
     await new SingleUserStrategy(spec, profile, target).testSecret(ctx);
-    expect(log.all()).toEqual([
-      [
-        'info',
-        'pending credential logs in',
-        { username: 'app_user', host: 'db.internal', outcome: 'tested' },
-      ],
-    ]);
+    expect(log.all()).toEqual([LOGGED_IN]);
     expectNoPassword(log);
   });
 
@@ -505,11 +505,7 @@ describe('createPendingValue and testSecret: exactly what they log', () => {
     await new SingleUserStrategy(spec, profile, target).testSecret(ctx);
     // log.all() lists by level: info, then warn.
     expect(log.all()).toEqual([
-      [
-        'info',
-        'pending credential logs in',
-        { username: 'app_user', host: 'db.internal', outcome: 'tested' },
-      ],
+      LOGGED_IN,
       [
         'warn',
         'pending credential does not work yet; retrying',
