@@ -32,10 +32,10 @@ cd "$(dirname "$0")/.."
 log() { echo "mutation.sh: $*" >&2; }
 
 # Every synth in a test leaves an assembly in a temporary `cdk.out*` folder (aws-cdk-lib's default
-# outdir), and a mutation run synthesizes thousands of times per file: tens of gigabytes. The run
-# gets a temporary folder of its own, removed when it ends.
+# outdir), and a mutation run synthesizes thousands of times per file: tens of gigabytes. Stryker and
+# its tests get a temporary folder of their own (TMPDIR, set below, after the database servers
+# started: they run as another user and keep their files where they were), removed when it ends.
 run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/secrets-vault-mutation-XXXXXX")
-export TMPDIR="$run_tmp"
 
 log 'building the rotation bundle (the emulator and database suites run it)'
 node scripts/bundle.mjs rotation
@@ -73,6 +73,7 @@ SECRETS_VAULT_TEST_MYSQL_URL=$(node -e 'process.stdout.write(JSON.parse(process.
 export SECRETS_VAULT_TEST_POSTGRES_URL SECRETS_VAULT_TEST_MYSQL_URL
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 log 'database servers are up; running Stryker'
+export TMPDIR="$run_tmp"
 
 # StrykerJS 10 needs Node.js 22 or newer; the project's tests run on 20 as well. On an older Node, take
 # Node 22 from the npm registry (the `node` package ships the binary) for Stryker and the tests it runs.
