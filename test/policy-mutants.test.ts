@@ -372,6 +372,18 @@ describe('VaultKey: the key check over the stack’s IAM policies, and its refus
       },
     ],
     [
+      'a group’s inline policy',
+      (stack: Stack, key: VaultKey) => {
+        const group = new iam.Group(stack, 'G');
+        (group.node.defaultChild as iam.CfnGroup).policies = [
+          {
+            policyName: 'direct',
+            policyDocument: new iam.PolicyDocument({ statements: [decrypt([key.keyArn])] }),
+          },
+        ];
+      },
+    ],
+    [
       'a statement naming this key and another',
       (stack: Stack, key: VaultKey) =>
         new iam.ManagedPolicy(stack, 'Managed', {
